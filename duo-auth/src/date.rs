@@ -1,0 +1,153 @@
+//! The date formats Duo's clients send (§1.5): `[Wkd, ]D Mon YYYY HH:MM:SS ZONE` with English
+//! names and a zone of `+hhmm`, `-hhmm`, `GMT`, `UT`, `UTC` or `Z`. A localized name (`Mi, 14 Feb`)
+//! does not parse, as Duo refused it with 40104.
+
+const MONTHS: [&str; 12] = [
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+];
+const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+const MONTH_NAMES: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+const DAY_NAMES: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
+}
+
+fn days_in_month(year: i64, month: i64) -> i64 {
+    match month {
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+fn number(s: &str, min_len: usize, max_len: usize) -> Option<i64> {
+    if s.len() < min_len || s.len() > max_len || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// Parses a date header value into unix seconds; `None` for anything else.
+pub fn parse_date(s: &str) -> Option<i64> {
+    let mut words = s.split_ascii_whitespace().peekable();
+    if let Some(weekday) = words.peek().and_then(|first| first.strip_suffix(',')) {
+        if !WEEKDAYS.iter().any(|w| w.eq_ignore_ascii_case(weekday)) {
+            return None;
+        }
+        words.next();
+    }
+    let day = number(words.next()?, 1, 2)?;
+    let month_name = words.next()?;
+    let month = MONTHS.iter().position(|m| m.eq_ignore_ascii_case(month_name))? as i64 + 1;
+    let year = number(words.next()?, 4, 4)?;
+    let mut clock = words.next()?.split(':');
+    let hour = number(clock.next()?, 2, 2)?;
+    let minute = number(clock.next()?, 2, 2)?;
+    let second = number(clock.next()?, 2, 2)?;
+    if clock.next().is_some() {
+        return None;
+    }
+    let zone = words.next()?;
+    if words.next().is_some() {
+        return None;
+    }
+    let offset = match zone {
+        "GMT" | "UT" | "UTC" | "Z" => 0,
+        _ => {
+            let (sign, digits) = match zone.as_bytes().first()? {
+                b'+' => (1, zone.get(1..)?),
+                b'-' => (-1, zone.get(1..)?),
+                _ => return None,
+            };
+            let hhmm = number(digits, 4, 4)?;
+            let (h, m) = (hhmm / 100, hhmm % 100);
+            if h > 23 || m > 59 {
+                return None;
+            }
+            sign * (h * 3600 + m * 60)
+        }
+    };
+    if day < 1 || day > days_in_month(year, month) || hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    let local = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second;
+    Some(local - offset)
+}
+
+/// Formats unix seconds as Python's `email.utils.formatdate()` does: `Sat, 28 Nov 2026 05:55:57 -0000`.
+pub fn format_date(unix_secs: i64) -> String {
+    let days = unix_secs.div_euclid(86_400);
+    let secs = unix_secs.rem_euclid(86_400);
+    let (year, month, day) = civil_from_days(days);
+    let weekday = DAY_NAMES
+        .get(days.rem_euclid(7) as usize)
+        .copied()
+        .unwrap_or("Thu");
+    let month = MONTH_NAMES.get((month - 1) as usize).copied().unwrap_or("Jan");
+    format!(
+        "{weekday}, {day:02} {month} {year:04} {:02}:{:02}:{:02} -0000",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_client_format_parses() {
+        let t = 1_795_845_357; // Sat, 28 Nov 2026 05:55:57 UTC
+        assert_eq!(parse_date("Sat, 28 Nov 2026 05:55:57 -0000"), Some(t));
+        assert_eq!(parse_date("Sat, 28 Nov 2026 05:55:57 +0000"), Some(t));
+        assert_eq!(parse_date("Sat, 28 Nov 2026 05:55:57 GMT"), Some(t));
+        assert_eq!(parse_date("  28 nov 2026 05:55:57 UTC "), Some(t));
+        assert_eq!(parse_date("Sat, 28 Nov 2026 01:55:57 -0400"), Some(t));
+        assert_eq!(parse_date("Tue, 21 Aug 2012 17:29:18 -0000"), Some(1_345_570_158));
+        assert_eq!(format_date(t), "Sat, 28 Nov 2026 05:55:57 -0000");
+        assert_eq!(format_date(0), "Thu, 01 Jan 1970 00:00:00 -0000");
+    }
+
+    #[test]
+    fn localized_and_malformed_dates_do_not_parse() {
+        for bad in [
+            "",
+            "Mi, 14 Feb 2024 10:00:00 +0100",
+            "Sat, 28 Nov 2026 05:55:57",
+            "Sat, 31 Nov 2026 05:55:57 GMT",
+            "Sat, 28 Foo 2026 05:55:57 GMT",
+            "Sat, 28 Nov 2026 24:00:00 GMT",
+            "Sat, 28 Nov 2026 05:55 GMT",
+            "Sat, 28 Nov 2026 05:55:57 +2500",
+            "Sat, 28 Nov 2026 05:55:57 EST",
+            "2026-11-28T05:55:57Z",
+            "Sat, 28 Nov 2026 05:55:57 GMT extra",
+        ] {
+            assert_eq!(parse_date(bad), None, "{bad:?}");
+        }
+    }
+}
