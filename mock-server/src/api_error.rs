@@ -1,0 +1,134 @@
+//! Duo's failure envelope: `{"code":…,"message":…,"message_detail":…,"stat":"FAIL"}` with the HTTP
+//! status equal to the first three digits of `code` (§2.1-2.2 of the API notes).
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::model::write_str;
+
+/// A Duo error answer. Handlers return `Result<_, ApiError>`; rendering has no side effects
+/// (logging happens where the error is decided, with the context only the server may see).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// Duo's five-digit code; the HTTP status is `code / 100`.
+    pub code: u32,
+    /// Duo's message for the code.
+    pub message: &'static str,
+    /// Duo's optional `message_detail`, e.g. the offending parameter's name.
+    pub detail: Option<String>,
+}
+
+impl ApiError {
+    const fn new(code: u32, message: &'static str) -> Self {
+        Self {
+            code,
+            message,
+            detail: None,
+        }
+    }
+
+    /// 400 40002: a parameter is missing or invalid; `detail` names it.
+    pub fn invalid_parameter(name: &str) -> Self {
+        Self {
+            detail: Some(name.to_owned()),
+            ..Self::new(40002, "Invalid request parameters")
+        }
+    }
+
+    /// 401 40101: no usable `Authorization` header.
+    pub const fn missing_credentials() -> Self {
+        Self::new(40101, "Missing request credentials")
+    }
+
+    /// 401 40102: the ikey is unknown (or not an Admin API application).
+    pub const fn invalid_integration_key() -> Self {
+        Self::new(40102, "Invalid integration key in request credentials")
+    }
+
+    /// 401 40103: the signature does not match.
+    pub const fn invalid_signature() -> Self {
+        Self::new(40103, "Invalid signature in request credentials")
+    }
+
+    /// 401 40104: the date header is missing or unparseable.
+    pub const fn missing_timestamp() -> Self {
+        Self::new(40104, "Missing request timestamp")
+    }
+
+    /// 401 40105: the date is outside the accepted window.
+    pub const fn bad_timestamp() -> Self {
+        Self::new(40105, "Bad request timestamp")
+    }
+
+    /// 401 40112: the signature matched a version this tenant does not accept.
+    pub const fn unsupported_signature() -> Self {
+        Self::new(40112, "Signature type is not supported")
+    }
+
+    /// 403 40301: a permission is missing. Duo says no more than this.
+    pub const fn forbidden() -> Self {
+        Self::new(40301, "Access forbidden")
+    }
+
+    /// 404 40401: unknown object or route.
+    pub const fn not_found() -> Self {
+        Self::new(40401, "Resource not found")
+    }
+
+    /// 405 40501: the route exists, not with this method (code unconfirmed at Duo).
+    pub const fn method_not_allowed() -> Self {
+        Self::new(40501, "Method not allowed")
+    }
+
+    /// The HTTP status: the first three digits of the code.
+    pub fn status(&self) -> StatusCode {
+        u16::try_from(self.code / 100)
+            .ok()
+            .and_then(|s| StatusCode::from_u16(s).ok())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    /// The JSON body, keys in Duo's alphabetical order.
+    pub fn body(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(96);
+        out.extend_from_slice(format!("{{\"code\":{},\"message\":", self.code).as_bytes());
+        write_str(&mut out, self.message);
+        if let Some(detail) = &self.detail {
+            out.extend_from_slice(b",\"message_detail\":");
+            write_str(&mut out, detail);
+        }
+        out.extend_from_slice(b",\"stat\":\"FAIL\"}");
+        out
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (self.status(), self.body()).into_response();
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        response.extensions_mut().insert(self);
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_is_first_three_digits_and_body_is_duos() {
+        let e = ApiError::invalid_parameter("limit");
+        assert_eq!(e.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            String::from_utf8(e.body()).expect("utf-8"),
+            r#"{"code":40002,"message":"Invalid request parameters","message_detail":"limit","stat":"FAIL"}"#
+        );
+        assert_eq!(ApiError::forbidden().status(), StatusCode::FORBIDDEN);
+        assert_eq!(
+            String::from_utf8(ApiError::invalid_signature().body()).expect("utf-8"),
+            r#"{"code":40103,"message":"Invalid signature in request credentials","stat":"FAIL"}"#
+        );
+    }
+}

@@ -1,0 +1,253 @@
+//! Flags and commands of `duo-mock`. Exit codes: 0 done, 1 the server failed, 2 bad usage or a
+//! bad scenario file (nothing is served then).
+
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use mock_server::server::{self, ServerInfo};
+use mock_server::{AppState, Scenario, StartOptions, TlsMode};
+
+/// A fake Duo Admin API server for development, CI and reproducing customer failures.
+#[derive(Debug, Parser)]
+#[command(name = "duo-mock", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve a scenario's tenant until Ctrl-C.
+    Serve {
+        /// Scenario file (TOML), e.g. scenarios/default.toml.
+        #[arg(long)]
+        scenario: PathBuf,
+        /// Address to listen on; port 0 picks a free port (printed at start).
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: SocketAddr,
+        /// Serve HTTPS with a CA and certificate generated at start (CA path in the ready file).
+        #[arg(long)]
+        tls: bool,
+        /// Serve HTTPS with this certificate chain (PEM) instead of a generated one.
+        #[arg(long, requires = "key")]
+        cert: Option<PathBuf>,
+        /// Private key (PEM) for --cert.
+        #[arg(long, requires = "cert")]
+        key: Option<PathBuf>,
+        /// Write the address and credentials here as JSON once the socket accepts.
+        #[arg(long)]
+        ready_file: Option<PathBuf>,
+        /// Log every request (and why a request was refused).
+        #[arg(short, long)]
+        verbose: bool,
+    },
+    /// Print a scenario's tenant as JSON, objects as the API returns them.
+    Dump {
+        /// Scenario file.
+        #[arg(long)]
+        scenario: PathBuf,
+    },
+    /// Check scenario files; print each problem as file:line:column.
+    Validate {
+        /// Scenario files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+pub(crate) fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Validate { files } => validate(&files),
+        Command::Dump { scenario } => match load(&scenario) {
+            Ok(scenario) => report(dump(&scenario)),
+            Err(code) => code,
+        },
+        Command::Serve {
+            scenario,
+            listen,
+            tls,
+            cert,
+            key,
+            ready_file,
+            verbose,
+        } => {
+            init_logging(verbose);
+            let Ok(parsed) = load(&scenario) else {
+                return ExitCode::from(2);
+            };
+            let tls = match (cert, key, tls) {
+                (Some(cert), Some(key), _) => TlsMode::Files { cert, key },
+                (_, _, true) => TlsMode::Generate,
+                _ => TlsMode::Off,
+            };
+            report(serve(
+                &parsed,
+                &StartOptions { listen, tls },
+                ready_file.as_deref(),
+            ))
+        }
+    }
+}
+
+fn report(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("duo-mock: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Loads and fully checks a scenario (including generation, which resolves group names).
+fn load(path: &Path) -> Result<Scenario, ExitCode> {
+    Scenario::load(path).map_err(|error| {
+        eprintln!("{error}");
+        ExitCode::from(2)
+    })
+}
+
+fn validate(files: &[PathBuf]) -> ExitCode {
+    let mut failed = false;
+    for file in files {
+        let checked = Scenario::load(file).and_then(|s| mock_server::generate::build(&s).map(|_| ()));
+        match checked {
+            Ok(()) => println!("ok: {}", file.display()),
+            Err(error) => {
+                eprintln!("{error}");
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn dump(scenario: &Scenario) -> anyhow::Result<()> {
+    let tenant = mock_server::generate::build(scenario)?;
+    let integrations: Vec<_> = scenario
+        .integrations
+        .iter()
+        .map(|i| server::IntegrationInfo {
+            name: i.name.clone(),
+            ikey: i.ikey.clone(),
+            skey: i.skey.clone(),
+            grants: i.grants.names(),
+        })
+        .collect();
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
+    mock_server::dump::write_dump(&tenant, &integrations, &mut out)?;
+    out.flush()?;
+    Ok(())
+}
+
+fn init_logging(verbose: bool) {
+    let default = if verbose { "info,mock_server=debug" } else { "info" };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn serve(scenario: &Scenario, options: &StartOptions, ready_file: Option<&Path>) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        let started = Instant::now();
+        let state = AppState::from_scenario(scenario)?;
+        let tenant = state.tenant();
+        let (listener, info, _) = server::prepare(scenario, options).await?;
+        print_banner(scenario, &info, &tenant, started);
+        if let Some(path) = ready_file {
+            write_ready_file(path, &info)?;
+        }
+        let shutdown = async {
+            wait_for_signal().await;
+            tracing::info!("shutting down: draining requests in flight (Ctrl-C again to exit now)");
+            tokio::spawn(async {
+                wait_for_signal().await;
+                std::process::exit(130);
+            });
+        };
+        let served = server::run(listener, state, shutdown).await;
+        if let Some(path) = ready_file {
+            let _ = std::fs::remove_file(path);
+        }
+        if let Some(ca) = &info.ca_cert {
+            let _ = std::fs::remove_file(ca);
+        }
+        served.context("serving")
+    })
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+fn print_banner(
+    scenario: &Scenario,
+    info: &ServerInfo,
+    tenant: &mock_server::store::Tenant,
+    started: Instant,
+) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "duo-mock: serving {} ({} users, {} admins, {} groups), ready in {} ms",
+        scenario.origin,
+        tenant.users.len(),
+        tenant.admins.len(),
+        tenant.groups.len(),
+        started.elapsed().as_millis()
+    );
+    let _ = writeln!(out, "  base URL:     {}", info.base_url);
+    let _ = writeln!(out, "  API hostname: {} (port {})", info.api_host, info.port);
+    if let Some(ca) = &info.ca_cert {
+        let _ = writeln!(out, "  CA cert:      {}", ca.display());
+    }
+    // The scenario's own test keys, printed once so a developer can paste them into a client.
+    for i in &info.integrations {
+        let _ = writeln!(out, "  integration {:?}: ikey {} skey {}", i.name, i.ikey, i.skey);
+        let _ = writeln!(out, "    grants: {}", i.grants.join(", "));
+    }
+    let _ = out.flush();
+}
+
+/// Writes the ready file atomically: a temporary file in the same folder, then a rename.
+fn write_ready_file(path: &Path, info: &ServerInfo) -> anyhow::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("ready.json");
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let json = serde_json::to_vec_pretty(info)?;
+    std::fs::write(&tmp, json).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))?;
+    Ok(())
+}

@@ -1,0 +1,42 @@
+//! `duo-mock dump`: the tenant as one JSON document, objects exactly as the API returns them and
+//! in the API's order, so tests and connectors have a ground truth to compare with.
+
+use std::io::{self, Write};
+
+use bytes::Bytes;
+
+use crate::server::IntegrationInfo;
+use crate::store::{JsonList, Tenant};
+
+/// Writes `{"users","admins","groups","group_members","integrations"}` to `out`.
+pub fn write_dump(tenant: &Tenant, integrations: &[IntegrationInfo], out: &mut impl Write) -> io::Result<()> {
+    out.write_all(b"{\"users\":")?;
+    write_list(&tenant.users, out)?;
+    out.write_all(b",\"admins\":")?;
+    write_list(&tenant.admins, out)?;
+    out.write_all(b",\"groups\":")?;
+    write_list(&tenant.groups, out)?;
+    out.write_all(b",\"group_members\":{")?;
+    for (i, (group_id, members)) in tenant.group_ids.iter().zip(&tenant.group_members).enumerate() {
+        if i > 0 {
+            out.write_all(b",")?;
+        }
+        serde_json::to_writer(&mut *out, &**group_id)?;
+        out.write_all(b":")?;
+        write_list(members, out)?;
+    }
+    out.write_all(b"},\"integrations\":")?;
+    serde_json::to_writer(&mut *out, integrations)?;
+    out.write_all(b"}\n")?;
+    Ok(())
+}
+
+fn write_list(list: &JsonList, out: &mut impl Write) -> io::Result<()> {
+    let mut parts: Vec<Bytes> = Vec::new();
+    list.range_into(0, list.len(), &mut parts);
+    out.write_all(b"[")?;
+    for part in parts {
+        out.write_all(&part)?;
+    }
+    out.write_all(b"]")
+}

@@ -1,0 +1,45 @@
+//! A fake Duo Admin API server that Duo's official clients cannot tell from Duo.
+//!
+//! It verifies Duo's request signatures (v2 with HMAC-SHA1 or -SHA512, v5), pages and errs the
+//! way the Admin API does, over a tenant generated from a scenario file.
+//!
+//! Layout:
+//! - [`scenario`]: the TOML schema and its validation (`file:line:column` errors).
+//! - [`generate`]: scenario → tenant, deterministic for a seed whatever the thread count.
+//! - [`store`]: the tenant as served, objects pre-rendered in arenas.
+//! - [`auth`]: the signature-checking middleware; [`routes`]: one module per resource.
+//! - [`paging`], [`api_error`], [`body`]: Duo's paging metadata, error envelope, and bodies.
+//! - [`server`]: `run(listener, state, shutdown)` and the in-process [`MockServer`].
+//!
+//! ```no_run
+//! # async fn demo() -> mock_server::Result<()> {
+//! use mock_server::{MockServer, Scenario, StartOptions};
+//! let scenario = Scenario::load("scenarios/default.toml".as_ref())?;
+//! let server = MockServer::start(&scenario, StartOptions::default()).await?;
+//! println!("{} ikey={}", server.base_url(), server.info().integrations[0].ikey);
+//! # Ok(()) }
+//! ```
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+pub mod api_error;
+pub mod auth;
+pub mod body;
+pub mod dump;
+pub mod error;
+pub mod generate;
+pub mod grants;
+pub mod model;
+pub mod paging;
+pub mod params;
+pub mod routes;
+pub mod scenario;
+pub mod server;
+pub mod state;
+pub mod store;
+pub mod tls;
+
+pub use error::{Error, Result};
+pub use routes::app;
+pub use scenario::Scenario;
+pub use server::{Listener, MockServer, ServerInfo, StartOptions, TlsMode, run};
+pub use state::AppState;

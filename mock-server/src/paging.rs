@@ -1,0 +1,163 @@
+//! Offset paging exactly as Duo does it (§3.0): `limit`/`offset` validation and the `metadata`
+//! object with `total_objects`, `next_offset` only when more remain, `prev_offset` only past the
+//! first page.
+
+use crate::api_error::ApiError;
+use crate::params::Params;
+use crate::scenario::{MetadataMode, ZeroLimit};
+
+/// Default page size of every list endpoint.
+pub const DEFAULT_LIMIT: usize = 100;
+
+/// A validated page request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    /// Index of the first object.
+    pub offset: usize,
+    /// Objects per page, already clamped to the endpoint's maximum.
+    pub limit: usize,
+}
+
+impl PageRequest {
+    /// Reads `limit` and `offset`: absent means the default; a value that is not a non-negative
+    /// decimal integer is 400 40002 naming the parameter; a limit over `max` is clamped.
+    pub fn from_params(params: &Params, max: usize, zero: ZeroLimit) -> Result<Self, ApiError> {
+        let limit = match params.first("limit") {
+            None => DEFAULT_LIMIT.min(max),
+            Some(raw) => match parse_count(raw).ok_or_else(|| ApiError::invalid_parameter("limit"))? {
+                0 if zero == ZeroLimit::Reject => return Err(ApiError::invalid_parameter("limit")),
+                0 => DEFAULT_LIMIT.min(max),
+                n => n.min(max),
+            },
+        };
+        let offset = match params.first("offset") {
+            None => 0,
+            Some(raw) => parse_count(raw).ok_or_else(|| ApiError::invalid_parameter("offset"))?,
+        };
+        Ok(Self { offset, limit })
+    }
+
+    /// The index range this page covers in a list of `total` objects.
+    pub fn range(self, total: usize) -> std::ops::Range<usize> {
+        let start = self.offset.min(total);
+        start..self.offset.saturating_add(self.limit).min(total)
+    }
+
+    /// The `metadata` object for this page of `total` objects, or `None` when Duo sends none.
+    pub fn metadata(self, total: usize, mode: MetadataMode) -> Option<String> {
+        let single_page = self.offset == 0 && total <= self.limit;
+        if single_page && mode == MetadataMode::OmitOnSinglePage {
+            return None;
+        }
+        let end = self.offset.saturating_add(self.limit);
+        let next = (end < total).then_some(end);
+        let prev = (self.offset > 0).then(|| self.offset.saturating_sub(self.limit));
+        let mut out = String::with_capacity(64);
+        out.push('{');
+        let mut field = |name: &str, value: Option<usize>| match (value, mode) {
+            (Some(v), _) => out.push_str(&format!("\"{name}\":{v},")),
+            (None, MetadataMode::AlwaysWithNulls) => out.push_str(&format!("\"{name}\":null,")),
+            (None, _) => {}
+        };
+        field("next_offset", next);
+        field("prev_offset", prev);
+        out.push_str(&format!("\"total_objects\":{total}}}"));
+        Some(out)
+    }
+}
+
+/// A non-negative decimal integer, digits only (no sign, spaces or exponent), that fits usize.
+fn parse_count(raw: &[u8]) -> Option<usize> {
+    if raw.is_empty() || raw.len() > 18 || !raw.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(raw).ok()?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn page(offset: usize, limit: usize) -> PageRequest {
+        PageRequest { offset, limit }
+    }
+
+    #[test]
+    fn metadata_matches_duos_captured_shapes() {
+        // SGNL's capture: 10 users, limit 4.
+        let m = MetadataMode::OmitOnSinglePage;
+        assert_eq!(
+            page(0, 4).metadata(10, m).as_deref(),
+            Some(r#"{"next_offset":4,"total_objects":10}"#)
+        );
+        assert_eq!(
+            page(4, 4).metadata(10, m).as_deref(),
+            Some(r#"{"next_offset":8,"prev_offset":0,"total_objects":10}"#)
+        );
+        assert_eq!(
+            page(8, 4).metadata(10, m).as_deref(),
+            Some(r#"{"prev_offset":4,"total_objects":10}"#)
+        );
+        assert_eq!(page(0, 100).metadata(2, m), None);
+        assert_eq!(
+            page(0, 100).metadata(2, MetadataMode::Always).as_deref(),
+            Some(r#"{"total_objects":2}"#)
+        );
+        assert_eq!(
+            page(0, 100).metadata(2, MetadataMode::AlwaysWithNulls).as_deref(),
+            Some(r#"{"next_offset":null,"prev_offset":null,"total_objects":2}"#)
+        );
+    }
+
+    #[test]
+    fn limits_and_offsets_are_validated_and_clamped() {
+        let parse = |q: &str| PageRequest::from_params(&Params::parse(q.as_bytes()), 300, ZeroLimit::Default);
+        assert_eq!(parse(""), Ok(page(0, 100)));
+        assert_eq!(parse("limit=1000&offset=5"), Ok(page(5, 300)));
+        assert_eq!(parse("limit=0"), Ok(page(0, 100)));
+        for bad in [
+            "limit=-1",
+            "limit=ten",
+            "limit=",
+            "limit=1e3",
+            "limit=+5",
+            "offset=-3",
+            "offset=99999999999999999999",
+        ] {
+            let err = parse(bad).expect_err(bad);
+            assert_eq!(err.code, 40002);
+            assert_eq!(
+                err.detail.as_deref(),
+                Some(bad.split('=').next().unwrap_or_default())
+            );
+        }
+        let strict = PageRequest::from_params(&Params::parse(b"limit=0"), 300, ZeroLimit::Reject);
+        assert_eq!(strict.map_err(|e| e.detail), Err(Some("limit".to_owned())));
+    }
+
+    proptest! {
+        /// Following next_offset from 0 visits every object exactly once, in order, for any
+        /// total and limit, and stops exactly when next_offset is absent.
+        #[test]
+        fn following_next_offset_covers_everything_once(total in 0usize..2000, limit in 1usize..400) {
+            let mut seen = Vec::new();
+            let mut offset = 0;
+            let mut pages = 0;
+            loop {
+                let p = page(offset, limit);
+                seen.extend(p.range(total));
+                pages += 1;
+                let meta = p.metadata(total, MetadataMode::Always).unwrap_or_default();
+                let value: serde_json::Value = serde_json::from_str(&meta).expect("valid metadata");
+                prop_assert_eq!(value["total_objects"].as_u64(), Some(total as u64));
+                match value.get("next_offset").and_then(serde_json::Value::as_u64) {
+                    Some(next) => { prop_assert!(next as usize > offset); offset = next as usize; }
+                    None => break,
+                }
+            }
+            prop_assert_eq!(seen, (0..total).collect::<Vec<_>>());
+            prop_assert_eq!(pages, total.div_ceil(limit).max(1));
+        }
+    }
+}

@@ -1,0 +1,51 @@
+//! `/admin/v1/admins` and `/admin/v1/admins/{admin_id}` (Grant administrators).
+
+use axum::Router;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::routing::get;
+
+use super::{object, page_of};
+use crate::api_error::ApiError;
+use crate::auth::Caller;
+use crate::grants::Grant;
+use crate::paging::PageRequest;
+use crate::state::AppState;
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin/v1/admins", get(list))
+        .route("/admin/v1/admins/{admin_id}", get(one))
+}
+
+async fn list(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    caller.require(Grant::Administrators)?;
+    let options = state.options();
+    let page = PageRequest::from_params(
+        &caller.params,
+        options.max_limit.admins as usize,
+        options.zero_limit,
+    )?;
+    Ok(page_of(&state.tenant().admins, page, options.metadata))
+}
+
+async fn one(
+    State(state): State<AppState>,
+    caller: Caller,
+    admin_id: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    caller.require(Grant::Administrators)?;
+    let Path(admin_id) = admin_id.map_err(|_| ApiError::not_found())?;
+    let tenant = state.tenant();
+    let index = tenant
+        .admin_by_id
+        .get(admin_id.as_str())
+        .ok_or_else(ApiError::not_found)?;
+    Ok(object(
+        tenant
+            .admins
+            .item(*index as usize)
+            .ok_or_else(ApiError::not_found)?,
+    ))
+}

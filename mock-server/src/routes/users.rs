@@ -1,0 +1,132 @@
+//! `/admin/v1/users`, `/admin/v1/users/{user_id}` and `/admin/v1/users/{user_id}/groups`
+//! (Grant read resource).
+
+use axum::Router;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::routing::get;
+
+use super::{object, page_of, page_of_selection};
+use crate::api_error::ApiError;
+use crate::auth::Caller;
+use crate::grants::Grant;
+use crate::paging::PageRequest;
+use crate::state::AppState;
+
+/// Most values Duo takes in `user_id_list` / `username_list`.
+const MAX_LIST_VALUES: usize = 100;
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin/v1/users", get(list))
+        .route("/admin/v1/users/{user_id}", get(one))
+        .route("/admin/v1/users/{user_id}/groups", get(groups))
+}
+
+async fn list(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    caller.require(Grant::ReadResource)?;
+    let options = state.options();
+    let tenant = state.tenant();
+    let params = &caller.params;
+    let page = PageRequest::from_params(params, options.max_limit.users as usize, options.zero_limit)?;
+
+    let id_list = params.has("user_id_list");
+    let name_list = params.has("username_list");
+    if id_list || name_list {
+        // Lists replace the other filters and paging (Duo's docs: mutually exclusive).
+        for (present, name) in [
+            (id_list && name_list, "username_list"),
+            (params.has("username"), "username"),
+            (params.has("email"), "email"),
+        ] {
+            if present {
+                return Err(ApiError::invalid_parameter(name));
+            }
+        }
+        let (key, index) = if id_list {
+            ("user_id_list", &tenant.user_by_id)
+        } else {
+            ("username_list", &tenant.user_by_name)
+        };
+        let values = params.list(key).ok_or_else(|| ApiError::invalid_parameter(key))?;
+        if values.len() > MAX_LIST_VALUES {
+            return Err(ApiError::invalid_parameter(key));
+        }
+        let mut found: Vec<u32> = values
+            .iter()
+            .filter_map(|v| index.get(v.as_str()).copied())
+            .collect();
+        found.sort_unstable();
+        found.dedup();
+        let whole = PageRequest {
+            offset: 0,
+            limit: found.len().max(1),
+        };
+        return Ok(page_of_selection(&tenant.users, &found, whole, options.metadata));
+    }
+
+    let by_name = params.first("username").map(|v| {
+        std::str::from_utf8(v)
+            .ok()
+            .and_then(|name| tenant.user_by_name.get(name).copied())
+    });
+    let by_email = params.first("email").map(|v| {
+        std::str::from_utf8(v)
+            .ok()
+            .and_then(|email| tenant.user_by_email.get(email).copied())
+    });
+    let selected: Option<Vec<u32>> = match (by_name, by_email) {
+        (None, None) => None,
+        (Some(a), None) | (None, Some(a)) => Some(a.into_iter().collect()),
+        (Some(a), Some(b)) => Some(a.filter(|x| Some(*x) == b).into_iter().collect()),
+    };
+    Ok(match selected {
+        Some(found) => page_of_selection(&tenant.users, &found, page, options.metadata),
+        None => page_of(&tenant.users, page, options.metadata),
+    })
+}
+
+async fn one(
+    State(state): State<AppState>,
+    caller: Caller,
+    user_id: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    caller.require(Grant::ReadResource)?;
+    let Path(user_id) = user_id.map_err(|_| ApiError::not_found())?;
+    let tenant = state.tenant();
+    let index = tenant
+        .user_by_id
+        .get(user_id.as_str())
+        .ok_or_else(ApiError::not_found)?;
+    let user = tenant
+        .users
+        .item(*index as usize)
+        .ok_or_else(ApiError::not_found)?;
+    Ok(object(user))
+}
+
+async fn groups(
+    State(state): State<AppState>,
+    caller: Caller,
+    user_id: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    caller.require(Grant::ReadResource)?;
+    let Path(user_id) = user_id.map_err(|_| ApiError::not_found())?;
+    let options = state.options();
+    let tenant = state.tenant();
+    let index = tenant
+        .user_by_id
+        .get(user_id.as_str())
+        .ok_or_else(ApiError::not_found)?;
+    let page = PageRequest::from_params(
+        &caller.params,
+        options.max_limit.user_groups as usize,
+        options.zero_limit,
+    )?;
+    let groups = tenant
+        .user_groups
+        .get(*index as usize)
+        .ok_or_else(ApiError::not_found)?;
+    Ok(page_of_selection(&tenant.groups, groups, page, options.metadata))
+}

@@ -1,0 +1,703 @@
+//! Scenario files: the TOML schema, its validation, and the typed [`Scenario`] the generator reads.
+//!
+//! Every error names `file:line:column`; unknown keys are refused so a typo never silently falls
+//! back to a default. The schema is documented in `scenarios/README.md`.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::ops::Range;
+use std::path::Path;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::error::{Error, Result};
+use crate::grants::{Grant, GrantSet};
+
+/// A validated scenario: everything needed to generate a tenant and serve it.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// Where it came from (a path, or `<builder>`), for messages.
+    pub origin: String,
+    /// Free text from the file, shown nowhere but kept for `dump`-style tooling.
+    pub description: Option<String>,
+    /// Tenant-wide facts: host name, seed, domain, clock.
+    pub tenant: Tenant,
+    /// Behaviours where Duo's exact answer is unconfirmed, and the knobs chosen for them.
+    pub options: Options,
+    /// How many objects to generate, and in what mix.
+    pub generate: Generate,
+    /// Admin API applications that may call the fake. Never empty.
+    pub integrations: Vec<Integration>,
+    /// Users written out in the file, added before the generated ones.
+    pub users: Vec<UserRecord>,
+    /// Groups written out in the file, added before the generated ones.
+    pub groups: Vec<GroupRecord>,
+    /// Administrators written out in the file, added before the generated ones.
+    pub admins: Vec<AdminRecord>,
+    /// The file's text, to locate errors found after parsing (an unknown group name).
+    source: std::sync::Arc<str>,
+}
+
+/// Tenant-wide facts.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tenant {
+    /// The account name, as `/admin/v1/settings` reports it.
+    #[serde(default = "default_tenant_name")]
+    pub name: String,
+    /// The API hostname clients are given, e.g. `api-a1b2c3d4.duosecurity.com` (no port).
+    pub api_hostname: String,
+    /// Seed of every random choice: the same seed gives byte-identical data.
+    pub seed: u64,
+    /// Domain of generated e-mail addresses.
+    #[serde(default = "default_email_domain")]
+    pub email_domain: String,
+    /// The tenant's "now" for generated timestamps (unix seconds), so data does not depend on
+    /// the day it is generated.
+    #[serde(default = "default_reference_time")]
+    pub reference_time: i64,
+    /// Reported by `/admin/v1/info/summary`.
+    #[serde(default = "default_telephony_credits")]
+    pub telephony_credits_remaining: u64,
+}
+
+/// How paging metadata is sent (§3.0 of the API notes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum MetadataMode {
+    /// Duo's observed behaviour: no `metadata` when the whole result fits the first page;
+    /// otherwise `total_objects`, `next_offset` only when more remain, `prev_offset` only when
+    /// `offset > 0`.
+    #[default]
+    OmitOnSinglePage,
+    /// Always send `metadata`, omitting absent offsets.
+    Always,
+    /// Always send `metadata`, with `null` for absent offsets (as Duo's Go client fixtures do).
+    AlwaysWithNulls,
+}
+
+/// What `limit=0` means (unconfirmed at Duo).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum ZeroLimit {
+    /// Treated as if no limit was given (the endpoint's default).
+    #[default]
+    Default,
+    /// Refused with 400 40002, `message_detail` `limit`.
+    Reject,
+}
+
+/// Spelling of group `status` (Duo's docs say `active`; a 2024 capture shows `Active`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum GroupStatusCase {
+    /// `active`, `bypass`, `disabled`.
+    #[default]
+    Lower,
+    /// `Active`, `Bypass`, `Disabled`.
+    Capitalized,
+}
+
+/// Largest page each list endpoint serves; a larger `limit` is clamped to it.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MaxLimits {
+    /// `GET /admin/v1/users` (documented: 300).
+    pub users: u32,
+    /// `GET /admin/v1/admins` (unconfirmed; default 300).
+    pub admins: u32,
+    /// `GET /admin/v1/groups` (sources say 100 or 500; default 100).
+    pub groups: u32,
+    /// `GET /admin/v2/groups/{id}/users` (documented: 500).
+    pub group_users: u32,
+    /// `GET /admin/v1/users/{id}/groups` (documented: 500).
+    pub user_groups: u32,
+}
+
+impl Default for MaxLimits {
+    fn default() -> Self {
+        Self {
+            users: 300,
+            admins: 300,
+            groups: 100,
+            group_users: 500,
+            user_groups: 500,
+        }
+    }
+}
+
+/// Knobs for behaviours Duo leaves open; each default is documented in `docs/fidelity.md`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Options {
+    /// Largest accepted distance between the request's date and the server clock, seconds.
+    pub signature_window_s: u32,
+    /// Accept legacy v1 signatures (otherwise 401 40112).
+    pub accept_v1: bool,
+    /// Accept v4 signatures (otherwise 401 40112).
+    pub accept_v4: bool,
+    /// Paging metadata shape.
+    pub metadata: MetadataMode,
+    /// What `limit=0` means.
+    pub zero_limit: ZeroLimit,
+    /// Per-endpoint page-size caps.
+    pub max_limit: MaxLimits,
+    /// Spelling of group `status`.
+    pub group_status_case: GroupStatusCase,
+    /// Whether group objects carry the legacy `voice_enabled` flag.
+    pub group_voice_enabled: bool,
+    /// Whether user objects carry `enable_auto_prompt` (in Duo's docs, absent from a 2024 capture).
+    pub user_enable_auto_prompt: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            signature_window_s: 300,
+            accept_v1: false,
+            accept_v4: false,
+            metadata: MetadataMode::default(),
+            zero_limit: ZeroLimit::default(),
+            max_limit: MaxLimits::default(),
+            group_status_case: GroupStatusCase::default(),
+            group_voice_enabled: true,
+            user_enable_auto_prompt: true,
+        }
+    }
+}
+
+/// Relative weights of user statuses among generated users.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StatusMix {
+    /// `active`
+    pub active: u32,
+    /// `bypass`
+    pub bypass: u32,
+    /// `disabled`
+    pub disabled: u32,
+    /// `locked out`
+    pub locked_out: u32,
+    /// `pending deletion`
+    pub pending_deletion: u32,
+}
+
+impl Default for StatusMix {
+    fn default() -> Self {
+        Self {
+            active: 88,
+            bypass: 3,
+            disabled: 4,
+            locked_out: 3,
+            pending_deletion: 2,
+        }
+    }
+}
+
+/// How many objects to generate and in what mix. Shares are fractions in `0..=1`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Generate {
+    /// Generated users (added after the explicit `[[users]]`).
+    pub users: u32,
+    /// Generated administrators.
+    pub admins: u32,
+    /// Generated groups.
+    pub groups: u32,
+    /// User statuses.
+    pub user_status: StatusMix,
+    /// Share of users with at least one authentication method (`is_enrolled`).
+    pub enrolled: f64,
+    /// Share of enrolled users with a phone.
+    pub phones: f64,
+    /// Share of enrolled users with a hardware token.
+    pub tokens: f64,
+    /// Share of enrolled users with a WebAuthn credential.
+    pub webauthn: f64,
+    /// Share of users with aliases.
+    pub aliases: f64,
+    /// Share of users with non-ASCII names (German, French, Chinese, Japanese, Arabic locales),
+    /// kept in their usernames.
+    pub non_ascii_names: f64,
+    /// Share of usernames and aliases with spaces and symbols (`o'brien+ops`, `j smith`).
+    pub unusual_usernames: f64,
+    /// Share of users synced from a directory (with `external_id` and `last_directory_sync`).
+    pub directory_synced: f64,
+    /// Share of users that never logged in (`last_login: null`).
+    pub never_logged_in: f64,
+    /// Inclusive range of group memberships per generated user.
+    pub groups_per_user: [u32; 2],
+    /// Relative weights of admin roles.
+    pub admin_roles: BTreeMap<String, u32>,
+}
+
+impl Default for Generate {
+    fn default() -> Self {
+        let admin_roles = [
+            ("Owner", 1),
+            ("Administrator", 3),
+            ("User Manager", 2),
+            ("Help Desk", 2),
+            ("Security Analyst", 1),
+            ("Read-only", 2),
+            ("Billing", 1),
+        ]
+        .into_iter()
+        .map(|(name, weight)| (name.to_owned(), weight))
+        .collect();
+        Self {
+            users: 0,
+            admins: 0,
+            groups: 0,
+            user_status: StatusMix::default(),
+            enrolled: 0.85,
+            phones: 0.85,
+            tokens: 0.1,
+            webauthn: 0.2,
+            aliases: 0.1,
+            non_ascii_names: 0.05,
+            unusual_usernames: 0.0,
+            directory_synced: 0.3,
+            never_logged_in: 0.1,
+            groups_per_user: [0, 3],
+            admin_roles,
+        }
+    }
+}
+
+/// One Admin API application allowed to call the fake.
+#[derive(Clone)]
+pub struct Integration {
+    /// A name for people (`access-review`, `no-admins`), used in the ready file and logs.
+    pub name: String,
+    /// Integration key (`DI…`).
+    pub ikey: String,
+    /// Secret key. Never logged; Debug shows it redacted.
+    pub skey: String,
+    /// The API permissions granted to it.
+    pub grants: GrantSet,
+}
+
+impl fmt::Debug for Integration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Integration")
+            .field("name", &self.name)
+            .field("ikey", &self.ikey)
+            .field("skey", &"<redacted>")
+            .field("grants", &self.grants)
+            .finish()
+    }
+}
+
+/// A user as written in the scenario; unset fields are generated from the seed.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserRecord {
+    /// Login name (unique).
+    pub username: Spanned<String>,
+    /// `DU…` id; generated when absent.
+    pub user_id: Option<Spanned<String>>,
+    /// Full name; generated when absent.
+    pub realname: Option<String>,
+    /// Given name.
+    pub firstname: Option<String>,
+    /// Family name.
+    pub lastname: Option<String>,
+    /// E-mail; `<username>@<email_domain>` when absent.
+    pub email: Option<String>,
+    /// `active`, `bypass`, `disabled`, `locked out` or `pending deletion`.
+    pub status: Option<Spanned<String>>,
+    /// Names of groups (explicit or generated) the user belongs to, in order.
+    #[serde(default)]
+    pub groups: Vec<Spanned<String>>,
+    /// Up to 8 aliases.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// Whether the user has an authentication method; methods are generated to agree.
+    pub enrolled: Option<bool>,
+    /// Number of phones (implies enrolled when > 0).
+    pub phones: Option<u32>,
+    /// Number of hardware tokens.
+    pub tokens: Option<u32>,
+    /// Last login, unix seconds; absent means generated, `-1` means never.
+    pub last_login: Option<i64>,
+    /// Creation time, unix seconds.
+    pub created: Option<i64>,
+    /// Free-text notes.
+    pub notes: Option<String>,
+    /// Directory id; makes the user directory-synced.
+    pub external_id: Option<String>,
+}
+
+/// A group as written in the scenario.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupRecord {
+    /// Group name (unique).
+    pub name: Spanned<String>,
+    /// `DG…` id; generated when absent.
+    pub group_id: Option<Spanned<String>>,
+    /// Description.
+    pub desc: Option<String>,
+    /// `active`, `bypass` or `disabled`.
+    pub status: Option<Spanned<String>>,
+}
+
+/// An administrator as written in the scenario.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminRecord {
+    /// Display name.
+    pub name: String,
+    /// E-mail (unique).
+    pub email: Spanned<String>,
+    /// `DE…` id; generated when absent.
+    pub admin_id: Option<Spanned<String>>,
+    /// Role name (`Owner`, `Administrator`, … or a custom role).
+    pub role: Option<String>,
+    /// `Active`, `Disabled`, `Expired` or `Pending Activation`.
+    pub status: Option<Spanned<String>>,
+    /// Phone number or absent.
+    pub phone: Option<String>,
+    /// Last login, unix seconds; `-1` means never.
+    pub last_login: Option<i64>,
+}
+
+/// The raw file shape, before cross-field validation.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScenarioFile {
+    description: Option<String>,
+    tenant: Spanned<Tenant>,
+    options: Option<Spanned<Options>>,
+    generate: Option<Spanned<Generate>>,
+    integrations: Spanned<Vec<IntegrationFile>>,
+    #[serde(default)]
+    users: Vec<UserRecord>,
+    #[serde(default)]
+    groups: Vec<GroupRecord>,
+    #[serde(default)]
+    admins: Vec<AdminRecord>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IntegrationFile {
+    name: Spanned<String>,
+    ikey: Spanned<String>,
+    skey: Spanned<String>,
+    grants: Vec<Spanned<String>>,
+}
+
+fn default_tenant_name() -> String {
+    "Example Tenant".to_owned()
+}
+fn default_email_domain() -> String {
+    "example.com".to_owned()
+}
+/// 2026-01-01T00:00:00Z.
+fn default_reference_time() -> i64 {
+    1_767_225_600
+}
+fn default_telephony_credits() -> u64 {
+    1000
+}
+
+/// Valid user statuses, as Duo spells them.
+pub const USER_STATUSES: [&str; 5] = ["active", "bypass", "disabled", "locked out", "pending deletion"];
+/// Valid group statuses.
+pub const GROUP_STATUSES: [&str; 3] = ["active", "bypass", "disabled"];
+/// Valid administrator statuses.
+pub const ADMIN_STATUSES: [&str; 4] = ["Active", "Disabled", "Expired", "Pending Activation"];
+
+impl Scenario {
+    /// Reads and validates a scenario file.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Self::parse(&text, &path.display().to_string())
+    }
+
+    /// Parses and validates scenario text; `origin` names it in error messages.
+    pub fn parse(text: &str, origin: &str) -> Result<Self> {
+        let locate = |span: Option<Range<usize>>, message: String| {
+            let (line, column) = line_column(text, span.map_or(0, |s| s.start));
+            Error::Scenario {
+                origin: origin.to_owned(),
+                line,
+                column,
+                message,
+            }
+        };
+        let file: ScenarioFile =
+            toml::from_str(text).map_err(|e| locate(e.span(), e.message().trim().to_owned()))?;
+        let mut scenario = Validator { locate: &locate }.validate(file, origin)?;
+        scenario.source = text.into();
+        Ok(scenario)
+    }
+
+    /// An error located at `span` of this scenario's text.
+    pub fn error_at(&self, span: Range<usize>, message: impl Into<String>) -> Error {
+        let (line, column) = line_column(&self.source, span.start);
+        Error::Scenario {
+            origin: self.origin.clone(),
+            line,
+            column,
+            message: message.into(),
+        }
+    }
+}
+
+/// Turns a byte offset into a 1-based line and character column.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
+    (line, column)
+}
+
+struct Validator<'a, F: Fn(Option<Range<usize>>, String) -> Error> {
+    locate: &'a F,
+}
+
+impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
+    fn at<T>(&self, spanned: &Spanned<T>, message: impl Into<String>) -> Error {
+        (self.locate)(Some(spanned.span()), message.into())
+    }
+
+    fn validate(&self, file: ScenarioFile, origin: &str) -> Result<Scenario> {
+        let ScenarioFile {
+            description,
+            tenant,
+            options,
+            generate,
+            integrations,
+            users,
+            groups,
+            admins,
+        } = file;
+        let host = &tenant.get_ref().api_hostname;
+        if host.is_empty() || host.contains([':', '/', ' ']) || !host.is_ascii() {
+            return Err(self.at(
+                &tenant,
+                format!("tenant.api_hostname {host:?} must be a bare host name (no scheme, port or path)"),
+            ));
+        }
+        let tenant = tenant.into_inner();
+        let generate = match generate {
+            Some(generate) => {
+                self.check_generate(&generate)?;
+                generate.into_inner()
+            }
+            None => Generate::default(),
+        };
+        let options_span = options.as_ref().map(Spanned::span);
+        let options = options.map(Spanned::into_inner).unwrap_or_default();
+        let in_options = |message: String| (self.locate)(options_span.clone(), message);
+        if options.signature_window_s == 0 {
+            return Err(in_options("options.signature_window_s must be at least 1".into()));
+        }
+        for (name, max) in [
+            ("users", options.max_limit.users),
+            ("admins", options.max_limit.admins),
+            ("groups", options.max_limit.groups),
+            ("group_users", options.max_limit.group_users),
+            ("user_groups", options.max_limit.user_groups),
+        ] {
+            if max == 0 {
+                return Err(in_options(format!("options.max_limit.{name} must be at least 1")));
+            }
+        }
+
+        let integrations = self.integrations(integrations)?;
+
+        let mut group_names = HashSet::new();
+        for group in &groups {
+            if !group_names.insert(group.name.get_ref().as_str()) {
+                return Err(self.at(
+                    &group.name,
+                    format!("duplicate group name {:?}", group.name.get_ref()),
+                ));
+            }
+            if let Some(status) = &group.status {
+                self.one_of(status, &GROUP_STATUSES, "group status")?;
+            }
+            if let Some(id) = &group.group_id {
+                self.duo_id(id, "DG")?;
+            }
+        }
+        let mut usernames = HashSet::new();
+        for user in &users {
+            let name = user.username.get_ref();
+            if name.is_empty() {
+                return Err(self.at(&user.username, "username must not be empty"));
+            }
+            if !usernames.insert(name.as_str()) {
+                return Err(self.at(&user.username, format!("duplicate username {name:?}")));
+            }
+            if let Some(status) = &user.status {
+                self.one_of(status, &USER_STATUSES, "user status")?;
+            }
+            if let Some(id) = &user.user_id {
+                self.duo_id(id, "DU")?;
+            }
+            if user.aliases.len() > 8 {
+                return Err(self.at(&user.username, "a user has at most 8 aliases"));
+            }
+            for group in &user.groups {
+                // Generated group names are not known yet; those are resolved by the generator,
+                // which reports an unknown name at this same location.
+                if group.get_ref().is_empty() {
+                    return Err(self.at(group, "group name must not be empty"));
+                }
+            }
+        }
+        let mut admin_emails = HashSet::new();
+        for admin in &admins {
+            if !admin_emails.insert(admin.email.get_ref().as_str()) {
+                return Err(self.at(
+                    &admin.email,
+                    format!("duplicate admin e-mail {:?}", admin.email.get_ref()),
+                ));
+            }
+            if let Some(status) = &admin.status {
+                self.one_of(status, &ADMIN_STATUSES, "admin status")?;
+            }
+            if let Some(id) = &admin.admin_id {
+                self.duo_id(id, "DE")?;
+            }
+        }
+        Ok(Scenario {
+            source: std::sync::Arc::from(""),
+            origin: origin.to_owned(),
+            description,
+            tenant,
+            options,
+            generate,
+            integrations,
+            users,
+            groups,
+            admins,
+        })
+    }
+
+    fn check_generate(&self, spanned: &Spanned<Generate>) -> Result<()> {
+        let generate = spanned.get_ref();
+        let fail = |message: String| Err(self.at(spanned, message));
+        for (name, share) in [
+            ("enrolled", generate.enrolled),
+            ("phones", generate.phones),
+            ("tokens", generate.tokens),
+            ("webauthn", generate.webauthn),
+            ("aliases", generate.aliases),
+            ("non_ascii_names", generate.non_ascii_names),
+            ("unusual_usernames", generate.unusual_usernames),
+            ("directory_synced", generate.directory_synced),
+            ("never_logged_in", generate.never_logged_in),
+        ] {
+            if !(0.0..=1.0).contains(&share) {
+                return fail(format!(
+                    "generate.{name} is a share and must be between 0 and 1, not {share}"
+                ));
+            }
+        }
+        let [lo, hi] = generate.groups_per_user;
+        if lo > hi {
+            return fail(format!(
+                "generate.groups_per_user [{lo}, {hi}]: the minimum exceeds the maximum"
+            ));
+        }
+        let mix = generate.user_status;
+        if generate.users > 0
+            && mix.active + mix.bypass + mix.disabled + mix.locked_out + mix.pending_deletion == 0
+        {
+            return fail("generate.user_status weights are all 0".into());
+        }
+        if generate.admins > 0 && generate.admin_roles.values().all(|w| *w == 0) {
+            return fail("generate.admin_roles weights are all 0".into());
+        }
+        Ok(())
+    }
+
+    fn integrations(&self, list: Spanned<Vec<IntegrationFile>>) -> Result<Vec<Integration>> {
+        if list.get_ref().is_empty() {
+            return Err(self.at(&list, "a scenario needs at least one integration"));
+        }
+        let mut ikeys = HashSet::new();
+        let mut names = HashSet::new();
+        let mut out = Vec::new();
+        for item in list.into_inner() {
+            let ikey = item.ikey.get_ref();
+            if ikey.is_empty() || !ikey.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                return Err(self.at(
+                    &item.ikey,
+                    "ikey must be non-empty ASCII letters and digits (Duo's are `DI` + 18)",
+                ));
+            }
+            if !ikeys.insert(ikey.clone()) {
+                return Err(self.at(&item.ikey, format!("duplicate ikey {ikey:?}")));
+            }
+            if !names.insert(item.name.get_ref().clone()) {
+                return Err(self.at(
+                    &item.name,
+                    format!("duplicate integration name {:?}", item.name.get_ref()),
+                ));
+            }
+            if item.skey.get_ref().is_empty() {
+                return Err(self.at(&item.skey, "skey must not be empty"));
+            }
+            let mut grants = GrantSet::default();
+            for grant in &item.grants {
+                let parsed = Grant::from_name(grant.get_ref()).ok_or_else(|| {
+                    self.at(
+                        grant,
+                        format!(
+                            "{:?} is not a Duo Admin API permission; expected one of: {}",
+                            grant.get_ref(),
+                            Grant::ALL.map(Grant::name).join(", ")
+                        ),
+                    )
+                })?;
+                grants.insert(parsed);
+            }
+            out.push(Integration {
+                name: item.name.into_inner(),
+                ikey: item.ikey.into_inner(),
+                skey: item.skey.into_inner(),
+                grants,
+            });
+        }
+        Ok(out)
+    }
+
+    fn one_of(&self, value: &Spanned<String>, allowed: &[&str], what: &str) -> Result<()> {
+        if allowed.contains(&value.get_ref().as_str()) {
+            Ok(())
+        } else {
+            Err(self.at(
+                value,
+                format!(
+                    "{:?} is not a {what}; expected one of: {}",
+                    value.get_ref(),
+                    allowed.join(", ")
+                ),
+            ))
+        }
+    }
+
+    fn duo_id(&self, id: &Spanned<String>, prefix: &str) -> Result<()> {
+        if crate::model::is_duo_id(id.get_ref(), prefix) {
+            Ok(())
+        } else {
+            Err(self.at(
+                id,
+                format!(
+                    "{:?} is not a Duo id: `{prefix}` followed by 18 upper-case letters or digits",
+                    id.get_ref()
+                ),
+            ))
+        }
+    }
+}

@@ -1,0 +1,340 @@
+//! Serving: [`run`] takes a bound listener, the state and a shutdown future (the binary passes
+//! Ctrl-C, tests pass a channel), and [`MockServer`] starts one in-process on port 0 for tests.
+
+use std::fmt;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use axum::extract::ConnectInfo;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use serde::Serialize;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
+use tower::ServiceExt as _;
+
+use crate::error::{Error, Result};
+use crate::scenario::Scenario;
+use crate::state::AppState;
+use crate::tls::{self, TlsMaterial};
+
+/// Longest wait for a client to send a request's headers (slow-loris guard).
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(15);
+/// Longest TLS handshake.
+pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Largest request head (request line and headers); hyper answers 431 past it.
+pub const MAX_HEAD_BYTES: usize = 64 * 1024;
+/// How long shutdown waits for requests in flight.
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A bound socket, with TLS or without.
+pub struct Listener {
+    /// The bound TCP socket.
+    pub tcp: TcpListener,
+    /// TLS acceptor; `None` serves plain HTTP.
+    pub tls: Option<TlsAcceptor>,
+}
+
+impl fmt::Debug for Listener {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Listener")
+            .field("tcp", &self.tcp)
+            .field("tls", &self.tls.is_some())
+            .finish()
+    }
+}
+
+/// Serves `state` on `listener` until `shutdown` completes, then drains requests in flight.
+pub async fn run(
+    listener: Listener,
+    state: AppState,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let app = crate::routes::app(state);
+    let graceful = GracefulShutdown::new();
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .max_buf_size(MAX_HEAD_BYTES)
+        .keep_alive(true);
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.tcp.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(error) => {
+                    // Out of descriptors and the like: back off instead of spinning.
+                    tracing::warn!(%error, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let app = app.clone();
+        let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+            let mut request = request.map(axum::body::Body::new);
+            request.extensions_mut().insert(ConnectInfo(peer));
+            app.clone().oneshot(request)
+        });
+        let builder = builder.clone();
+        let watcher = graceful.watcher();
+        let tls = listener.tls.clone();
+        tokio::spawn(async move {
+            let result = match tls {
+                None => {
+                    let conn = builder.serve_connection(TokioIo::new(stream), service);
+                    watcher.watch(conn).await
+                }
+                Some(acceptor) => {
+                    let Ok(Ok(stream)) =
+                        tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await
+                    else {
+                        tracing::debug!(%peer, "TLS handshake failed or timed out");
+                        return;
+                    };
+                    let conn = builder.serve_connection(TokioIo::new(stream), service);
+                    watcher.watch(conn).await
+                }
+            };
+            if let Err(error) = result {
+                tracing::debug!(%peer, %error, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("requests still in flight after {DRAIN_TIMEOUT:?}; closing anyway");
+    }
+    Ok(())
+}
+
+/// Where the server listens and with which certificate.
+#[derive(Debug, Clone)]
+pub struct StartOptions {
+    /// Address to bind; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// TLS or plain HTTP.
+    pub tls: TlsMode,
+}
+
+impl Default for StartOptions {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            tls: TlsMode::Off,
+        }
+    }
+}
+
+/// How the server does TLS.
+#[derive(Debug, Clone)]
+pub enum TlsMode {
+    /// Plain HTTP.
+    Off,
+    /// A CA and a leaf for `localhost`, `127.0.0.1`, `::1` and the API hostname, made at start.
+    Generate,
+    /// A certificate chain and key from PEM files.
+    Files {
+        /// Certificate chain PEM.
+        cert: PathBuf,
+        /// Private key PEM.
+        key: PathBuf,
+    },
+}
+
+/// What a client needs to reach a running fake; also the `--ready-file` JSON.
+#[derive(Clone, Serialize)]
+pub struct ServerInfo {
+    /// `http://127.0.0.1:PORT`, or `https://localhost:PORT` with TLS (a DNS name, because
+    /// Duo's Python client checks DNS names only).
+    pub base_url: String,
+    /// The scenario's API hostname, without port.
+    pub api_host: String,
+    /// The bound port.
+    pub port: u16,
+    /// Path of the CA's PEM with generated TLS, else `None`.
+    pub ca_cert: Option<PathBuf>,
+    /// The scenario's integrations, with their test keys.
+    pub integrations: Vec<IntegrationInfo>,
+}
+
+/// One integration's test credentials, as handed to a client.
+#[derive(Clone, Serialize)]
+pub struct IntegrationInfo {
+    /// Scenario name.
+    pub name: String,
+    /// Integration key.
+    pub ikey: String,
+    /// Secret key (the scenario's own test key).
+    pub skey: String,
+    /// Duo's names of its grants.
+    pub grants: Vec<&'static str>,
+}
+
+impl fmt::Debug for ServerInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerInfo")
+            .field("base_url", &self.base_url)
+            .field("api_host", &self.api_host)
+            .field("port", &self.port)
+            .field("ca_cert", &self.ca_cert)
+            .field("integrations", &self.integrations)
+            .finish()
+    }
+}
+
+impl fmt::Debug for IntegrationInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IntegrationInfo")
+            .field("name", &self.name)
+            .field("ikey", &self.ikey)
+            .field("skey", &"<redacted>")
+            .field("grants", &self.grants)
+            .finish()
+    }
+}
+
+impl ServerInfo {
+    /// The integration named `name`.
+    pub fn integration(&self, name: &str) -> Option<&IntegrationInfo> {
+        self.integrations.iter().find(|i| i.name == name)
+    }
+}
+
+/// A fake running in this process. Dropping it stops it.
+#[derive(Debug)]
+pub struct MockServer {
+    info: ServerInfo,
+    state: AppState,
+    ca_pem: Option<String>,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+/// Binds, prepares TLS and describes the server, without serving yet.
+pub async fn prepare(
+    scenario: &Scenario,
+    options: &StartOptions,
+) -> Result<(Listener, ServerInfo, Option<String>)> {
+    let tcp = TcpListener::bind(options.listen).await?;
+    let port = tcp.local_addr()?.port();
+    let host_names = vec![
+        "localhost".to_owned(),
+        "127.0.0.1".to_owned(),
+        "::1".to_owned(),
+        scenario.tenant.api_hostname.clone(),
+    ];
+    let material: Option<TlsMaterial> = match &options.tls {
+        TlsMode::Off => None,
+        TlsMode::Generate => Some(tls::generate(&host_names)?),
+        TlsMode::Files { cert, key } => Some(tls::from_pem_files(cert, key)?),
+    };
+    let (ca_cert, ca_pem) = match material.as_ref().and_then(|m| m.ca_pem.clone()) {
+        Some(pem) => {
+            let path = std::env::temp_dir().join(format!("duo-mock-{}-{port}-ca.pem", std::process::id()));
+            std::fs::write(&path, &pem).map_err(|e| Error::io(&path, e))?;
+            (Some(path), Some(pem))
+        }
+        None => (None, None),
+    };
+    let ip = options.listen.ip();
+    let base_url = match (&material, ip.is_unspecified() || ip.is_loopback()) {
+        (Some(_), _) => format!("https://localhost:{port}"),
+        (None, true) => format!("http://127.0.0.1:{port}"),
+        (None, false) => format!("http://{}", SocketAddr::new(ip, port)),
+    };
+    let info = ServerInfo {
+        base_url,
+        api_host: scenario.tenant.api_hostname.clone(),
+        port,
+        ca_cert,
+        integrations: scenario
+            .integrations
+            .iter()
+            .map(|i| IntegrationInfo {
+                name: i.name.clone(),
+                ikey: i.ikey.clone(),
+                skey: i.skey.clone(),
+                grants: i.grants.names(),
+            })
+            .collect(),
+    };
+    let listener = Listener {
+        tcp,
+        tls: material.map(|m| TlsAcceptor::from(m.config)),
+    };
+    Ok((listener, info, ca_pem))
+}
+
+impl MockServer {
+    /// Builds the scenario's tenant and serves it in this process.
+    pub async fn start(scenario: &Scenario, options: StartOptions) -> Result<Self> {
+        let state = AppState::from_scenario(scenario)?;
+        let (listener, info, ca_pem) = prepare(scenario, &options).await?;
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(run(listener, state.clone(), async {
+            let _ = rx.await;
+        }));
+        Ok(Self {
+            info,
+            state,
+            ca_pem,
+            shutdown: Some(tx),
+            task: Some(task),
+        })
+    }
+
+    /// Address, hostname, CA and credentials.
+    pub fn info(&self) -> &ServerInfo {
+        &self.info
+    }
+
+    /// The base URL (`http://127.0.0.1:PORT` or `https://localhost:PORT`).
+    pub fn base_url(&self) -> &str {
+        &self.info.base_url
+    }
+
+    /// The state being served (to read the tenant or set the clock).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// PEM of the generated CA, with [`TlsMode::Generate`].
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
+    }
+
+    /// Stops accepting, drains requests in flight, and waits for the server to end.
+    pub async fn stop(mut self) -> Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await
+                .map_err(|e| Error::Server(std::io::Error::other(e.to_string())))??;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(path) = &self.info.ca_cert {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! The server's shared state: a cheap-to-clone handle on the tenant, the credentials and the
+//! scenario's options.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use duo_auth::SigningKey;
+
+use crate::error::Result;
+use crate::grants::GrantSet;
+use crate::scenario::{Options, Scenario};
+use crate::store::Tenant;
+
+/// An integration as the server checks it: the skey is kept only pre-keyed, never as text.
+pub struct Credential {
+    /// Name from the scenario, for logs.
+    pub name: String,
+    /// Integration key.
+    pub ikey: String,
+    /// The skey, pre-keyed for HMAC (Debug prints it redacted).
+    pub key: SigningKey,
+    /// Its permissions.
+    pub grants: GrantSet,
+}
+
+impl fmt::Debug for Credential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credential")
+            .field("name", &self.name)
+            .field("ikey", &self.ikey)
+            .field("key", &self.key)
+            .field("grants", &self.grants)
+            .finish()
+    }
+}
+
+/// Handle on everything requests read. Clone is one reference count.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    inner: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    /// The tenant being served. Behind a lock so that a later write (write endpoints, churn,
+    /// reset) can swap in a new version while requests in flight keep the one they started with.
+    tenant: RwLock<Arc<Tenant>>,
+    /// ikey → credential; looked up on every signed request.
+    credentials: HashMap<String, Arc<Credential>>,
+    /// The scenario's knobs (window, paging shape, limits).
+    options: Options,
+    /// The scenario's API hostname, one of the host spellings a signature may use.
+    api_hostname: String,
+    /// Seconds added to the machine's clock, to play a server whose clock is off.
+    clock_offset_s: AtomicI64,
+}
+
+impl AppState {
+    /// Builds the tenant of `scenario` and the state that serves it.
+    pub fn from_scenario(scenario: &Scenario) -> Result<Self> {
+        let tenant = crate::generate::build(scenario)?;
+        Ok(Self::new(scenario, tenant))
+    }
+
+    /// State serving an already built `tenant` of `scenario`.
+    pub fn new(scenario: &Scenario, tenant: Tenant) -> Self {
+        let credentials = scenario
+            .integrations
+            .iter()
+            .map(|i| {
+                let credential = Credential {
+                    name: i.name.clone(),
+                    ikey: i.ikey.clone(),
+                    key: SigningKey::new(i.skey.as_bytes()),
+                    grants: i.grants,
+                };
+                (i.ikey.clone(), Arc::new(credential))
+            })
+            .collect();
+        Self {
+            inner: Arc::new(Shared {
+                tenant: RwLock::new(Arc::new(tenant)),
+                credentials,
+                options: scenario.options.clone(),
+                api_hostname: scenario.tenant.api_hostname.to_ascii_lowercase(),
+                clock_offset_s: AtomicI64::new(0),
+            }),
+        }
+    }
+
+    /// The tenant as of now.
+    pub fn tenant(&self) -> Arc<Tenant> {
+        match self.inner.tenant.read() {
+            Ok(guard) => Arc::clone(&guard),
+            // A writer never panics while holding the lock; if one did, the data is still whole.
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    /// The credential of `ikey`.
+    pub fn credential(&self, ikey: &str) -> Option<&Arc<Credential>> {
+        self.inner.credentials.get(ikey)
+    }
+
+    /// The scenario's options.
+    pub fn options(&self) -> &Options {
+        &self.inner.options
+    }
+
+    /// The scenario's API hostname, lower-cased.
+    pub fn api_hostname(&self) -> &str {
+        &self.inner.api_hostname
+    }
+
+    /// The server's "now", unix seconds, offset included.
+    pub fn now(&self) -> i64 {
+        let real = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        real.saturating_add(self.inner.clock_offset_s.load(Ordering::Relaxed))
+    }
+
+    /// Sets how far the server's clock is from the machine's, seconds.
+    pub fn set_clock_offset(&self, seconds: i64) {
+        self.inner.clock_offset_s.store(seconds, Ordering::Relaxed);
+    }
+}

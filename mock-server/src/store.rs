@@ -1,0 +1,272 @@
+//! The tenant as served: every object's JSON rendered once at load, in arenas, plus the indexes
+//! that filters and look-ups need.
+//!
+//! A page is never serialized per request: it is a few slices of the arena (`Bytes`, no copy),
+//! because consecutive objects are stored comma-separated, so a page inside one chunk is one
+//! contiguous slice. This is what keeps a signed 300-user page within a few percent of serving
+//! pre-rendered bytes (see `docs/PERFORMANCE.md`).
+
+use std::collections::HashMap;
+
+use bytes::Bytes;
+
+/// Items per arena chunk. Chunks are built in parallel at load, and a page crosses at most one
+/// chunk boundary for any `limit` up to this size.
+pub const CHUNK_ITEMS: usize = 4096;
+
+/// One arena: items `ends[k-1]+1 .. ends[k]` of `bytes`, separated by single commas.
+#[derive(Debug, Clone, Default)]
+struct Chunk {
+    bytes: Bytes,
+    ends: Vec<u32>,
+}
+
+impl Chunk {
+    fn start(&self, k: usize) -> usize {
+        if k == 0 { 0 } else { self.ends[k - 1] as usize + 1 }
+    }
+}
+
+/// A list of rendered JSON objects, in API order.
+#[derive(Debug, Clone, Default)]
+pub struct JsonList {
+    chunks: Vec<Chunk>,
+    len: usize,
+}
+
+/// Builds one chunk of a [`JsonList`].
+#[derive(Debug, Default)]
+pub struct ChunkBuilder {
+    buf: Vec<u8>,
+    ends: Vec<u32>,
+}
+
+impl ChunkBuilder {
+    /// A builder sized for `items` objects of about `item_bytes` each.
+    pub fn with_capacity(items: usize, item_bytes: usize) -> Self {
+        Self {
+            buf: Vec::with_capacity(items * item_bytes),
+            ends: Vec::with_capacity(items),
+        }
+    }
+
+    /// Appends one object rendered by `render`.
+    pub fn push(&mut self, render: impl FnOnce(&mut Vec<u8>)) {
+        if !self.ends.is_empty() {
+            self.buf.push(b',');
+        }
+        render(&mut self.buf);
+        // Chunks hold at most CHUNK_ITEMS objects of a few KiB: far below 4 GiB.
+        self.ends.push(u32::try_from(self.buf.len()).unwrap_or(u32::MAX));
+    }
+
+    /// Number of objects pushed.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether nothing was pushed.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    fn finish(mut self) -> Chunk {
+        self.buf.shrink_to_fit();
+        self.ends.shrink_to_fit();
+        Chunk {
+            bytes: Bytes::from(self.buf),
+            ends: self.ends,
+        }
+    }
+}
+
+impl JsonList {
+    /// A list from chunks built in order; every chunk but the last must hold [`CHUNK_ITEMS`].
+    pub fn from_chunks(chunks: Vec<ChunkBuilder>) -> Self {
+        let chunks: Vec<Chunk> = chunks
+            .into_iter()
+            .filter(|c| !c.is_empty())
+            .map(ChunkBuilder::finish)
+            .collect();
+        let len = chunks.iter().map(|c| c.ends.len()).sum();
+        debug_assert!(
+            chunks.iter().rev().skip(1).all(|c| c.ends.len() == CHUNK_ITEMS),
+            "only the last chunk may be short"
+        );
+        Self { chunks, len }
+    }
+
+    /// A list of a few objects, rendered in one go (small lists: admins, one group's members).
+    pub fn build<T>(items: &[T], mut render: impl FnMut(&T, &mut Vec<u8>)) -> Self {
+        let builders = items
+            .chunks(CHUNK_ITEMS)
+            .map(|part| {
+                let mut chunk = ChunkBuilder::with_capacity(part.len(), 64);
+                for item in part {
+                    chunk.push(|out| render(item, out));
+                }
+                chunk
+            })
+            .collect();
+        Self::from_chunks(builders)
+    }
+
+    /// Number of objects.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the list is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The JSON of object `i`, without copying. `None` past the end.
+    pub fn item(&self, i: usize) -> Option<Bytes> {
+        let chunk = self.chunks.get(i / CHUNK_ITEMS)?;
+        let k = i % CHUNK_ITEMS;
+        let end = *chunk.ends.get(k)? as usize;
+        Some(chunk.bytes.slice(chunk.start(k)..end))
+    }
+
+    /// Appends to `out` the comma-separated JSON of objects `start..end` (clamped to the list),
+    /// as slices of the arena: one per chunk touched, with a `,` between chunks.
+    pub fn range_into(&self, start: usize, end: usize, out: &mut Vec<Bytes>) {
+        let end = end.min(self.len);
+        let mut i = start;
+        while i < end {
+            let c = i / CHUNK_ITEMS;
+            let chunk = &self.chunks[c];
+            let first = i % CHUNK_ITEMS;
+            let last = (end - c * CHUNK_ITEMS).min(chunk.ends.len());
+            if i > start {
+                out.push(Bytes::from_static(b","));
+            }
+            out.push(
+                chunk
+                    .bytes
+                    .slice(chunk.start(first)..chunk.ends[last - 1] as usize),
+            );
+            i = c * CHUNK_ITEMS + last;
+        }
+    }
+
+    /// Writes the objects at `indices`, comma-separated, into `out` (copying: filtered results).
+    pub fn select_into(&self, indices: impl IntoIterator<Item = usize>, out: &mut Vec<u8>) {
+        let mut first = true;
+        for i in indices {
+            if let Some(item) = self.item(i) {
+                if !first {
+                    out.push(b',');
+                }
+                first = false;
+                out.extend_from_slice(&item);
+            }
+        }
+    }
+
+    /// Bytes held by the arenas (for memory reports).
+    pub fn arena_bytes(&self) -> usize {
+        self.chunks.iter().map(|c| c.bytes.len() + c.ends.len() * 4).sum()
+    }
+}
+
+/// Everything the API serves, read-only once built.
+#[derive(Debug, Default)]
+pub struct Tenant {
+    /// Users in API order, as `/admin/v1/users` renders them.
+    pub users: JsonList,
+    /// user_id → index into `users`.
+    pub user_by_id: HashMap<Box<str>, u32>,
+    /// username and every alias → index. Duo's `username` filter matches either.
+    pub user_by_name: HashMap<Box<str>, u32>,
+    /// e-mail → index, for the `email` filter.
+    pub user_by_email: HashMap<Box<str>, u32>,
+    /// Per user, indices into `groups` in the order the user's `groups` shows them.
+    pub user_groups: Vec<Box<[u32]>>,
+    /// Groups in API order.
+    pub groups: JsonList,
+    /// group_id → index into `groups`.
+    pub group_by_id: HashMap<Box<str>, u32>,
+    /// group_id of each group, in API order.
+    pub group_ids: Vec<Box<str>>,
+    /// Per group, its members as `{"user_id","username"}` in user order.
+    pub group_members: Vec<JsonList>,
+    /// Administrators in API order.
+    pub admins: JsonList,
+    /// admin_id → index into `admins`.
+    pub admin_by_id: HashMap<Box<str>, u32>,
+    /// Rendered `response` of `/admin/v1/info/summary`.
+    pub summary: Bytes,
+    /// Rendered `response` of `/admin/v1/settings`.
+    pub settings: Bytes,
+}
+
+impl Tenant {
+    /// Approximate heap bytes held, for memory reports.
+    pub fn approx_bytes(&self) -> usize {
+        let map = |m: &HashMap<Box<str>, u32>| {
+            m.capacity() * (std::mem::size_of::<(Box<str>, u32)>() + 1)
+                + m.keys().map(|k| k.len()).sum::<usize>()
+        };
+        self.users.arena_bytes()
+            + self.groups.arena_bytes()
+            + self.admins.arena_bytes()
+            + self
+                .group_members
+                .iter()
+                .map(JsonList::arena_bytes)
+                .sum::<usize>()
+            + map(&self.user_by_id)
+            + map(&self.user_by_name)
+            + map(&self.user_by_email)
+            + self.user_groups.iter().map(|g| g.len() * 4 + 16).sum::<usize>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn list(n: usize) -> JsonList {
+        let items: Vec<usize> = (0..n).collect();
+        let builders = items
+            .chunks(CHUNK_ITEMS)
+            .map(|part| {
+                let mut chunk = ChunkBuilder::default();
+                for i in part {
+                    chunk.push(|out| out.extend_from_slice(format!("{{\"i\":{i}}}").as_bytes()));
+                }
+                chunk
+            })
+            .collect();
+        JsonList::from_chunks(builders)
+    }
+
+    fn joined(parts: &[Bytes]) -> String {
+        parts.iter().map(|b| String::from_utf8_lossy(b)).collect()
+    }
+
+    #[test]
+    fn ranges_inside_and_across_chunks_are_exact() {
+        let l = list(CHUNK_ITEMS * 2 + 10);
+        for (start, end) in [
+            (0, 3),
+            (CHUNK_ITEMS - 2, CHUNK_ITEMS + 2),
+            (CHUNK_ITEMS * 2, CHUNK_ITEMS * 3),
+        ] {
+            let mut parts = Vec::new();
+            l.range_into(start, end, &mut parts);
+            let json: Vec<serde_json::Value> =
+                serde_json::from_str(&format!("[{}]", joined(&parts))).expect("valid JSON");
+            let got: Vec<u64> = json.iter().filter_map(|v| v["i"].as_u64()).collect();
+            let want: Vec<u64> = (start as u64..end.min(l.len()) as u64).collect();
+            assert_eq!(got, want);
+        }
+        let mut none = Vec::new();
+        l.range_into(l.len(), l.len() + 5, &mut none);
+        assert!(none.is_empty());
+        assert_eq!(l.item(CHUNK_ITEMS + 1).as_deref(), Some(&b"{\"i\":4097}"[..]));
+        assert!(l.item(l.len()).is_none());
+    }
+}
