@@ -1,0 +1,347 @@
+//! Serving cost, measured side by side in one run: requests per second and p50/p99 latency of
+//! (a) the pre-rendered bytes of a 300-user page without auth (the floor for this server),
+//! (b) signed `GET /admin/v1/users?limit=300` (v5), (c) the same with v2-SHA1, (d) signed
+//! `limit=1`, (e) an unsigned route with the same tiny body as (d).
+//!
+//! The server runs on one thread (a current-thread runtime), the load generator on another, each
+//! on its own core when the machine has two. Rounds interleave the endpoints; ratios are taken
+//! within a round, so they hold on a noisy machine.
+//!
+//! `cargo bench -p mock-server --bench serve -- [--rounds N] [--seconds S] [--connections C,...]`
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use axum::routing::get;
+use bytes::Bytes;
+use duo_auth::{Digest, Scheme, SignedParts, SigningKey};
+use mock_server::{AppState, Listener, Scenario};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+struct Endpoint {
+    name: &'static str,
+    request: Vec<u8>,
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let arg = |name: &str, default: &str| -> String {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+            .unwrap_or_else(|| default.to_owned())
+    };
+    let rounds: usize = arg("--rounds", "5").parse().expect("--rounds N");
+    let seconds: f64 = arg("--seconds", "3").parse().expect("--seconds S");
+    let connections: Vec<usize> = arg("--connections", "1,16")
+        .split(',')
+        .map(|c| c.parse().expect("--connections 1,16"))
+        .collect();
+
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let scenario = Scenario::load(&root.join("scenarios/users-100k.toml")).expect("scenario");
+    let state = AppState::from_scenario(&scenario).expect("tenant");
+    let integration = &scenario.integrations[0];
+
+    // The exact bytes the signed routes answer, to serve pre-rendered and unsigned.
+    let (addr, raw300, tiny) = start_server(state.clone());
+    let endpoints = vec![
+        Endpoint {
+            name: "a raw300 (unsigned, pre-rendered)",
+            request: plain_request("/__bench/raw300", addr),
+        },
+        Endpoint {
+            name: "b users?limit=300 v5",
+            request: signed_request(integration, Scheme::V5, "limit=300&offset=0", addr),
+        },
+        Endpoint {
+            name: "c users?limit=300 v2-sha1",
+            request: signed_request(integration, Scheme::V2(Digest::Sha1), "limit=300&offset=0", addr),
+        },
+        Endpoint {
+            name: "d users?limit=1 v5",
+            request: signed_request(integration, Scheme::V5, "limit=1&offset=0", addr),
+        },
+        Endpoint {
+            name: "e tiny (unsigned, same body as d)",
+            request: plain_request("/__bench/tiny", addr),
+        },
+    ];
+    // Check each endpoint answers 200 with the expected body before measuring anything.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    for e in &endpoints {
+        let (status, body) = rt.block_on(one_request(addr, &e.request));
+        assert_eq!(status, 200, "{}: {}", e.name, String::from_utf8_lossy(&body));
+    }
+    let (_, b) = rt.block_on(one_request(addr, &endpoints[1].request));
+    assert_eq!(
+        b, raw300,
+        "the signed page and the pre-rendered page are the same bytes"
+    );
+    let (_, d) = rt.block_on(one_request(addr, &endpoints[3].request));
+    assert_eq!(
+        d, tiny,
+        "the tiny signed page and the unsigned tiny body are the same bytes"
+    );
+    println!(
+        "page sizes: 300 users = {} bytes, 1 user = {} bytes",
+        raw300.len(),
+        tiny.len()
+    );
+
+    for &c in &connections {
+        println!("\n== {c} connection(s), {rounds} rounds of {seconds} s per endpoint ==");
+        let mut table: Vec<Vec<(f64, f64, f64)>> = vec![Vec::new(); endpoints.len()];
+        for round in 0..rounds {
+            // Rotate the order each round so no endpoint always runs first.
+            for k in 0..endpoints.len() {
+                let i = (k + round) % endpoints.len();
+                let result = rt.block_on(load(
+                    addr,
+                    &endpoints[i].request,
+                    c,
+                    Duration::from_secs_f64(seconds),
+                ));
+                table[i].push(result);
+            }
+            let rps = |i: usize| table[i][round].0;
+            let p99 = |i: usize| table[i][round].2;
+            println!(
+                "round {}: b/a {:.3}  c/a {:.3}  d/e {:.3}  p99 b/a {:.2}",
+                round + 1,
+                rps(1) / rps(0),
+                rps(2) / rps(0),
+                rps(3) / rps(4),
+                p99(1) / p99(0)
+            );
+        }
+        println!(
+            "{:<38} {:>10} {:>10} {:>10}",
+            "endpoint (median of rounds)", "req/s", "p50 ms", "p99 ms"
+        );
+        for (e, results) in endpoints.iter().zip(&table) {
+            let med = |f: fn(&(f64, f64, f64)) -> f64| median(results.iter().map(f).collect());
+            println!(
+                "{:<38} {:>10.0} {:>10.3} {:>10.3}",
+                e.name,
+                med(|r| r.0),
+                med(|r| r.1 * 1e3),
+                med(|r| r.2 * 1e3)
+            );
+        }
+        let ratio = |x: usize, y: usize, f: fn(&(f64, f64, f64)) -> f64| {
+            median(table[x].iter().zip(&table[y]).map(|(p, q)| f(p) / f(q)).collect())
+        };
+        println!(
+            "median per-round ratios: b/a {:.3} (goal >= 0.90)  c/a {:.3}  d/e {:.3} (goal >= 0.85)  p99 b/a {:.2} (goal <= 1.1 at 16)",
+            ratio(1, 0, |r| r.0),
+            ratio(2, 0, |r| r.0),
+            ratio(3, 4, |r| r.0),
+            ratio(1, 0, |r| r.2)
+        );
+    }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+/// Starts the fake on its own thread with a one-thread runtime; returns its address and the
+/// bytes of the 300-user and 1-user pages (as served signed), which the bench routes serve raw.
+fn start_server(state: AppState) -> (SocketAddr, Bytes, Bytes) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async move {
+            let tenant = state.tenant();
+            let page = |n: usize| {
+                let mut parts = Vec::new();
+                tenant.users.range_into(0, n, &mut parts);
+                let metadata = format!(
+                    "{{\"metadata\":{{\"next_offset\":{n},\"total_objects\":{}}},\"response\":[",
+                    tenant.users.len()
+                );
+                let mut body = metadata.into_bytes();
+                for p in parts {
+                    body.extend_from_slice(&p);
+                }
+                body.extend_from_slice(b"],\"stat\":\"OK\"}");
+                Bytes::from(body)
+            };
+            let (raw300, tiny) = (page(300), page(1));
+            let (r, t) = (raw300.clone(), tiny.clone());
+            let app = mock_server::app(state.clone())
+                .route(
+                    "/__bench/raw300",
+                    get(move || std::future::ready(json(r.clone()))),
+                )
+                .route("/__bench/tiny", get(move || std::future::ready(json(t.clone()))));
+            let tcp = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            tx.send((tcp.local_addr().expect("addr"), raw300, tiny))
+                .expect("send");
+            serve_router(Listener { tcp, tls: None }, app).await;
+        });
+    });
+    rx.recv().expect("server started")
+}
+
+fn json(body: Bytes) -> axum::response::Response {
+    mock_server::body::json_parts(vec![body])
+}
+
+/// The same accept loop as `mock_server::run`, for a router with the bench routes added.
+async fn serve_router(listener: Listener, app: axum::Router) {
+    use tower::ServiceExt as _;
+    loop {
+        let Ok((stream, _)) = listener.tcp.accept().await else {
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let app = app.clone();
+        tokio::spawn(async move {
+            let service =
+                hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+                    app.clone().oneshot(request.map(axum::body::Body::new))
+                });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+fn plain_request(path: &str, addr: SocketAddr) -> Vec<u8> {
+    format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n").into_bytes()
+}
+
+fn signed_request(
+    integration: &mock_server::scenario::Integration,
+    scheme: Scheme,
+    query: &str,
+    addr: SocketAddr,
+) -> Vec<u8> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64;
+    let date = duo_auth::date::format_date(now);
+    let params = duo_auth::params::parse_urlencoded(query.as_bytes());
+    let path = "/admin/v1/users";
+    let parts = SignedParts {
+        date: &date,
+        method: "GET",
+        host: "127.0.0.1",
+        path,
+        params: &params,
+        body: b"",
+        duo_headers: &[],
+    };
+    let signature = duo_auth::sign(&SigningKey::new(integration.skey.as_bytes()), scheme, &parts);
+    let authorization = duo_auth::authorization_header(&integration.ikey, &signature);
+    // The same signed request is re-sent, as Duo's clients do after a 429: valid for the window.
+    format!(
+        "GET {path}?{query} HTTP/1.1\r\nHost: {addr}\r\nDate: {date}\r\nAuthorization: {authorization}\r\nUser-Agent: duo-mock-bench\r\n\r\n"
+    )
+    .into_bytes()
+}
+
+/// A minimal keep-alive HTTP/1.1 client: send, read the head, read Content-Length bytes.
+struct Conn {
+    stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Conn {
+    async fn open(addr: SocketAddr) -> Self {
+        let stream = TcpStream::connect(addr).await.expect("connect");
+        stream.set_nodelay(true).expect("nodelay");
+        Self {
+            stream,
+            buf: Vec::with_capacity(1 << 20),
+        }
+    }
+
+    async fn request(&mut self, request: &[u8]) -> (u16, usize, usize) {
+        self.stream.write_all(request).await.expect("write");
+        loop {
+            if let Some(end) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = std::str::from_utf8(&self.buf[..end]).expect("head");
+                let status: u16 = head[9..12].parse().expect("status");
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| {
+                        let (k, v) = l.split_once(':')?;
+                        k.eq_ignore_ascii_case("content-length")
+                            .then(|| v.trim().parse().ok())?
+                    })
+                    .expect("content-length");
+                let total = end + 4 + length;
+                while self.buf.len() < total {
+                    self.fill().await;
+                }
+                return (status, end + 4, total);
+            }
+            self.fill().await;
+        }
+    }
+
+    async fn fill(&mut self) {
+        let len = self.buf.len();
+        self.buf.reserve(256 * 1024);
+        let n = self.stream.read_buf(&mut self.buf).await.expect("read");
+        assert!(n > 0 || self.buf.len() > len, "connection closed");
+    }
+
+    fn consume(&mut self, total: usize) {
+        self.buf.drain(..total);
+    }
+}
+
+async fn one_request(addr: SocketAddr, request: &[u8]) -> (u16, Vec<u8>) {
+    let mut conn = Conn::open(addr).await;
+    let (status, body_start, total) = conn.request(request).await;
+    (status, conn.buf[body_start..total].to_vec())
+}
+
+/// Runs `connections` keep-alive connections for `duration`; returns (req/s, p50 s, p99 s).
+async fn load(addr: SocketAddr, request: &[u8], connections: usize, duration: Duration) -> (f64, f64, f64) {
+    let deadline = Instant::now() + duration;
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..connections {
+        let request = request.to_vec();
+        tasks.push(tokio::spawn(async move {
+            let mut conn = Conn::open(addr).await;
+            let mut latencies = Vec::with_capacity(100_000);
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                let (status, _, total) = conn.request(&request).await;
+                latencies.push(t.elapsed().as_secs_f64());
+                assert_eq!(status, 200);
+                conn.consume(total);
+            }
+            latencies
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.expect("load task"));
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    all.sort_by(f64::total_cmp);
+    let pct = |p: f64| {
+        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0.0)
+    };
+    (all.len() as f64 / elapsed, pct(0.5), pct(0.99))
+}

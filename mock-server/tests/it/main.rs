@@ -1,0 +1,9 @@
+//! Integration tests of the fake over real HTTP(S) on loopback: one test binary, one `spawn`
+//! helper (see `support`), a module per concern.
+
+mod auth;
+mod cli;
+mod endpoints;
+mod paging;
+mod scenarios;
+mod support;

@@ -1,0 +1,249 @@
+//! Scenario files: every bundled file loads and serves; data is deterministic and consistent;
+//! every kind of mistake is reported at its file:line:column.
+
+use std::collections::HashSet;
+
+use mock_server::{Error, Scenario};
+use serde_json::Value;
+
+use crate::support::{dump, root, scenario, scenario_text};
+
+#[test]
+fn every_bundled_scenario_loads_and_builds() {
+    let dir = root().join("scenarios");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).expect("scenarios/") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let sc = Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
+            mock_server::generate::build(&sc).unwrap_or_else(|e| panic!("{e}"));
+            seen += 1;
+        }
+    }
+    assert!(seen >= 7, "the bundled scenarios are found");
+}
+
+#[test]
+fn bundled_scenarios_have_the_promised_sizes() {
+    for (file, users, admins, groups) in [
+        ("empty.toml", 0, 0, 0),
+        ("users-1.toml", 1, 1, 1),
+        ("users-300.toml", 300, 3, 5),
+        ("users-301.toml", 301, 3, 5),
+        ("default.toml", 343, 10, 15),
+    ] {
+        let d = dump(&scenario(file));
+        let len = |k: &str| d[k].as_array().map_or(0, Vec::len);
+        assert_eq!(
+            (len("users"), len("admins"), len("groups")),
+            (users, admins, groups),
+            "{file}"
+        );
+    }
+    let sc = scenario("default.toml");
+    assert_eq!(sc.integrations.len(), 3);
+}
+
+#[test]
+fn the_same_scenario_gives_the_same_bytes_for_any_thread_count() {
+    let sc = scenario("unicode.toml");
+    let text = |threads| {
+        let tenant = mock_server::generate::build_with_threads(&sc, threads).expect("builds");
+        let mut out = Vec::new();
+        mock_server::dump::write_dump(&tenant, &[], &mut out).expect("dump");
+        out
+    };
+    let one = text(1);
+    assert_eq!(one, text(1));
+    assert_eq!(one, text(3));
+    // A tenant spanning several chunks, generated on 1 and 4 threads.
+    let big = scenario_text(
+        &std::fs::read_to_string(crate::support::scenario_path("users-301.toml"))
+            .expect("read")
+            .replace("users = 301", "users = 9000"),
+    );
+    let build = |threads| {
+        let tenant = mock_server::generate::build_with_threads(&big, threads).expect("builds");
+        let mut out = Vec::new();
+        mock_server::dump::write_dump(&tenant, &[], &mut out).expect("dump");
+        out
+    };
+    assert_eq!(build(1), build(4));
+}
+
+#[test]
+fn different_seeds_give_different_tenants() {
+    let base = std::fs::read_to_string(crate::support::scenario_path("users-300.toml")).expect("read");
+    let a = dump(&scenario_text(&base));
+    let b = dump(&scenario_text(&base.replace("seed = 300", "seed = 301")));
+    assert_ne!(a["users"][0]["user_id"], b["users"][0]["user_id"]);
+}
+
+fn is_duo_id(v: &Value, prefix: &str) -> bool {
+    v.as_str()
+        .is_some_and(|s| mock_server::model::is_duo_id(s, prefix))
+}
+
+#[test]
+fn generated_data_is_consistent() {
+    let d = dump(&scenario("default.toml"));
+    let groups: HashSet<&str> = d["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .filter_map(|g| g["group_id"].as_str())
+        .collect();
+    let mut usernames = HashSet::new();
+    let statuses = ["active", "bypass", "disabled", "locked out", "pending deletion"];
+    for user in d["users"].as_array().expect("users") {
+        assert!(is_duo_id(&user["user_id"], "DU"), "{user}");
+        assert!(
+            usernames.insert(user["username"].as_str().expect("username")),
+            "unique usernames"
+        );
+        assert!(statuses.contains(&user["status"].as_str().expect("status")));
+        assert!(user["email"].as_str().expect("email").ends_with("@acme.example"));
+        assert!(user["created"].is_i64());
+        assert!(user["last_login"].is_i64() || user["last_login"].is_null());
+        let methods = ["phones", "tokens", "webauthncredentials"]
+            .iter()
+            .any(|k| !user[*k].as_array().expect("array").is_empty());
+        assert_eq!(
+            user["is_enrolled"].as_bool(),
+            Some(methods),
+            "{}",
+            user["username"]
+        );
+        for phone in user["phones"].as_array().expect("phones") {
+            assert!(is_duo_id(&phone["phone_id"], "DP"));
+        }
+        for token in user["tokens"].as_array().expect("tokens") {
+            assert!(is_duo_id(&token["token_id"], "DH"));
+        }
+        for group in user["groups"].as_array().expect("groups") {
+            let id = group["group_id"].as_str().expect("group id");
+            assert!(groups.contains(id), "membership points at a real group");
+            let members = d["group_members"][id].as_array().expect("members");
+            assert!(
+                members.iter().any(|m| m["user_id"] == user["user_id"]),
+                "membership is two-way"
+            );
+        }
+        let locked = user["status"] == "locked out";
+        assert_eq!(
+            user["lockout_reason"].as_str(),
+            locked.then_some("Failed Attempts")
+        );
+    }
+    for admin in d["admins"].as_array().expect("admins") {
+        assert!(is_duo_id(&admin["admin_id"], "DE"));
+    }
+    assert_eq!(d["admins"][0]["role"], "Owner");
+    assert!(
+        groups.iter().all(|g| d["group_members"][*g].is_array()),
+        "every group listed, even empty"
+    );
+}
+
+#[test]
+fn unicode_scenario_has_mostly_non_ascii_names_and_symbols() {
+    let d = dump(&scenario("unicode.toml"));
+    let users = d["users"].as_array().expect("users");
+    let non_ascii = users
+        .iter()
+        .filter(|u| !u["username"].as_str().unwrap_or_default().is_ascii())
+        .count();
+    let symbols = users
+        .iter()
+        .filter(|u| {
+            u["username"]
+                .as_str()
+                .unwrap_or_default()
+                .contains([' ', '\'', '+', '/', '&', ','])
+        })
+        .count();
+    assert!(non_ascii * 3 > users.len(), "{non_ascii} of {}", users.len());
+    assert!(symbols * 5 > users.len(), "{symbols} of {}", users.len());
+}
+
+/// Parses `text` and returns the error's `line:column: message` part.
+fn error_of(text: &str) -> String {
+    match Scenario::parse(text, "bad.toml").and_then(|s| mock_server::generate::build(&s).map(|_| s)) {
+        Ok(_) => panic!("expected an error for:\n{text}"),
+        Err(e @ Error::Scenario { .. }) => e.to_string(),
+        Err(other) => panic!("not a located scenario error: {other}"),
+    }
+}
+
+const GOOD: &str = r#"[tenant]
+api_hostname = "api-1.duosecurity.com"
+seed = 1
+
+[[integrations]]
+name = "main"
+ikey = "DIAAAAAAAAAAAAAAAAAA"
+skey = "s"
+grants = ["Grant read resource"]
+"#;
+
+#[test]
+fn mistakes_are_located_at_file_line_column() {
+    assert!(Scenario::parse(GOOD, "good.toml").is_ok());
+    let cases: [(String, &str, &str); 9] = [
+        (GOOD.replace("seed = 1", "seed = "), "bad.toml:3:8:", "expected"),
+        (
+            GOOD.replace("seed = 1", "seed = 1\nsede = 2"),
+            "bad.toml:4:1:",
+            "unknown field",
+        ),
+        (
+            GOOD.replace("seed = 1", "seed = \"one\""),
+            "bad.toml:3:8:",
+            "invalid type",
+        ),
+        (
+            GOOD.replace(
+                "\"Grant read resource\"]",
+                "\"Grant read resource\", \"Grant read users\"]",
+            ),
+            "bad.toml:9:34:",
+            "\"Grant read users\" is not a Duo Admin API permission",
+        ),
+        (
+            GOOD.to_owned() + "[[users]]\nusername = \"a\"\n[[users]]\nusername = \"a\"\n",
+            "bad.toml:13:12:",
+            "duplicate username \"a\"",
+        ),
+        (
+            GOOD.to_owned() + "[[users]]\nusername = \"a\"\ngroups = [\"Nope\"]\n",
+            "bad.toml:12:11:",
+            "which the scenario does not have",
+        ),
+        (
+            GOOD.replace(
+                "[tenant]\napi_hostname = \"api-1.duosecurity.com\"\nseed = 1\n",
+                "",
+            ),
+            "bad.toml:1:1:",
+            "missing field `tenant`",
+        ),
+        (
+            "integrations = []\n[tenant]\napi_hostname = \"a\"\nseed = 1\n".to_owned(),
+            "bad.toml:1:16:",
+            "at least one integration",
+        ),
+        (
+            GOOD.to_owned() + "[[users]]\nusername = \"a\"\nstatus = \"Active\"\n",
+            "bad.toml:12:10:",
+            "\"Active\" is not a user status",
+        ),
+    ];
+    for (text, location, words) in &cases {
+        let message = error_of(text);
+        assert!(
+            message.starts_with(location),
+            "{message:?} should start with {location:?}"
+        );
+        assert!(message.contains(words), "{message:?} should say {words:?}");
+    }
+}
