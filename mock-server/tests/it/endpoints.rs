@@ -99,9 +99,7 @@ async fn each_endpoint_requires_its_grant() {
         format!("/admin/v2/groups/{group}/users"),
     ];
     for path in &read_resource {
-        let refused = s
-            .send(Call::get(path, "").signed_by("no-read-resource"))
-            .await;
+        let refused = s.send(Call::get(path, "").signed_by("no-read-resource")).await;
         refused.assert_fail(40301, "Access forbidden");
         assert!(refused.json.get("message_detail").is_none(), "Duo names no grant");
         s.send(Call::get(path, "").signed_by("no-admins")).await.ok();
