@@ -5,27 +5,41 @@ use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 
 use crate::AuthError;
 
-/// `Basic base64(ikey:signature)`.
+/// `Basic base64(ikey:signature)`, standard alphabet, padded, as every client sends it.
 pub fn authorization_header(ikey: &str, signature_hex: &str) -> String {
-    format!("Basic {}", STANDARD.encode(format!("{ikey}:{signature_hex}")))
+    let mut credentials = String::with_capacity(ikey.len() + 1 + signature_hex.len());
+    credentials.push_str(ikey);
+    credentials.push(':');
+    credentials.push_str(signature_hex);
+    let mut out = String::with_capacity(6 + credentials.len().div_ceil(3) * 4);
+    out.push_str("Basic ");
+    STANDARD.encode_string(credentials, &mut out);
+    out
 }
 
 /// The decoded credentials of an `Authorization` header.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Credentials {
+    /// `ikey:signature`, the ikey part always valid UTF-8 (see [`parse_authorization`]).
     decoded: Vec<u8>,
     colon: usize,
 }
 
 impl Credentials {
-    /// The integration key (before the first `:`), lossily decoded.
+    /// The integration key (before the first `:`); invalid UTF-8 was replaced by U+FFFD, so a
+    /// garbled ikey is still reported as an unknown ikey rather than as a malformed header.
     pub fn ikey(&self) -> &str {
-        std::str::from_utf8(self.decoded.get(..self.colon).unwrap_or_default()).unwrap_or("")
+        self.decoded
+            .get(..self.colon)
+            .and_then(|ikey| std::str::from_utf8(ikey).ok())
+            .unwrap_or_default()
     }
 
-    /// The signature as sent (after the first `:`), hex expected.
+    /// The signature exactly as sent (after the first `:`); hex expected but not checked.
     pub fn signature(&self) -> &[u8] {
-        self.decoded.get(self.colon + 1..).unwrap_or_default()
+        self.decoded
+            .get(self.colon.saturating_add(1)..)
+            .unwrap_or_default()
     }
 }
 
@@ -37,27 +51,39 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
-/// Parses an `Authorization` header value: `Basic` (any case), standard base64 (padded or not),
-/// `ikey:signature` with a non-empty ikey.
+/// Parses an `Authorization` header value: scheme `Basic` (any case), standard base64 (padded,
+/// or unpadded for leniency), `ikey:signature` split at the first `:`, non-empty ikey.
 pub fn parse_authorization(value: &[u8]) -> Result<Credentials, AuthError> {
-    let text = std::str::from_utf8(value)
-        .map_err(|_| AuthError::NotBasic)?
-        .trim();
-    let (scheme, encoded) = text.split_once(' ').ok_or(AuthError::NotBasic)?;
-    if !scheme.eq_ignore_ascii_case("basic") {
+    let value = value.trim_ascii();
+    let space = value
+        .iter()
+        .position(|b| *b == b' ' || *b == b'\t')
+        .ok_or(AuthError::NotBasic)?;
+    let (scheme, encoded) = value.split_at(space);
+    if !scheme.eq_ignore_ascii_case(b"basic") {
         return Err(AuthError::NotBasic);
     }
-    let encoded = encoded.trim();
-    let decoded = STANDARD
+    let encoded = encoded.trim_ascii();
+    if encoded.is_empty() {
+        return Err(AuthError::BadBase64);
+    }
+    let mut decoded = STANDARD
         .decode(encoded)
         .or_else(|_| STANDARD_NO_PAD.decode(encoded))
         .map_err(|_| AuthError::BadBase64)?;
-    let colon = decoded
+    let mut colon = decoded
         .iter()
         .position(|b| *b == b':')
         .ok_or(AuthError::NoColon)?;
     if colon == 0 {
         return Err(AuthError::EmptyIkey);
+    }
+    let (ikey, signature) = decoded.split_at(colon);
+    if std::str::from_utf8(ikey).is_err() {
+        let mut repaired = String::from_utf8_lossy(ikey).into_owned().into_bytes();
+        colon = repaired.len();
+        repaired.extend_from_slice(signature);
+        decoded = repaired;
     }
     Ok(Credentials { decoded, colon })
 }
@@ -67,17 +93,63 @@ mod tests {
     use super::*;
 
     #[test]
-    fn header_round_trips_and_bad_headers_are_named() {
+    fn header_round_trips_in_any_case_padded_or_not() {
         let header = authorization_header("DIABC", "deadbeef");
+        assert_eq!(header, "Basic RElBQkM6ZGVhZGJlZWY=");
         let creds = parse_authorization(header.as_bytes()).expect("parses");
         assert_eq!((creds.ikey(), creds.signature()), ("DIABC", &b"deadbeef"[..]));
-        let unpadded = header.trim_end_matches('=').replace("Basic", "basic");
-        assert_eq!(parse_authorization(unpadded.as_bytes()), Ok(creds));
+        let unpadded = header.trim_end_matches('=').replace("Basic", "bAsIc");
+        assert_eq!(parse_authorization(unpadded.as_bytes()), Ok(creds.clone()));
+        let spaced = format!("  {}  ", header.replace(' ', "   "));
+        assert_eq!(parse_authorization(spaced.as_bytes()), Ok(creds));
+    }
+
+    #[test]
+    fn the_signature_is_everything_after_the_first_colon() {
+        let creds = parse_authorization(authorization_header("ik", "a:b:").as_bytes()).expect("parses");
+        assert_eq!((creds.ikey(), creds.signature()), ("ik", &b"a:b:"[..]));
+        let creds = parse_authorization(authorization_header("ik", "").as_bytes()).expect("parses");
+        assert_eq!(creds.signature(), b"");
+    }
+
+    #[test]
+    fn a_non_utf8_ikey_is_kept_as_an_unknown_ikey() {
+        let header = format!("Basic {}", STANDARD.encode(b"D\xffI:abc"));
+        let creds = parse_authorization(header.as_bytes()).expect("parses");
+        assert_eq!((creds.ikey(), creds.signature()), ("D\u{fffd}I", &b"abc"[..]));
+    }
+
+    #[test]
+    fn bad_headers_are_named() {
+        assert_eq!(parse_authorization(b""), Err(AuthError::NotBasic));
         assert_eq!(parse_authorization(b"Bearer x"), Err(AuthError::NotBasic));
         assert_eq!(parse_authorization(b"Basic"), Err(AuthError::NotBasic));
+        assert_eq!(
+            parse_authorization(b"BasicZm9vOmJhcg=="),
+            Err(AuthError::NotBasic)
+        );
+        assert_eq!(parse_authorization(b"Basic    "), Err(AuthError::NotBasic));
         assert_eq!(parse_authorization(b"Basic !!!"), Err(AuthError::BadBase64));
+        assert_eq!(
+            parse_authorization(b"Basic Zm9v OmJhcg=="),
+            Err(AuthError::BadBase64)
+        );
         assert_eq!(parse_authorization(b"Basic Zm9vYmFy"), Err(AuthError::NoColon));
         assert_eq!(parse_authorization(b"Basic OmFi"), Err(AuthError::EmptyIkey));
-        assert!(!format!("{:?}", parse_authorization(header.as_bytes())).contains("deadbeef"));
+        for error in [
+            AuthError::NotBasic,
+            AuthError::BadBase64,
+            AuthError::NoColon,
+            AuthError::EmptyIkey,
+        ] {
+            assert!(error.to_string().contains("Authorization"), "{error}");
+        }
+    }
+
+    #[test]
+    fn debug_shows_the_ikey_but_not_the_signature() {
+        let creds = parse_authorization(authorization_header("DIABC", "deadbeef").as_bytes());
+        let shown = format!("{creds:?}");
+        assert!(shown.contains("DIABC") && !shown.contains("deadbeef"), "{shown}");
     }
 }

@@ -2,13 +2,11 @@
 //! names and a zone of `+hhmm`, `-hhmm`, `GMT`, `UT`, `UTC` or `Z`. A localized name (`Mi, 14 Feb`)
 //! does not parse, as Duo refused it with 40104.
 
-const MONTHS: [&str; 12] = [
-    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
-];
-const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 const MONTH_NAMES: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
+const UTC_NAMES: [&str; 4] = ["GMT", "UT", "UTC", "Z"];
+/// Starting with Thursday, the weekday of 1970-01-01.
 const DAY_NAMES: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
@@ -50,18 +48,40 @@ fn number(s: &str, min_len: usize, max_len: usize) -> Option<i64> {
     s.parse().ok()
 }
 
+/// Seconds east of UTC: `+hhmm`/`-hhmm` (Python writes UTC as `-0000`), or a UTC name in any case.
+fn zone_offset(zone: &str) -> Option<i64> {
+    if UTC_NAMES.iter().any(|name| name.eq_ignore_ascii_case(zone)) {
+        return Some(0);
+    }
+    let (sign, digits) = match zone.as_bytes().first()? {
+        b'+' => (1, zone.get(1..)?),
+        b'-' => (-1, zone.get(1..)?),
+        _ => return None,
+    };
+    let hhmm = number(digits, 4, 4)?;
+    let (hours, minutes) = (hhmm / 100, hhmm % 100);
+    if hours > 23 || minutes > 59 {
+        return None;
+    }
+    Some(sign * (hours * 3600 + minutes * 60))
+}
+
 /// Parses a date header value into unix seconds; `None` for anything else.
 pub fn parse_date(s: &str) -> Option<i64> {
     let mut words = s.split_ascii_whitespace().peekable();
     if let Some(weekday) = words.peek().and_then(|first| first.strip_suffix(',')) {
-        if !WEEKDAYS.iter().any(|w| w.eq_ignore_ascii_case(weekday)) {
+        // Checked only for being an English name: Duo answered a German `Mi,` with 40104.
+        if !DAY_NAMES.iter().any(|w| w.eq_ignore_ascii_case(weekday)) {
             return None;
         }
         words.next();
     }
     let day = number(words.next()?, 1, 2)?;
     let month_name = words.next()?;
-    let month = MONTHS.iter().position(|m| m.eq_ignore_ascii_case(month_name))? as i64 + 1;
+    let month = MONTH_NAMES
+        .iter()
+        .zip(1..)
+        .find_map(|(name, number)| name.eq_ignore_ascii_case(month_name).then_some(number))?;
     let year = number(words.next()?, 4, 4)?;
     let mut clock = words.next()?.split(':');
     let hour = number(clock.next()?, 2, 2)?;
@@ -74,22 +94,7 @@ pub fn parse_date(s: &str) -> Option<i64> {
     if words.next().is_some() {
         return None;
     }
-    let offset = match zone {
-        "GMT" | "UT" | "UTC" | "Z" => 0,
-        _ => {
-            let (sign, digits) = match zone.as_bytes().first()? {
-                b'+' => (1, zone.get(1..)?),
-                b'-' => (-1, zone.get(1..)?),
-                _ => return None,
-            };
-            let hhmm = number(digits, 4, 4)?;
-            let (h, m) = (hhmm / 100, hhmm % 100);
-            if h > 23 || m > 59 {
-                return None;
-            }
-            sign * (h * 3600 + m * 60)
-        }
-    };
+    let offset = zone_offset(zone)?;
     if day < 1 || day > days_in_month(year, month) || hour > 23 || minute > 59 || second > 60 {
         return None;
     }
@@ -98,6 +103,7 @@ pub fn parse_date(s: &str) -> Option<i64> {
 }
 
 /// Formats unix seconds as Python's `email.utils.formatdate()` does: `Sat, 28 Nov 2026 05:55:57 -0000`.
+/// Only years 0000-9999 parse back; others are still formatted, never a panic.
 pub fn format_date(unix_secs: i64) -> String {
     let days = unix_secs.div_euclid(86_400);
     let secs = unix_secs.rem_euclid(86_400);
@@ -120,34 +126,80 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_client_format_parses() {
+    fn what_the_official_clients_send_parses() {
+        // Python / duo_hmac, Go, Node, Java (local time with offset).
+        assert_eq!(parse_date("Sat, 28 Nov 2026 05:55:57 -0000"), Some(1_795_845_357));
+        assert_eq!(parse_date("Tue, 21 Aug 2012 17:29:18 +0000"), Some(1_345_570_158));
+        assert_eq!(parse_date("Sat, 28 Nov 2026 05:56:37 GMT"), Some(1_795_845_397));
+        assert_eq!(parse_date("Tue, 21 Aug 2012 13:29:18 -0400"), Some(1_345_570_158));
+        assert_eq!(parse_date("Tue, 21 Aug 2012 23:59:18 +0630"), Some(1_345_570_158));
+    }
+
+    #[test]
+    fn lenient_spellings_parse() {
         let t = 1_795_845_357; // Sat, 28 Nov 2026 05:55:57 UTC
-        assert_eq!(parse_date("Sat, 28 Nov 2026 05:55:57 -0000"), Some(t));
-        assert_eq!(parse_date("Sat, 28 Nov 2026 05:55:57 +0000"), Some(t));
-        assert_eq!(parse_date("Sat, 28 Nov 2026 05:55:57 GMT"), Some(t));
-        assert_eq!(parse_date("  28 nov 2026 05:55:57 UTC "), Some(t));
-        assert_eq!(parse_date("Sat, 28 Nov 2026 01:55:57 -0400"), Some(t));
-        assert_eq!(parse_date("Tue, 21 Aug 2012 17:29:18 -0000"), Some(1_345_570_158));
-        assert_eq!(format_date(t), "Sat, 28 Nov 2026 05:55:57 -0000");
-        assert_eq!(format_date(0), "Thu, 01 Jan 1970 00:00:00 -0000");
+        for ok in [
+            "  28 nov 2026 05:55:57 UTC ",
+            "\tSAT, 28 NOV 2026 05:55:57 ut\r\n",
+            "Sat, 28 Nov 2026 05:55:57 Z",
+            "Sat, 28 Nov 2026 05:55:57 gmt",
+            "Mon, 28 Nov 2026 05:55:57 GMT", // weekday not checked against the date
+        ] {
+            assert_eq!(parse_date(ok), Some(t), "{ok:?}");
+        }
+        assert_eq!(parse_date("Thu, 1 Jan 1970 00:00:00 GMT"), Some(0));
+        assert_eq!(parse_date("Wed, 31 Dec 1969 23:59:59 GMT"), Some(-1));
+        assert_eq!(parse_date("Sat, 29 Feb 2020 00:00:00 GMT"), Some(1_582_934_400));
+        // A leap second is accepted and lands on the next second.
+        assert_eq!(parse_date("Sat, 31 Dec 2016 23:59:60 GMT"), Some(1_483_228_800));
     }
 
     #[test]
     fn localized_and_malformed_dates_do_not_parse() {
         for bad in [
             "",
+            "   ",
             "Mi, 14 Feb 2024 10:00:00 +0100",
+            "Sam, 28 Nov 2026 05:55:57 GMT",
+            "Sat 28 Nov 2026 05:55:57 GMT",
             "Sat, 28 Nov 2026 05:55:57",
             "Sat, 31 Nov 2026 05:55:57 GMT",
+            "Sun, 29 Feb 2026 05:55:57 GMT",
+            "Sat, 00 Nov 2026 05:55:57 GMT",
+            "Sat, 128 Nov 2026 05:55:57 GMT",
             "Sat, 28 Foo 2026 05:55:57 GMT",
+            "Sat, 28 Mär 2026 05:55:57 GMT",
+            "Sat, 28 13 2026 05:55:57 GMT",
+            "Sat, 28 Nov 26 05:55:57 GMT",
             "Sat, 28 Nov 2026 24:00:00 GMT",
+            "Sat, 28 Nov 2026 05:60:00 GMT",
+            "Sat, 28 Nov 2026 05:55:61 GMT",
+            "Sat, 28 Nov 2026 5:55:57 GMT",
             "Sat, 28 Nov 2026 05:55 GMT",
+            "Sat, 28 Nov 2026 05:55:57:00 GMT",
             "Sat, 28 Nov 2026 05:55:57 +2500",
+            "Sat, 28 Nov 2026 05:55:57 +0060",
+            "Sat, 28 Nov 2026 05:55:57 +000",
+            "Sat, 28 Nov 2026 05:55:57 0000",
+            "Sat, 28 Nov 2026 05:55:57 +-000",
             "Sat, 28 Nov 2026 05:55:57 EST",
-            "2026-11-28T05:55:57Z",
             "Sat, 28 Nov 2026 05:55:57 GMT extra",
+            "Sat, 28 Nov +026 05:55:57 GMT",
+            "2026-11-28T05:55:57Z",
+            "1795845357",
         ] {
             assert_eq!(parse_date(bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn formats_like_python_formatdate() {
+        assert_eq!(format_date(1_795_845_357), "Sat, 28 Nov 2026 05:55:57 -0000");
+        assert_eq!(format_date(1_345_570_158), "Tue, 21 Aug 2012 17:29:18 -0000");
+        assert_eq!(format_date(0), "Thu, 01 Jan 1970 00:00:00 -0000");
+        assert_eq!(format_date(-1), "Wed, 31 Dec 1969 23:59:59 -0000");
+        assert_eq!(format_date(951_782_400), "Tue, 29 Feb 2000 00:00:00 -0000");
+        // Extremes format without overflowing.
+        let _ = (format_date(i64::MIN), format_date(i64::MAX));
     }
 }

@@ -2,6 +2,8 @@
 //! space) and Duo's canonical encoding (§1.3 of the API notes): every byte but `A-Z a-z 0-9 - . _ ~`
 //! percent-encoded with upper-case hex, pairs sorted by encoded key then encoded value.
 
+use std::cmp::Ordering;
+
 use crate::Param;
 
 /// Decodes a query string or form body into pairs, in order. Empty segments are skipped; a
@@ -9,12 +11,11 @@ use crate::Param;
 pub fn parse_urlencoded(raw: &[u8]) -> Vec<Param> {
     raw.split(|b| *b == b'&')
         .filter(|segment| !segment.is_empty())
-        .map(|segment| match segment.iter().position(|b| *b == b'=') {
-            Some(eq) => {
-                let (key, rest) = segment.split_at(eq);
-                (decode(key), decode(rest.get(1..).unwrap_or_default()))
-            }
-            None => (decode(segment), Vec::new()),
+        .map(|segment| {
+            let mut halves = segment.splitn(2, |b| *b == b'=');
+            let key = halves.next().unwrap_or_default();
+            let value = halves.next().unwrap_or_default();
+            (decode(key), decode(value))
         })
         .collect()
 }
@@ -30,38 +31,60 @@ fn hex_value(b: u8) -> Option<u8> {
 
 fn decode(raw: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(raw.len());
-    let mut i = 0;
-    while let Some(&b) = raw.get(i) {
+    let mut rest = raw;
+    while let Some((&b, tail)) = rest.split_first() {
+        rest = tail;
         match b {
             b'+' => out.push(b' '),
-            b'%' => {
-                let hi = raw.get(i + 1).copied().and_then(hex_value);
-                let lo = raw.get(i + 2).copied().and_then(hex_value);
-                if let (Some(hi), Some(lo)) = (hi, lo) {
-                    out.push(hi << 4 | lo);
-                    i += 2;
-                } else {
-                    out.push(b'%');
-                }
-            }
+            b'%' => match tail {
+                [hi, lo, after @ ..] => match (hex_value(*hi), hex_value(*lo)) {
+                    (Some(hi), Some(lo)) => {
+                        out.push((hi << 4) | lo);
+                        rest = after;
+                    }
+                    // Clients never send a broken escape; keeping it literally (as Python's
+                    // `unquote` does) is the lenient reading that cannot collide with a real one.
+                    _ => out.push(b'%'),
+                },
+                _ => out.push(b'%'),
+            },
             _ => out.push(b),
         }
-        i += 1;
     }
     out
 }
 
-const HEX: &[u8; 16] = b"0123456789ABCDEF";
+fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+}
+
+/// The upper-case hex digit of the low nibble.
+fn hex_digit(nibble: u8) -> u8 {
+    match nibble & 0xF {
+        n @ 0..=9 => b'0' + n,
+        n => b'A' + n - 10,
+    }
+}
+
+/// The encoded form of `bytes`, one byte at a time, so pairs can be compared in encoded order
+/// without encoding them first.
+fn encoded_bytes(bytes: &[u8]) -> impl Iterator<Item = u8> + '_ {
+    bytes.iter().flat_map(|&b| {
+        let (first, len) = if is_unreserved(b) { (b, 1) } else { (b'%', 3) };
+        [first, hex_digit(b >> 4), hex_digit(b)].into_iter().take(len)
+    })
+}
 
 /// Appends Duo's canonical encoding of `bytes` to `out`.
 pub fn encode_into(bytes: &[u8], out: &mut String) {
+    out.reserve(bytes.len());
     for &b in bytes {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+        if is_unreserved(b) {
             out.push(char::from(b));
         } else {
             out.push('%');
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 0xF)]));
+            out.push(char::from(hex_digit(b >> 4)));
+            out.push(char::from(hex_digit(b)));
         }
     }
 }
@@ -73,20 +96,33 @@ pub fn encode(bytes: &[u8]) -> String {
     out
 }
 
-/// The canonical parameter line: `k=v` pairs, sorted by encoded key then encoded value, joined
-/// with `&`; empty when there are no parameters.
-pub fn canon_params(params: &[Param]) -> String {
-    let mut pairs: Vec<(String, String)> = params.iter().map(|(k, v)| (encode(k), encode(v))).collect();
-    pairs.sort_unstable();
-    let mut out = String::with_capacity(pairs.iter().map(|(k, v)| k.len() + v.len() + 2).sum());
-    for (i, (k, v)) in pairs.iter().enumerate() {
+/// Duo's order: by encoded key, then by encoded value. Encoding does not preserve byte order
+/// (`.` stays `.` but `/` becomes `%2F`), so the comparison runs over the encoded bytes.
+fn canonical_order(a: &Param, b: &Param) -> Ordering {
+    encoded_bytes(&a.0)
+        .cmp(encoded_bytes(&b.0))
+        .then_with(|| encoded_bytes(&a.1).cmp(encoded_bytes(&b.1)))
+}
+
+/// Appends the canonical parameter line to `out` (see [`canon_params`]).
+pub fn canon_params_into(params: &[Param], out: &mut String) {
+    let mut sorted: Vec<&Param> = params.iter().collect();
+    sorted.sort_unstable_by(|a, b| canonical_order(a, b));
+    for (i, (key, value)) in sorted.into_iter().enumerate() {
         if i > 0 {
             out.push('&');
         }
-        out.push_str(k);
+        encode_into(key, out);
         out.push('=');
-        out.push_str(v);
+        encode_into(value, out);
     }
+}
+
+/// The canonical parameter line: `k=v` pairs, sorted by encoded key then encoded value, joined
+/// with `&`; empty when there are no parameters.
+pub fn canon_params(params: &[Param]) -> String {
+    let mut out = String::with_capacity(params.iter().map(|(k, v)| k.len() + v.len() + 2).sum());
+    canon_params_into(params, &mut out);
     out
 }
 
@@ -94,27 +130,54 @@ pub fn canon_params(params: &[Param]) -> String {
 mod tests {
     use super::*;
 
+    fn pair(k: &str, v: &str) -> Param {
+        (k.as_bytes().to_vec(), v.as_bytes().to_vec())
+    }
+
     #[test]
     fn plus_and_percent_20_both_decode_to_space_and_bad_escapes_stay() {
         assert_eq!(
-            parse_urlencoded(b"a=x+y&b=x%20y&&c&d=100%&e=%zz%4"),
+            parse_urlencoded(b"a=x+y&b=x%20y&&c&d=100%&e=%zz%4&f=a=b&=g&%3D=%3d"),
             vec![
-                (b"a".to_vec(), b"x y".to_vec()),
-                (b"b".to_vec(), b"x y".to_vec()),
-                (b"c".to_vec(), b"".to_vec()),
-                (b"d".to_vec(), b"100%".to_vec()),
-                (b"e".to_vec(), b"%zz%4".to_vec()),
+                pair("a", "x y"),
+                pair("b", "x y"),
+                pair("c", ""),
+                pair("d", "100%"),
+                pair("e", "%zz%4"),
+                pair("f", "a=b"),
+                pair("", "g"),
+                pair("=", "="),
             ]
         );
+        assert_eq!(parse_urlencoded(b"k=%e2%82%ac"), vec![pair("k", "€")]);
         assert_eq!(
-            parse_urlencoded(b"k=%e2%82%ac"),
-            vec![(b"k".to_vec(), "€".as_bytes().to_vec())]
+            parse_urlencoded(b"k=%ff%00"),
+            vec![(b"k".to_vec(), vec![0xFF, 0x00])]
         );
+        assert_eq!(parse_urlencoded(b""), Vec::<Param>::new());
+        assert_eq!(parse_urlencoded(b"&&"), Vec::<Param>::new());
     }
 
     #[test]
     fn encoding_keeps_only_unreserved_bytes() {
         assert_eq!(encode(b"a b+c*~/!'()"), "a%20b%2Bc%2A~%2F%21%27%28%29");
         assert_eq!(encode("é".as_bytes()), "%C3%A9");
+        assert_eq!(encode(&[0x00, 0x0F, 0xFF]), "%00%0F%FF");
+        let mut out = String::from("x=");
+        encode_into(b"1 2", &mut out);
+        assert_eq!(out, "x=1%202");
+    }
+
+    #[test]
+    fn order_is_that_of_the_encoded_text_not_the_raw_bytes() {
+        // Raw '.' (0x2E) sorts before '/' (0x2F), encoded '%2F' before '.'.
+        assert_eq!(canon_params(&[pair("k", "."), pair("k", "/")]), "k=%2F&k=.");
+        // Raw 'a-b' sorts before 'a~', and stays so encoded; '!' encodes to '%21' < '-'.
+        assert_eq!(
+            canon_params(&[pair("a~", "1"), pair("a-b", "2"), pair("a!", "3")]),
+            "a%21=3&a-b=2&a~=1"
+        );
+        assert_eq!(canon_params(&[]), "");
+        assert_eq!(canon_params(&[pair("", "")]), "=");
     }
 }

@@ -31,6 +31,13 @@ fn check(skey: &str, scheme: Scheme, parts: &SignedParts<'_>, expected: &str) {
     assert!(!verify(&key, scheme, parts, &expected.as_bytes()[1..]));
 }
 
+/// The notes abbreviate some hashes as `first…last`.
+#[track_caller]
+fn assert_abbreviated(full: &str, first: &str, last: &str) {
+    assert_eq!(full.len(), 128);
+    assert!(full.starts_with(first) && full.ends_with(last), "{full}");
+}
+
 fn parts<'a>(
     date: &'a str,
     method: &'a str,
@@ -158,6 +165,18 @@ fn c_docs_era_example() {
         crate::authorization_header(IK1, sha512),
         "Basic RElXSjhYNkFFWU9SNU9NQzZUUTE6MWJmZmI4OTI0MzQ4ZjdkYjdkYTllN2Q3ZDc0OWRlZDkzYWFmZDAyZDhlOTA0OTYwZGE3Yjk2YzU3NTEwMjIwMTg1YTY0YTI4MjdlZThmMjRhYzVkMzA4MDJhOWVlOTdlNTlkZTQ0YjMwNGIxODI0MmYwZDU5NmQxNWE4MTIyYWY="
     );
+    let credentials = crate::parse_authorization(
+        b"Basic RElXSjhYNkFFWU9SNU9NQzZUUTE6MWJmZmI4OTI0MzQ4ZjdkYjdkYTllN2Q3ZDc0OWRlZDkzYWFmZDAyZDhlOTA0OTYwZGE3Yjk2YzU3NTEwMjIwMTg1YTY0YTI4MjdlZThmMjRhYzVkMzA4MDJhOWVlOTdlNTlkZTQ0YjMwNGIxODI0MmYwZDU5NmQxNWE4MTIyYWY=",
+    )
+    .expect("vector C's header parses");
+    assert_eq!(credentials.ikey(), IK1);
+    assert_eq!(credentials.signature(), sha512.as_bytes());
+    assert!(verify(
+        &SigningKey::new(SK1.as_bytes()),
+        Scheme::V2(Digest::Sha512),
+        &req,
+        credentials.signature()
+    ));
 }
 
 #[test]
@@ -175,6 +194,11 @@ fn e_v5_vectors() {
             &params,
         )
     };
+    assert_abbreviated(&crate::body_hash_hex(body), "09a21b07", "37a2085");
+    assert!(
+        canonical_string(Scheme::V5, &req)
+            .contains("\n/accounts/v1/account/list\nrealname=First%20Last\n09a21b07")
+    );
     check(
         SK1,
         Scheme::V5,
@@ -238,6 +262,7 @@ fn e_duo_hmac_vectors_with_x_duo_date_in_the_header_hash() {
     let date = "Fri, 24 May 2024 12:00:00 -0000";
     let host = "api-xxxxxxxx.duosecurity.com";
     let date_header: [(&[u8], &[u8]); 1] = [(b"x-duo-date", date.as_bytes())];
+    assert_abbreviated(&crate::duo_headers_hash_hex(&date_header), "fa03691e", "2a9c15d");
     let no_params: Vec<Param> = Vec::new();
     let get = SignedParts {
         duo_headers: &date_header,
@@ -337,6 +362,14 @@ fn f_admin_shaped_vectors() {
         body: br#"{"realname":"Joe Smith","username":"jsmith"}"#,
         ..parts(DATE2, "POST", host, "/admin/v1/users", &[])
     };
+    assert_abbreviated(&crate::body_hash_hex(post.body), "d26f99cf", "ecbd862");
+    assert_eq!(
+        canonical_string(Scheme::V5, &post),
+        format!(
+            "{DATE2}\nPOST\n{host}\n/admin/v1/users\n\n{}\n{E}",
+            crate::body_hash_hex(post.body)
+        )
+    );
     check(
         SK1,
         Scheme::V5,
