@@ -94,6 +94,19 @@ fn child(size: u32, threads: usize) {
     let built = Instant::now();
     let tenant = mock_server::generate::build_with_threads(&scenario, threads).expect("builds");
     let build_s = built.elapsed().as_secs_f64();
+    let state = AppState::new(&scenario, tenant);
+    let rss_after = rss_bytes();
+    let served = state.clone();
+    let ready_s = rt.block_on(async {
+        let (listener, info, _) = server::prepare(&scenario, &StartOptions::default())
+            .await
+            .expect("bind");
+        tokio::spawn(server::run(listener, state, std::future::pending()));
+        first_signed_answer(&info).await;
+        start.elapsed().as_secs_f64()
+    });
+    // After the clock stopped: a hash of everything served, to compare thread counts.
+    let tenant = served.tenant();
     let hash = {
         // FNV-1a over the whole dump: cheap, and any changed byte changes it.
         let mut out = Vec::with_capacity(tenant.users.arena_bytes() + 1024);
@@ -104,16 +117,7 @@ fn child(size: u32, threads: usize) {
         }
         format!("{h:016x}")
     };
-    let state = AppState::new(&scenario, tenant);
-    let rss_after = rss_bytes();
-    let ready_s = rt.block_on(async {
-        let (listener, info, _) = server::prepare(&scenario, &StartOptions::default())
-            .await
-            .expect("bind");
-        tokio::spawn(server::run(listener, state, std::future::pending()));
-        first_signed_answer(&info).await;
-        start.elapsed().as_secs_f64()
-    });
+    drop(tenant);
     let mut stdout = std::io::stdout().lock();
     let _ = writeln!(
         stdout,

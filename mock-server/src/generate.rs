@@ -5,7 +5,6 @@
 //! same for any number of threads and on every machine.
 
 use std::collections::{HashMap, HashSet};
-use std::fmt::Write as _;
 
 use bytes::Bytes;
 use fake::Fake;
@@ -18,7 +17,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::error::Result;
 use crate::model::{self, Admin, Group, Phone, RenderOptions, Token, User, WebAuthn};
 use crate::scenario::{GroupStatusCase, Scenario};
-use crate::store::{CHUNK_ITEMS, ChunkBuilder, JsonList, Tenant};
+use crate::store::{CHUNK_ITEMS, ChunkBuilder, JsonList, KeyIndex, Tenant, key_hash};
 
 /// Independent random streams, so adding admins never changes the users.
 #[derive(Clone, Copy)]
@@ -28,6 +27,7 @@ enum Stream {
     Users = 3,
     Admins = 4,
     Ids = 5,
+    Names = 6,
 }
 
 fn rng_for(seed: u64, stream: Stream, index: u64) -> ChaCha8Rng {
@@ -45,6 +45,11 @@ pub fn build(scenario: &Scenario) -> Result<Tenant> {
 }
 
 /// Builds the tenant on `threads` threads (the output does not depend on it).
+///
+/// Three passes keep memory to what is served: who the generated users are (names and ids,
+/// parallel); unique usernames and ids (sequential, over borrowed strings); then each chunk of
+/// users generated, rendered into its arena and dropped (parallel), leaving only JSON and compact
+/// indexes.
 pub fn build_with_threads(scenario: &Scenario, threads: usize) -> Result<Tenant> {
     let render = RenderOptions {
         group_voice_enabled: scenario.options.group_voice_enabled,
@@ -65,58 +70,118 @@ pub fn build_with_threads(scenario: &Scenario, threads: usize) -> Result<Tenant>
         .map(|(i, g)| (g.name.as_str(), index_u32(i)))
         .collect();
 
-    let mut users = explicit_users(scenario, &group_index)?;
-    let weights = group_weights(groups.len());
-    let generated = generate_users(scenario, &weights, threads);
-    users.extend(generated);
-    make_unique(scenario, &mut users);
+    let explicit = explicit_users(scenario, &group_index)?;
+    let generated = scenario.generate.users as usize;
+    let mut identities: Vec<Identity> = in_chunks(generated, threads, |range| {
+        range.map(|k| identity(scenario, k)).collect::<Vec<_>>()
+    })
+    .into_iter()
+    .flatten()
+    .collect();
+    make_unique(scenario, &explicit, &mut identities);
 
-    let user_chunks = render_users(&users, &group_json, render, threads);
+    let weights = group_weights(groups.len());
+    let total = explicit.len() + generated;
+    let rendered = in_chunks(total, threads, |range| {
+        let mut out = RenderedChunk {
+            users: ChunkBuilder::with_capacity(range.len(), 1400),
+            ..RenderedChunk::default()
+        };
+        for i in range {
+            let made;
+            let user = match explicit.get(i) {
+                Some(user) => user,
+                None => {
+                    made = make_user(
+                        scenario,
+                        &weights,
+                        &identities[i - explicit.len()],
+                        i - explicit.len(),
+                    );
+                    &made
+                }
+            };
+            out.users
+                .push(|buf| model::render_user(user, |g| group_json[g as usize].as_slice(), render, buf));
+            let at = index_u32(i);
+            out.ids.push((key_hash(&user.user_id), at));
+            out.emails.push((key_hash(&user.email), at));
+            out.names.push((key_hash(&user.username), at));
+            out.names.extend(user.aliases.iter().map(|a| (key_hash(a), at)));
+            out.group_counts.push(index_u32(user.groups.len()));
+            out.group_list.extend_from_slice(&user.groups);
+            out.pending_deletion += u64::from(user.status == "pending deletion");
+        }
+        out
+    });
+
     let mut tenant = Tenant {
-        users: JsonList::from_chunks(user_chunks),
+        user_ids: KeyIndex::with_capacity(total),
+        user_names: KeyIndex::with_capacity(total),
+        user_emails: KeyIndex::with_capacity(total),
         ..Tenant::default()
     };
-    tenant.user_by_id.reserve(users.len());
-    tenant.user_by_name.reserve(users.len());
-    tenant.user_by_email.reserve(users.len());
-    let mut members: Vec<Vec<u32>> = vec![Vec::new(); groups.len()];
+    tenant.user_group_offsets.reserve(total + 1);
+    tenant.user_group_offsets.push(0);
     let mut pending_deletion = 0u64;
-    for (i, user) in users.iter().enumerate() {
-        let i = index_u32(i);
-        tenant.user_by_id.insert(user.user_id.as_str().into(), i);
-        tenant
-            .user_by_email
-            .entry(user.email.as_str().into())
-            .or_insert(i);
-        for alias in &user.aliases {
-            tenant.user_by_name.entry(alias.as_str().into()).or_insert(i);
+    let mut user_chunks = Vec::with_capacity(rendered.len());
+    for chunk in rendered {
+        for (hash, i) in chunk.ids {
+            tenant.user_ids.insert_hash(hash, i);
         }
-        for g in &user.groups {
-            members[*g as usize].push(i);
+        for (hash, i) in chunk.names {
+            tenant.user_names.insert_hash(hash, i);
         }
-        if user.status == "pending deletion" {
-            pending_deletion += 1;
+        for (hash, i) in chunk.emails {
+            tenant.user_emails.insert_hash(hash, i);
+        }
+        let mut end = tenant.user_group_list.len();
+        for count in chunk.group_counts {
+            end += count as usize;
+            tenant.user_group_offsets.push(index_u32(end));
+        }
+        tenant.user_group_list.extend(chunk.group_list);
+        pending_deletion += chunk.pending_deletion;
+        user_chunks.push(chunk.users);
+    }
+    tenant.users = JsonList::from_chunks(user_chunks);
+
+    // Members, in user order, need each member's id and username.
+    let id_and_name = |i: usize| match explicit.get(i) {
+        Some(u) => (u.user_id.as_str(), u.username.as_str()),
+        None => {
+            let who = &identities[i - explicit.len()];
+            (who.user_id.as_str(), who.username.as_str())
+        }
+    };
+    let mut members: Vec<Vec<u32>> = vec![Vec::new(); groups.len()];
+    for user in 0..total {
+        for g in tenant.groups_of(user).unwrap_or_default() {
+            members[*g as usize].push(index_u32(user));
         }
     }
-    // Usernames win over aliases of other users, so they are inserted last, overwriting.
-    for (i, user) in users.iter().enumerate() {
-        tenant
-            .user_by_name
-            .insert(user.username.as_str().into(), index_u32(i));
-    }
-    tenant.user_groups = users
-        .iter()
-        .map(|u| u.groups.clone().into_boxed_slice())
-        .collect();
-    tenant.group_members = members
-        .iter()
-        .map(|m| {
-            JsonList::build(m, |i, out| {
-                let u = &users[*i as usize];
-                model::render_member(&u.user_id, &u.username, out);
+    let per_thread = members.len().div_ceil(threads.max(1)).max(1);
+    tenant.group_members = std::thread::scope(|scope| {
+        let workers: Vec<_> = members
+            .chunks(per_thread)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|m| {
+                            JsonList::build(m, |i, out| {
+                                let (id, name) = id_and_name(*i as usize);
+                                model::render_member(id, name, out);
+                            })
+                        })
+                        .collect::<Vec<_>>()
+                })
             })
-        })
-        .collect();
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_default())
+            .collect()
+    });
     tenant.group_by_id = groups
         .iter()
         .enumerate()
@@ -133,7 +198,7 @@ pub fn build_with_threads(scenario: &Scenario, threads: usize) -> Result<Tenant>
         .collect();
     tenant.admins = JsonList::build(&admins, model::render_admin);
 
-    let user_count = users.len() as u64 - pending_deletion;
+    let user_count = total as u64 - pending_deletion;
     tenant.summary = Bytes::from(format!(
         "{{\"admin_count\":{},\"integration_count\":{},\"telephony_credits_remaining\":{},\"user_count\":{user_count},\"user_pending_deletion_count\":{pending_deletion}}}",
         admins.len(),
@@ -142,6 +207,53 @@ pub fn build_with_threads(scenario: &Scenario, threads: usize) -> Result<Tenant>
     ));
     tenant.settings = Bytes::from(render_settings(scenario));
     Ok(tenant)
+}
+
+/// What one chunk of users leaves behind once rendered.
+#[derive(Default)]
+struct RenderedChunk {
+    users: ChunkBuilder,
+    ids: Vec<(u64, u32)>,
+    names: Vec<(u64, u32)>,
+    emails: Vec<(u64, u32)>,
+    group_counts: Vec<u32>,
+    group_list: Vec<u32>,
+    pending_deletion: u64,
+}
+
+/// Runs `work` over `0..total` in chunks of [`CHUNK_ITEMS`] on up to `threads` threads and
+/// returns the results in chunk order (so the output never depends on the thread count).
+fn in_chunks<T: Send>(
+    total: usize,
+    threads: usize,
+    work: impl Fn(std::ops::Range<usize>) -> T + Sync,
+) -> Vec<T> {
+    let chunks = total.div_ceil(CHUNK_ITEMS);
+    let threads = threads.clamp(1, chunks.max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<(usize, T)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let c = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        if c >= chunks {
+                            break done;
+                        }
+                        let start = c * CHUNK_ITEMS;
+                        done.push((c, work(start..total.min(start + CHUNK_ITEMS))));
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_default())
+            .collect()
+    });
+    results.sort_by_key(|(c, _)| *c);
+    results.into_iter().map(|(_, t)| t).collect()
 }
 
 fn index_u32(i: usize) -> u32 {
@@ -335,40 +447,6 @@ fn status_name(s: &str) -> &'static str {
         .unwrap_or("active")
 }
 
-fn generate_users(scenario: &Scenario, weights: &[f64], threads: usize) -> Vec<User> {
-    let total = scenario.generate.users as usize;
-    let chunks = total.div_ceil(CHUNK_ITEMS);
-    let threads = threads.clamp(1, chunks.max(1));
-    let mut parts: Vec<Vec<User>> = (0..chunks).map(|_| Vec::new()).collect();
-    std::thread::scope(|scope| {
-        let mut slots: Vec<&mut [Vec<User>]> = Vec::new();
-        let per = chunks.div_ceil(threads).max(1);
-        let mut rest = parts.as_mut_slice();
-        let mut start = 0;
-        while !rest.is_empty() {
-            let (head, tail) = rest.split_at_mut(per.min(rest.len()));
-            slots.push(head);
-            rest = tail;
-        }
-        for slot in slots {
-            let base = start;
-            start += slot.len();
-            scope.spawn(move || {
-                for (offset, part) in slot.iter_mut().enumerate() {
-                    let chunk = base + offset;
-                    let from = chunk * CHUNK_ITEMS;
-                    let count = CHUNK_ITEMS.min(total - from);
-                    let mut rng = rng_for(scenario.tenant.seed, Stream::Users, chunk as u64);
-                    *part = (0..count)
-                        .map(|_| make_user(scenario, weights, &mut rng))
-                        .collect();
-                }
-            });
-        }
-    });
-    parts.into_iter().flatten().collect()
-}
-
 #[derive(Clone, Copy)]
 enum Locale {
     En,
@@ -430,9 +508,20 @@ fn chance(rng: &mut ChaCha8Rng, share: f64) -> bool {
     share > 0.0 && rng.random_bool(share.min(1.0))
 }
 
-fn make_user(scenario: &Scenario, weights: &[f64], rng: &mut ChaCha8Rng) -> User {
+/// Who generated user `k` is: the parts that must be unique across the tenant, decided before
+/// anything else so the uniqueness pass can run over them alone.
+struct Identity {
+    first: String,
+    last: String,
+    username: String,
+    user_id: String,
+    unusual: bool,
+}
+
+fn identity(scenario: &Scenario, k: usize) -> Identity {
     let g = &scenario.generate;
-    let reference = scenario.tenant.reference_time;
+    let mut rng = rng_for(scenario.tenant.seed, Stream::Names, k as u64);
+    let rng = &mut rng;
     let locale = if chance(rng, g.non_ascii_names) {
         *[
             Locale::De,
@@ -462,6 +551,23 @@ fn make_user(scenario: &Scenario, weights: &[f64], rng: &mut ChaCha8Rng) -> User
     } else {
         format!("{fs}.{ls}")
     };
+    Identity {
+        user_id: model::random_id(rng, "DU"),
+        first,
+        last,
+        username,
+        unusual,
+    }
+}
+
+/// Generated user `k` in full, from its identity and its own random stream.
+fn make_user(scenario: &Scenario, weights: &[f64], who: &Identity, k: usize) -> User {
+    let g = &scenario.generate;
+    let reference = scenario.tenant.reference_time;
+    let mut rng = rng_for(scenario.tenant.seed, Stream::Users, k as u64);
+    let rng = &mut rng;
+    let (first, last, unusual) = (who.first.clone(), who.last.clone(), who.unusual);
+    let (fs, ls) = (slug(&first), slug(&last));
     let created = reference - rng.random_range(86_400 * 30..86_400 * 1500);
     let mix = g.user_status;
     let roll = rng.random_range(
@@ -510,11 +616,11 @@ fn make_user(scenario: &Scenario, weights: &[f64], rng: &mut ChaCha8Rng) -> User
         Vec::new()
     };
     let mut user = User {
-        user_id: model::random_id(rng, "DU"),
+        user_id: who.user_id.clone(),
         realname: Some(format!("{first} {last}")),
         firstname: Some(first),
         lastname: Some(last),
-        email: String::new(),
+        email: format!("{}@{}", email_local(&who.username), scenario.tenant.email_domain),
         status,
         created,
         last_login,
@@ -530,7 +636,7 @@ fn make_user(scenario: &Scenario, weights: &[f64], rng: &mut ChaCha8Rng) -> User
         phones: Vec::new(),
         tokens: Vec::new(),
         webauthn: Vec::new(),
-        username,
+        username: who.username.clone(),
     };
     if chance(rng, g.enrolled) {
         if chance(rng, g.phones) {
@@ -639,64 +745,63 @@ fn iso_time(unix: i64) -> String {
     )
 }
 
-/// Gives colliding generated usernames a numeric suffix and derives e-mails, in index order
-/// (sequential, so the result does not depend on threads). Explicit records keep what they say.
-fn make_unique(scenario: &Scenario, users: &mut [User]) {
-    let explicit = scenario.users.len();
-    let mut taken: HashSet<String> = HashSet::with_capacity(users.len());
-    let mut ids: HashSet<String> = HashSet::with_capacity(users.len());
-    let mut id_rng = rng_for(scenario.tenant.seed, Stream::Ids, 0);
-    for (i, user) in users.iter_mut().enumerate() {
-        if i >= explicit {
-            if taken.contains(&user.username) {
-                let base = user.username.clone();
-                let mut n = 2;
+/// Gives repeated generated usernames a numeric suffix (`jane.doe2`) and repeated ids a fresh
+/// one, in index order (sequential, so the result does not depend on threads). Written-out
+/// records keep what they say. One pass over borrowed names; a counter per repeated name keeps
+/// a name shared by thousands of users linear.
+fn make_unique(scenario: &Scenario, explicit: &[User], generated: &mut [Identity]) {
+    let mut renamed: Vec<(usize, Option<String>, Option<String>)> = Vec::new();
+    {
+        let total = explicit.len() + generated.len();
+        let mut names: HashSet<&str> = HashSet::with_capacity(total);
+        let mut ids: HashSet<&str> = HashSet::with_capacity(total);
+        for user in explicit {
+            names.insert(&user.username);
+            ids.insert(&user.user_id);
+        }
+        let mut created_names: HashSet<String> = HashSet::new();
+        let mut created_ids: HashSet<String> = HashSet::new();
+        let mut next_suffix: HashMap<&str, u32> = HashMap::new();
+        let mut id_rng = rng_for(scenario.tenant.seed, Stream::Ids, 0);
+        for (k, who) in generated.iter().enumerate() {
+            let name = who.username.as_str();
+            let mut new_name = None;
+            if !created_names.contains(name) && names.insert(name) {
+                // First use of this name.
+            } else {
+                let n = next_suffix.entry(name).or_insert(2);
                 loop {
-                    let candidate = format!("{base}{n}");
-                    if !taken.contains(&candidate) {
-                        user.username = candidate;
+                    let candidate = format!("{name}{n}");
+                    *n += 1;
+                    if !names.contains(candidate.as_str()) && created_names.insert(candidate.clone()) {
+                        new_name = Some(candidate);
                         break;
                     }
-                    n += 1;
                 }
             }
-            let mut email = email_local(&user.username);
-            let _ = write!(email, "@{}", scenario.tenant.email_domain);
-            user.email = email;
-        }
-        taken.insert(user.username.clone());
-        while !ids.insert(user.user_id.clone()) {
-            user.user_id = model::random_id(&mut id_rng, "DU");
+            let mut new_id = None;
+            if created_ids.contains(&who.user_id) || !ids.insert(&who.user_id) {
+                loop {
+                    let candidate = model::random_id(&mut id_rng, "DU");
+                    if !ids.contains(candidate.as_str()) && created_ids.insert(candidate.clone()) {
+                        new_id = Some(candidate);
+                        break;
+                    }
+                }
+            }
+            if new_name.is_some() || new_id.is_some() {
+                renamed.push((k, new_name, new_id));
+            }
         }
     }
-}
-
-fn render_users(
-    users: &[User],
-    group_json: &[Vec<u8>],
-    render: RenderOptions,
-    threads: usize,
-) -> Vec<ChunkBuilder> {
-    let chunks: Vec<&[User]> = users.chunks(CHUNK_ITEMS).collect();
-    let mut out: Vec<ChunkBuilder> = (0..chunks.len()).map(|_| ChunkBuilder::default()).collect();
-    let threads = threads.clamp(1, chunks.len().max(1));
-    let per = chunks.len().div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        for (slots, parts) in out.chunks_mut(per).zip(chunks.chunks(per)) {
-            scope.spawn(move || {
-                for (slot, part) in slots.iter_mut().zip(parts) {
-                    let mut builder = ChunkBuilder::with_capacity(part.len(), 1600);
-                    for user in *part {
-                        builder.push(|buf| {
-                            model::render_user(user, |g| group_json[g as usize].as_slice(), render, buf);
-                        });
-                    }
-                    *slot = builder;
-                }
-            });
+    for (k, name, id) in renamed {
+        if let Some(name) = name {
+            generated[k].username = name;
         }
-    });
-    out
+        if let Some(id) = id {
+            generated[k].user_id = id;
+        }
+    }
 }
 
 fn make_admins(scenario: &Scenario) -> Vec<Admin> {

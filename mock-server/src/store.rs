@@ -6,7 +6,12 @@
 //! contiguous slice. This is what keeps a signed 300-user page within a few percent of serving
 //! pre-rendered bytes (see `docs/PERFORMANCE.md`).
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
+
+use serde::Deserialize;
 
 use bytes::Bytes;
 
@@ -171,23 +176,101 @@ impl JsonList {
     }
 }
 
+/// The 64-bit key of a string in a [`KeyIndex`] (SipHash with fixed keys: stable, spread).
+pub fn key_hash(key: &str) -> u64 {
+    let mut hasher = std::hash::DefaultHasher::new();
+    hasher.write(key.as_bytes());
+    hasher.finish()
+}
+
+/// A `u64` key that is already a hash: passed through, not hashed again.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PreHashed(u64);
+
+impl Hasher for PreHashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// String → object index, storing only 64-bit hashes of the strings (12 bytes an entry instead
+/// of an owned key). Lookups return candidates, which the caller checks against the object itself,
+/// so a hash collision can never return a wrong object.
+#[derive(Debug, Default)]
+pub struct KeyIndex {
+    first: HashMap<u64, u32, BuildHasherDefault<PreHashed>>,
+    /// Further objects under a hash already taken (the same alias twice, or a collision).
+    more: HashMap<u64, Vec<u32>, BuildHasherDefault<PreHashed>>,
+}
+
+impl KeyIndex {
+    /// An index sized for `n` keys.
+    pub fn with_capacity(n: usize) -> Self {
+        Self {
+            first: HashMap::with_capacity_and_hasher(n, BuildHasherDefault::default()),
+            more: HashMap::default(),
+        }
+    }
+
+    /// Adds object `index` under a key hashed with [`key_hash`].
+    pub fn insert_hash(&mut self, hash: u64, index: u32) {
+        match self.first.entry(hash) {
+            Entry::Vacant(slot) => {
+                slot.insert(index);
+            }
+            Entry::Occupied(_) => self.more.entry(hash).or_default().push(index),
+        }
+    }
+
+    /// Objects that may have `key`, in insertion order.
+    pub fn candidates(&self, key: &str) -> impl Iterator<Item = usize> + '_ {
+        let hash = key_hash(key);
+        let more = self.more.get(&hash).map_or(&[][..], Vec::as_slice);
+        self.first.get(&hash).into_iter().chain(more).map(|i| *i as usize)
+    }
+}
+
+/// The fields of a rendered user that look-ups compare.
+#[derive(Debug, Deserialize)]
+struct UserKeys<'a> {
+    #[serde(borrow)]
+    user_id: Cow<'a, str>,
+    #[serde(borrow)]
+    username: Cow<'a, str>,
+    #[serde(borrow)]
+    email: Cow<'a, str>,
+    #[serde(borrow, default)]
+    aliases: BTreeMap<Cow<'a, str>, Cow<'a, str>>,
+}
+
 /// Everything the API serves, read-only once built.
 #[derive(Debug, Default)]
 pub struct Tenant {
     /// Users in API order, as `/admin/v1/users` renders them.
     pub users: JsonList,
-    /// user_id → index into `users`.
-    pub user_by_id: HashMap<Box<str>, u32>,
-    /// username and every alias → index. Duo's `username` filter matches either.
-    pub user_by_name: HashMap<Box<str>, u32>,
-    /// e-mail → index, for the `email` filter.
-    pub user_by_email: HashMap<Box<str>, u32>,
-    /// Per user, indices into `groups` in the order the user's `groups` shows them.
-    pub user_groups: Vec<Box<[u32]>>,
+    /// user_id → user.
+    pub(crate) user_ids: KeyIndex,
+    /// username and every alias → user. Duo's `username` filter matches either.
+    pub(crate) user_names: KeyIndex,
+    /// e-mail → user, for the `email` filter.
+    pub(crate) user_emails: KeyIndex,
+    /// User `i`'s groups are `user_group_list[user_group_offsets[i]..user_group_offsets[i + 1]]`
+    /// (indices into `groups`, in the order the user's `groups` shows them): one flat array
+    /// instead of an allocation per user.
+    pub(crate) user_group_offsets: Vec<u32>,
+    pub(crate) user_group_list: Vec<u32>,
     /// Groups in API order.
     pub groups: JsonList,
     /// group_id → index into `groups`.
-    pub group_by_id: HashMap<Box<str>, u32>,
+    pub(crate) group_by_id: HashMap<Box<str>, u32>,
     /// group_id of each group, in API order.
     pub group_ids: Vec<Box<str>>,
     /// Per group, its members as `{"user_id","username"}` in user order.
@@ -195,7 +278,7 @@ pub struct Tenant {
     /// Administrators in API order.
     pub admins: JsonList,
     /// admin_id → index into `admins`.
-    pub admin_by_id: HashMap<Box<str>, u32>,
+    pub(crate) admin_by_id: HashMap<Box<str>, u32>,
     /// Rendered `response` of `/admin/v1/info/summary`.
     pub summary: Bytes,
     /// Rendered `response` of `/admin/v1/settings`.
@@ -203,24 +286,59 @@ pub struct Tenant {
 }
 
 impl Tenant {
-    /// Approximate heap bytes held, for memory reports.
-    pub fn approx_bytes(&self) -> usize {
-        let map = |m: &HashMap<Box<str>, u32>| {
-            m.capacity() * (std::mem::size_of::<(Box<str>, u32)>() + 1)
-                + m.keys().map(|k| k.len()).sum::<usize>()
-        };
-        self.users.arena_bytes()
-            + self.groups.arena_bytes()
-            + self.admins.arena_bytes()
-            + self
-                .group_members
-                .iter()
-                .map(JsonList::arena_bytes)
-                .sum::<usize>()
-            + map(&self.user_by_id)
-            + map(&self.user_by_name)
-            + map(&self.user_by_email)
-            + self.user_groups.iter().map(|g| g.len() * 4 + 16).sum::<usize>()
+    /// The first candidate whose rendered fields satisfy `matches`.
+    fn find_user(
+        &self,
+        candidates: impl Iterator<Item = usize>,
+        matches: impl Fn(&UserKeys<'_>) -> bool,
+    ) -> Option<usize> {
+        candidates.into_iter().find(|&i| {
+            self.users
+                .item(i)
+                .and_then(|json| {
+                    serde_json::from_slice::<UserKeys<'_>>(&json)
+                        .ok()
+                        .map(|keys| matches(&keys))
+                })
+                .unwrap_or(false)
+        })
+    }
+
+    /// The user with this `user_id`.
+    pub fn user_by_id(&self, user_id: &str) -> Option<usize> {
+        self.find_user(self.user_ids.candidates(user_id), |u| u.user_id == user_id)
+    }
+
+    /// The user with this username, else the first with this alias.
+    pub fn user_by_name(&self, name: &str) -> Option<usize> {
+        self.find_user(self.user_names.candidates(name), |u| u.username == name)
+            .or_else(|| {
+                self.find_user(self.user_names.candidates(name), |u| {
+                    u.aliases.values().any(|a| a == name)
+                })
+            })
+    }
+
+    /// The first user with this e-mail.
+    pub fn user_by_email(&self, email: &str) -> Option<usize> {
+        self.find_user(self.user_emails.candidates(email), |u| u.email == email)
+    }
+
+    /// Indices into `groups` of user `index`'s groups, in order.
+    pub fn groups_of(&self, index: usize) -> Option<&[u32]> {
+        let start = *self.user_group_offsets.get(index)? as usize;
+        let end = *self.user_group_offsets.get(index + 1)? as usize;
+        self.user_group_list.get(start..end)
+    }
+
+    /// The group with this `group_id`.
+    pub fn group_by_id(&self, group_id: &str) -> Option<usize> {
+        self.group_by_id.get(group_id).map(|i| *i as usize)
+    }
+
+    /// The administrator with this `admin_id`.
+    pub fn admin_by_id(&self, admin_id: &str) -> Option<usize> {
+        self.admin_by_id.get(admin_id).map(|i| *i as usize)
     }
 }
 

@@ -38,14 +38,6 @@ async fn one(
     caller.require(Grant::Administrators)?;
     let Path(admin_id) = admin_id.map_err(|_| ApiError::not_found())?;
     let tenant = state.tenant();
-    let index = tenant
-        .admin_by_id
-        .get(admin_id.as_str())
-        .ok_or_else(ApiError::not_found)?;
-    Ok(object(
-        tenant
-            .admins
-            .item(*index as usize)
-            .ok_or_else(ApiError::not_found)?,
-    ))
+    let index = tenant.admin_by_id(&admin_id).ok_or_else(ApiError::not_found)?;
+    Ok(object(tenant.admins.item(index).ok_or_else(ApiError::not_found)?))
 }

@@ -40,16 +40,8 @@ async fn one(
     caller.require(Grant::ReadResource)?;
     let Path(group_id) = group_id.map_err(|_| ApiError::not_found())?;
     let tenant = state.tenant();
-    let index = tenant
-        .group_by_id
-        .get(group_id.as_str())
-        .ok_or_else(ApiError::not_found)?;
-    Ok(object(
-        tenant
-            .groups
-            .item(*index as usize)
-            .ok_or_else(ApiError::not_found)?,
-    ))
+    let index = tenant.group_by_id(&group_id).ok_or_else(ApiError::not_found)?;
+    Ok(object(tenant.groups.item(index).ok_or_else(ApiError::not_found)?))
 }
 
 async fn members(
@@ -61,18 +53,12 @@ async fn members(
     let Path(group_id) = group_id.map_err(|_| ApiError::not_found())?;
     let options = state.options();
     let tenant = state.tenant();
-    let index = tenant
-        .group_by_id
-        .get(group_id.as_str())
-        .ok_or_else(ApiError::not_found)?;
+    let index = tenant.group_by_id(&group_id).ok_or_else(ApiError::not_found)?;
     let page = PageRequest::from_params(
         &caller.params,
         options.max_limit.group_users as usize,
         options.zero_limit,
     )?;
-    let members = tenant
-        .group_members
-        .get(*index as usize)
-        .ok_or_else(ApiError::not_found)?;
+    let members = tenant.group_members.get(index).ok_or_else(ApiError::not_found)?;
     Ok(page_of(members, page, options.metadata))
 }

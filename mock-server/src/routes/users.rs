@@ -44,18 +44,22 @@ async fn list(State(state): State<AppState>, caller: Caller) -> Result<Response,
                 return Err(ApiError::invalid_parameter(name));
             }
         }
-        let (key, index) = if id_list {
-            ("user_id_list", &tenant.user_by_id)
-        } else {
-            ("username_list", &tenant.user_by_name)
-        };
+        let key = if id_list { "user_id_list" } else { "username_list" };
         let values = params.list(key).ok_or_else(|| ApiError::invalid_parameter(key))?;
         if values.len() > MAX_LIST_VALUES {
             return Err(ApiError::invalid_parameter(key));
         }
+        let find = |v: &String| {
+            if id_list {
+                tenant.user_by_id(v)
+            } else {
+                tenant.user_by_name(v)
+            }
+        };
         let mut found: Vec<u32> = values
             .iter()
-            .filter_map(|v| index.get(v.as_str()).copied())
+            .filter_map(find)
+            .filter_map(|i| u32::try_from(i).ok())
             .collect();
         found.sort_unstable();
         found.dedup();
@@ -69,12 +73,12 @@ async fn list(State(state): State<AppState>, caller: Caller) -> Result<Response,
     let by_name = params.first("username").map(|v| {
         std::str::from_utf8(v)
             .ok()
-            .and_then(|name| tenant.user_by_name.get(name).copied())
+            .and_then(|name| tenant.user_by_name(name).and_then(|i| u32::try_from(i).ok()))
     });
     let by_email = params.first("email").map(|v| {
         std::str::from_utf8(v)
             .ok()
-            .and_then(|email| tenant.user_by_email.get(email).copied())
+            .and_then(|email| tenant.user_by_email(email).and_then(|i| u32::try_from(i).ok()))
     });
     let selected: Option<Vec<u32>> = match (by_name, by_email) {
         (None, None) => None,
@@ -95,14 +99,8 @@ async fn one(
     caller.require(Grant::ReadResource)?;
     let Path(user_id) = user_id.map_err(|_| ApiError::not_found())?;
     let tenant = state.tenant();
-    let index = tenant
-        .user_by_id
-        .get(user_id.as_str())
-        .ok_or_else(ApiError::not_found)?;
-    let user = tenant
-        .users
-        .item(*index as usize)
-        .ok_or_else(ApiError::not_found)?;
+    let index = tenant.user_by_id(&user_id).ok_or_else(ApiError::not_found)?;
+    let user = tenant.users.item(index).ok_or_else(ApiError::not_found)?;
     Ok(object(user))
 }
 
@@ -115,18 +113,12 @@ async fn groups(
     let Path(user_id) = user_id.map_err(|_| ApiError::not_found())?;
     let options = state.options();
     let tenant = state.tenant();
-    let index = tenant
-        .user_by_id
-        .get(user_id.as_str())
-        .ok_or_else(ApiError::not_found)?;
+    let index = tenant.user_by_id(&user_id).ok_or_else(ApiError::not_found)?;
     let page = PageRequest::from_params(
         &caller.params,
         options.max_limit.user_groups as usize,
         options.zero_limit,
     )?;
-    let groups = tenant
-        .user_groups
-        .get(*index as usize)
-        .ok_or_else(ApiError::not_found)?;
+    let groups = tenant.groups_of(index).ok_or_else(ApiError::not_found)?;
     Ok(page_of_selection(&tenant.groups, groups, page, options.metadata))
 }
