@@ -6,8 +6,10 @@ The client is never re-implemented here: `CountingAdmin` only records the calls 
 pager; every request, signature and response parse is the library's own.
 """
 
+import atexit
 import json
 import os
+import re
 import signal
 import subprocess
 import tempfile
@@ -31,12 +33,15 @@ def scenario_path(name):
     return str(SCENARIOS / name)
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
 def _tail(path, lines=40):
     try:
         text = Path(path).read_text(errors="replace")
     except OSError:
         return "<no log>"
-    return "\n".join(text.splitlines()[-lines:])
+    return "\n".join(_ANSI.sub("", line) for line in text.splitlines()[-lines:])
 
 
 class Server:
@@ -61,7 +66,8 @@ class Server:
             args.append("--tls")
         # Logs go to files, never to pipes nobody reads (a full pipe would block the server).
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
-            self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+            self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                         env={**os.environ, "NO_COLOR": "1"})
         deadline = time.monotonic() + READY_TIMEOUT_S
         delay = 0.005
         while not self.ready_path.exists():
@@ -111,6 +117,11 @@ class Servers:
         self.tmp = tempfile.TemporaryDirectory(prefix="duo-mock-interop-")
         self.running = {}
         self.crashed = []
+        atexit.register(self.kill_all)  # last resort if pytest itself dies before teardown
+
+    def kill_all(self):
+        for server in self.running.values():
+            server.kill()
 
     def new(self, scenario, tls=False):
         """A server of its own (not shared), e.g. to test shutdown; stopped at session end."""
@@ -127,8 +138,10 @@ class Servers:
         key = (scenario, tls)
         server = self.running.get(key)
         if server is not None and not server.alive():
-            self.crashed.append(
-                f"{scenario} (tls={tls}) died with {server.proc.returncode}:\n{server.log_tail()}")
+            if server.ready is not None:  # it had started: a crash, not a failed start
+                self.crashed.append(
+                    f"{scenario} (tls={tls}) died with {server.proc.returncode}:\n"
+                    f"{server.log_tail()}")
             server = None
         if server is None:
             server = Server(scenario, tls, self.tmp.name)
@@ -142,7 +155,7 @@ class Servers:
 
     def stop_all(self):
         for key, server in self.running.items():
-            if server.proc is not None and server.proc.poll() is not None and len(key) == 2:
+            if server.ready is not None and server.proc.poll() is not None and len(key) == 2:
                 self.crashed.append(f"{key[0]} (tls={key[1]}) died with {server.proc.returncode}"
                                     f" during the session:\n{server.log_tail()}")
         for server in self.running.values():
@@ -189,7 +202,7 @@ def pytest_runtest_makereport(item, call):
             state = "running" if server.alive() else f"exited {server.proc.returncode}"
             report.sections.append(
                 (f"duo-mock {server.scenario} tls={server.tls} ({state}), last log lines",
-                 server.log_tail(25)))
+                 server.log_tail(15)))
     return report
 
 
