@@ -53,9 +53,23 @@ impl http_body::Body for PartsBody {
     }
 }
 
+/// Bodies up to this size are joined into one buffer: copying a few KiB costs less than writing
+/// several small frames, while a large page is sent as its arena slices, uncopied.
+pub const JOIN_BELOW_BYTES: usize = 16 * 1024;
+
 /// A `200 application/json` response of `parts`.
 pub fn json_parts(parts: Vec<Bytes>) -> Response {
-    let mut response = axum::body::Body::new(PartsBody::new(parts)).into_response();
+    let total: usize = parts.iter().map(Bytes::len).sum();
+    let body = if total <= JOIN_BELOW_BYTES && parts.len() > 1 {
+        let mut joined = Vec::with_capacity(total);
+        for part in &parts {
+            joined.extend_from_slice(part);
+        }
+        axum::body::Body::from(joined)
+    } else {
+        axum::body::Body::new(PartsBody::new(parts))
+    };
+    let mut response = body.into_response();
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
