@@ -80,7 +80,7 @@ pub fn build_with_threads(scenario: &Scenario, threads: usize) -> Result<Tenant>
     .collect();
     make_unique(scenario, &explicit, &mut identities);
 
-    let weights = group_weights(groups.len());
+    let weights = group_weights(groups.len(), scenario.generate.group_size_skew);
     let total = explicit.len() + generated;
     let rendered = in_chunks(total, threads, |range| {
         let mut out = RenderedChunk {
@@ -339,12 +339,13 @@ fn make_groups(scenario: &Scenario) -> Vec<Group> {
     out
 }
 
-/// Cumulative Zipf-like weights: a few large groups, many small ones.
-fn group_weights(count: usize) -> Vec<f64> {
+/// Cumulative Zipf weights with exponent `skew`: 0 gives groups of about equal size, 1 (the
+/// default) a few large groups and many small ones, more than 1 a steeper drop.
+fn group_weights(count: usize, skew: f64) -> Vec<f64> {
     let mut total = 0.0;
     (0..count)
         .map(|i| {
-            total += 1.0 / (i as f64 + 1.0);
+            total += (i as f64 + 1.0).powf(-skew);
             total
         })
         .collect()

@@ -4,7 +4,7 @@
 //! way the Admin API does, over a tenant generated from a scenario file.
 //!
 //! Layout:
-//! - [`scenario`]: the TOML schema and its validation (`file:line:column` errors).
+//! - [`scenario`]: the TOML schema, its validation (`file:line:column` errors), and a builder.
 //! - [`generate`]: scenario → tenant, deterministic for a seed whatever the thread count.
 //! - [`store`]: the tenant as served, objects pre-rendered in arenas.
 //! - [`auth`]: the signature-checking middleware; [`routes`]: one module per resource.
@@ -40,6 +40,6 @@ pub mod tls;
 
 pub use error::{Error, Result};
 pub use routes::app;
-pub use scenario::Scenario;
+pub use scenario::{Scenario, ScenarioBuilder};
 pub use server::{Listener, MockServer, ServerInfo, StartOptions, TlsMode, run};
 pub use state::AppState;

@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::grants::{Grant, GrantSet};
 
 /// A validated scenario: everything needed to generate a tenant and serve it.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Scenario {
     /// Where it came from (a path, or `<builder>`), for messages.
     pub origin: String,
@@ -37,6 +37,23 @@ pub struct Scenario {
     pub admins: Vec<AdminRecord>,
     /// The file's text, to locate errors found after parsing (an unknown group name).
     source: std::sync::Arc<str>,
+}
+
+// By hand, because the file's text holds the skeys: Debug shows everything else.
+impl fmt::Debug for Scenario {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Scenario")
+            .field("origin", &self.origin)
+            .field("description", &self.description)
+            .field("tenant", &self.tenant)
+            .field("options", &self.options)
+            .field("generate", &self.generate)
+            .field("integrations", &self.integrations)
+            .field("users", &self.users)
+            .field("groups", &self.groups)
+            .field("admins", &self.admins)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Tenant-wide facts.
@@ -228,6 +245,8 @@ pub struct Generate {
     pub never_logged_in: f64,
     /// Inclusive range of group memberships per generated user.
     pub groups_per_user: [u32; 2],
+    /// How unequal group sizes are (Zipf exponent): 0 even, 1 a few large groups and many small.
+    pub group_size_skew: f64,
     /// Relative weights of admin roles.
     pub admin_roles: BTreeMap<String, u32>,
 }
@@ -261,6 +280,7 @@ impl Default for Generate {
             directory_synced: 0.3,
             never_logged_in: 0.1,
             groups_per_user: [0, 3],
+            group_size_skew: 1.0,
             admin_roles,
         }
     }
@@ -603,6 +623,12 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
                 ));
             }
         }
+        if !(0.0..=8.0).contains(&generate.group_size_skew) {
+            return fail(format!(
+                "generate.group_size_skew must be between 0 and 8, not {}",
+                generate.group_size_skew
+            ));
+        }
         let [lo, hi] = generate.groups_per_user;
         if lo > hi {
             return fail(format!(
@@ -699,5 +725,182 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
                 ),
             ))
         }
+    }
+}
+
+/// Builds a scenario in code, for tests that need a tenant without a file. It renders TOML and
+/// parses it, so a built scenario is validated exactly like a file.
+///
+/// ```
+/// use mock_server::Scenario;
+/// use mock_server::grants::Grant;
+/// let scenario = Scenario::builder()
+///     .users(301)
+///     .groups(4)
+///     .integration("reader", &[Grant::ReadResource, Grant::Administrators])
+///     .integration("no-admins", &[Grant::ReadResource])
+///     .build()?;
+/// assert_eq!(scenario.integrations.len(), 2);
+/// # Ok::<(), mock_server::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct ScenarioBuilder {
+    api_hostname: String,
+    seed: u64,
+    users: u32,
+    admins: u32,
+    groups: u32,
+    integrations: Vec<BuiltIntegration>,
+    extra: String,
+}
+
+/// An integration added to a builder: name, optional (ikey, skey), grants.
+type BuiltIntegration = (String, Option<(String, String)>, Vec<Grant>);
+
+impl fmt::Debug for ScenarioBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ScenarioBuilder")
+            .field("api_hostname", &self.api_hostname)
+            .field("seed", &self.seed)
+            .field("users", &self.users)
+            .field(
+                "integrations",
+                &self.integrations.iter().map(|i| &i.0).collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl Scenario {
+    /// A builder with Duo-shaped defaults: seed 1, no objects, and (unless integrations are
+    /// added) one integration `main` with every read grant.
+    pub fn builder() -> ScenarioBuilder {
+        ScenarioBuilder {
+            api_hostname: "api-00000000.duosecurity.com".to_owned(),
+            seed: 1,
+            users: 0,
+            admins: 0,
+            groups: 0,
+            integrations: Vec::new(),
+            extra: String::new(),
+        }
+    }
+}
+
+fn quoted(s: &str) -> String {
+    // A JSON string is a valid TOML basic string.
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".to_owned())
+}
+
+impl ScenarioBuilder {
+    /// The API hostname.
+    pub fn api_hostname(mut self, host: &str) -> Self {
+        host.clone_into(&mut self.api_hostname);
+        self
+    }
+
+    /// The seed.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Generated users.
+    pub fn users(mut self, n: u32) -> Self {
+        self.users = n;
+        self
+    }
+
+    /// Generated administrators.
+    pub fn admins(mut self, n: u32) -> Self {
+        self.admins = n;
+        self
+    }
+
+    /// Generated groups.
+    pub fn groups(mut self, n: u32) -> Self {
+        self.groups = n;
+        self
+    }
+
+    /// An integration with these grants; its ikey and skey are derived from the name and seed.
+    pub fn integration(mut self, name: &str, grants: &[Grant]) -> Self {
+        self.integrations.push((name.to_owned(), None, grants.to_vec()));
+        self
+    }
+
+    /// An integration with given keys.
+    pub fn integration_with_keys(mut self, name: &str, ikey: &str, skey: &str, grants: &[Grant]) -> Self {
+        self.integrations.push((
+            name.to_owned(),
+            Some((ikey.to_owned(), skey.to_owned())),
+            grants.to_vec(),
+        ));
+        self
+    }
+
+    /// More TOML appended as is: `[options]`, `[[users]]`, `[generate.user_status]`…
+    pub fn toml(mut self, text: &str) -> Self {
+        self.extra.push('\n');
+        self.extra.push_str(text);
+        self
+    }
+
+    /// The scenario's TOML text.
+    pub fn to_toml(&self) -> String {
+        use rand::{Rng, SeedableRng};
+        let mut out = format!(
+            "[tenant]\napi_hostname = {}\nseed = {}\n\n[generate]\nusers = {}\nadmins = {}\ngroups = {}\n",
+            quoted(&self.api_hostname),
+            self.seed,
+            self.users,
+            self.admins,
+            self.groups
+        );
+        let default = [(
+            "main".to_owned(),
+            None,
+            vec![
+                Grant::ReadResource,
+                Grant::Administrators,
+                Grant::ReadInformation,
+                Grant::Settings,
+            ],
+        )];
+        let integrations = if self.integrations.is_empty() {
+            &default[..]
+        } else {
+            &self.integrations[..]
+        };
+        for (name, keys, grants) in integrations {
+            let (ikey, skey) = keys.clone().unwrap_or_else(|| {
+                let mut rng =
+                    rand_chacha::ChaCha8Rng::seed_from_u64(self.seed ^ crate::store::key_hash(name));
+                let skey: String = (0..40)
+                    .map(|_| {
+                        char::from(
+                            b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                                [rng.random_range(0..62)],
+                        )
+                    })
+                    .collect();
+                (crate::model::random_id(&mut rng, "DI"), skey)
+            });
+            let grants: Vec<String> = grants.iter().map(|g| quoted(g.name())).collect();
+            out.push_str(&format!(
+                "\n[[integrations]]\nname = {}\nikey = {}\nskey = {}\ngrants = [{}]\n",
+                quoted(name),
+                quoted(&ikey),
+                quoted(&skey),
+                grants.join(", ")
+            ));
+        }
+        out.push_str(&self.extra);
+        out
+    }
+
+    /// Validates and returns the scenario (errors located in the rendered text, `<builder>`).
+    pub fn build(&self) -> Result<Scenario> {
+        Scenario::parse(&self.to_toml(), "<builder>")
     }
 }

@@ -236,3 +236,44 @@ async fn bodies_are_json_with_exact_content_length() {
     assert_eq!(page.content_type, "application/json");
     assert_eq!(page.ok().as_array().map(Vec::len), Some(300));
 }
+
+#[tokio::test]
+async fn tls_with_a_certificate_and_key_from_files() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let key = rcgen::KeyPair::generate().expect("key");
+    let cert = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
+        .expect("params")
+        .self_signed(&key)
+        .expect("cert");
+    let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert_path, cert.pem()).expect("write cert");
+    std::fs::write(&key_path, key.serialize_pem()).expect("write key");
+    let options = mock_server::StartOptions {
+        tls: mock_server::TlsMode::Files {
+            cert: cert_path,
+            key: key_path,
+        },
+        ..mock_server::StartOptions::default()
+    };
+    let server = mock_server::MockServer::start(&scenario("users-1.toml"), options)
+        .await
+        .expect("starts");
+    assert!(
+        server.info().ca_cert.is_none(),
+        "no CA is made for a given certificate"
+    );
+    let client = reqwest::Client::builder()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(reqwest::Certificate::from_pem(cert.pem().as_bytes()).expect("pem"))
+        .build()
+        .expect("client");
+    let ping: Value = client
+        .get(format!("{}/auth/v2/ping", server.base_url()))
+        .send()
+        .await
+        .expect("TLS request")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(ping["stat"], "OK");
+}
