@@ -106,7 +106,8 @@ fn child(size: u32, threads: usize) {
         start.elapsed().as_secs_f64()
     });
     // After the clock stopped: a hash of everything served, to compare thread counts.
-    let tenant = served.tenant();
+    let world = served.world();
+    let tenant = &world.tenant;
     let hash = {
         // FNV-1a over the whole dump: cheap, and any changed byte changes it.
         let mut out = Vec::with_capacity(tenant.users.arena_bytes() + 1024);
@@ -117,7 +118,7 @@ fn child(size: u32, threads: usize) {
         }
         format!("{h:016x}")
     };
-    drop(tenant);
+    drop(world);
     let mut stdout = std::io::stdout().lock();
     let _ = writeln!(
         stdout,

@@ -162,7 +162,8 @@ fn start_server(state: AppState) -> (SocketAddr, Bytes, Bytes) {
             .build()
             .expect("runtime");
         rt.block_on(async move {
-            let tenant = state.tenant();
+            let world = state.world();
+            let tenant = &world.tenant;
             let page = |n: usize| {
                 let mut parts = Vec::new();
                 tenant.users.range_into(0, n, &mut parts);

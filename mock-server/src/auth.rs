@@ -91,6 +91,7 @@ pub async fn authenticate(State(state): State<AppState>, request: Request, next:
 
 /// Checks one request; pure apart from reading the clock in `state`.
 pub fn verify(state: &AppState, parts: &Parts, body: &Bytes) -> Result<Caller, ApiError> {
+    let world = state.world();
     let headers = &parts.headers;
     let authorization = headers
         .get(header::AUTHORIZATION)
@@ -104,12 +105,12 @@ pub fn verify(state: &AppState, parts: &Parts, body: &Bytes) -> Result<Caller, A
         .and_then(|v| v.to_str().ok())
         .ok_or_else(ApiError::missing_timestamp)?;
     let sent_at = duo_auth::date::parse_date(date).ok_or_else(ApiError::missing_timestamp)?;
-    let window = i64::from(state.options().signature_window_s);
+    let window = i64::from(world.options().signature_window_s);
     if (state.now() - sent_at).abs() > window {
         return Err(ApiError::bad_timestamp());
     }
 
-    let credential = state
+    let credential = world
         .credential(credentials.ikey())
         .ok_or_else(ApiError::invalid_integration_key)?;
 
@@ -131,7 +132,7 @@ pub fn verify(state: &AppState, parts: &Parts, body: &Bytes) -> Result<Caller, A
         .filter(|(name, _)| name.as_str().starts_with("x-duo-"))
         .map(|(name, value)| (name.as_str().as_bytes(), value.as_bytes()))
         .collect();
-    let hosts = host_candidates(parts, state.api_hostname());
+    let hosts = host_candidates(parts, world.api_hostname());
 
     let signature = credentials.signature();
     let (current, legacy): (&[Scheme], &[Scheme]) = match signature.len() {
@@ -142,7 +143,7 @@ pub fn verify(state: &AppState, parts: &Parts, body: &Bytes) -> Result<Caller, A
         ),
         _ => (&[], &[]),
     };
-    let options = state.options();
+    let options = world.options();
     for scheme in current.iter().chain(legacy).copied() {
         let signs_form = matches!(scheme, Scheme::V1(_) | Scheme::V2(_));
         let params = match (&form_params, signs_form) {

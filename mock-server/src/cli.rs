@@ -169,9 +169,10 @@ fn serve(scenario: &Scenario, options: &StartOptions, ready_file: Option<&Path>)
     runtime.block_on(async {
         let started = Instant::now();
         let state = AppState::from_scenario(scenario)?;
-        let tenant = state.tenant();
+        let world = state.world();
+        let tenant = &world.tenant;
         let (listener, info, _) = server::prepare(scenario, options).await?;
-        print_banner(scenario, &info, &tenant, started);
+        print_banner(scenario, &info, tenant, started);
         if let Some(path) = ready_file {
             write_ready_file(path, &info)?;
         }

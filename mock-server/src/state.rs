@@ -37,35 +37,27 @@ impl fmt::Debug for Credential {
     }
 }
 
-/// Handle on everything requests read. Clone is one reference count.
-#[derive(Clone, Debug)]
-pub struct AppState {
-    inner: Arc<Shared>,
-}
-
+/// What is being served: a scenario's tenant, credentials and options. Replaced whole (reset,
+/// load another scenario); requests in flight keep the world they started with.
 #[derive(Debug)]
-struct Shared {
-    /// The tenant being served. Behind a lock so that a later write (write endpoints, churn,
-    /// reset) can swap in a new version while requests in flight keep the one they started with.
-    tenant: RwLock<Arc<Tenant>>,
+pub struct World {
+    /// The scenario served.
+    pub scenario: Scenario,
+    /// Its tenant.
+    pub tenant: Tenant,
     /// ikey → credential; looked up on every signed request.
     credentials: HashMap<String, Arc<Credential>>,
-    /// The scenario's knobs (window, paging shape, limits).
-    options: Options,
-    /// The scenario's API hostname, one of the host spellings a signature may use.
+    /// The scenario's API hostname, lower-cased: one of the host spellings a signature may use.
     api_hostname: String,
-    /// Seconds added to the machine's clock, to play a server whose clock is off.
-    clock_offset_s: AtomicI64,
 }
 
-impl AppState {
-    /// Builds the tenant of `scenario` and the state that serves it.
-    pub fn from_scenario(scenario: &Scenario) -> Result<Self> {
-        let tenant = crate::generate::build(scenario)?;
-        Ok(Self::new(scenario, tenant))
+impl World {
+    /// Builds the scenario's tenant.
+    pub fn build(scenario: &Scenario) -> Result<Self> {
+        Ok(Self::new(scenario, crate::generate::build(scenario)?))
     }
 
-    /// State serving an already built `tenant` of `scenario`.
+    /// A world serving an already built `tenant` of `scenario`.
     pub fn new(scenario: &Scenario, tenant: Tenant) -> Self {
         let credentials = scenario
             .integrations
@@ -81,38 +73,80 @@ impl AppState {
             })
             .collect();
         Self {
-            inner: Arc::new(Shared {
-                tenant: RwLock::new(Arc::new(tenant)),
-                credentials,
-                options: scenario.options.clone(),
-                api_hostname: scenario.tenant.api_hostname.to_ascii_lowercase(),
-                clock_offset_s: AtomicI64::new(0),
-            }),
-        }
-    }
-
-    /// The tenant as of now.
-    pub fn tenant(&self) -> Arc<Tenant> {
-        match self.inner.tenant.read() {
-            Ok(guard) => Arc::clone(&guard),
-            // A writer never panics while holding the lock; if one did, the data is still whole.
-            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+            api_hostname: scenario.tenant.api_hostname.to_ascii_lowercase(),
+            scenario: scenario.clone(),
+            tenant,
+            credentials,
         }
     }
 
     /// The credential of `ikey`.
     pub fn credential(&self, ikey: &str) -> Option<&Arc<Credential>> {
-        self.inner.credentials.get(ikey)
+        self.credentials.get(ikey)
     }
 
     /// The scenario's options.
     pub fn options(&self) -> &Options {
-        &self.inner.options
+        &self.scenario.options
     }
 
     /// The scenario's API hostname, lower-cased.
     pub fn api_hostname(&self) -> &str {
-        &self.inner.api_hostname
+        &self.api_hostname
+    }
+}
+
+/// Handle on everything requests read. Clone is one reference count.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    inner: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    /// What is served. Behind a lock so that reset, load and writes can swap in a new world while
+    /// requests in flight keep the one they started with.
+    world: RwLock<Arc<World>>,
+    /// Seconds added to the machine's clock, to play a server whose clock is off.
+    clock_offset_s: AtomicI64,
+}
+
+impl AppState {
+    /// Builds the tenant of `scenario` and the state that serves it.
+    pub fn from_scenario(scenario: &Scenario) -> Result<Self> {
+        Ok(Self::from_world(World::build(scenario)?))
+    }
+
+    /// State serving an already built `tenant` of `scenario`.
+    pub fn new(scenario: &Scenario, tenant: Tenant) -> Self {
+        Self::from_world(World::new(scenario, tenant))
+    }
+
+    fn from_world(world: World) -> Self {
+        Self {
+            inner: Arc::new(Shared {
+                world: RwLock::new(Arc::new(world)),
+                clock_offset_s: AtomicI64::new(0),
+            }),
+        }
+    }
+
+    /// The world as of now.
+    pub fn world(&self) -> Arc<World> {
+        match self.inner.world.read() {
+            Ok(guard) => Arc::clone(&guard),
+            // A writer never panics while holding the lock; if one did, the world is still whole.
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    /// Serves `world` from now on.
+    pub fn replace_world(&self, world: World) {
+        let world = Arc::new(world);
+        match self.inner.world.write() {
+            Ok(mut guard) => *guard = world,
+            Err(poisoned) => *poisoned.into_inner() = world,
+        }
     }
 
     /// The server's "now", unix seconds, offset included.
@@ -126,5 +160,10 @@ impl AppState {
     /// Sets how far the server's clock is from the machine's, seconds.
     pub fn set_clock_offset(&self, seconds: i64) {
         self.inner.clock_offset_s.store(seconds, Ordering::Relaxed);
+    }
+
+    /// How far the server's clock is from the machine's, seconds.
+    pub fn clock_offset(&self) -> i64 {
+        self.inner.clock_offset_s.load(Ordering::Relaxed)
     }
 }

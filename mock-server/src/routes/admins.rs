@@ -21,13 +21,14 @@ pub(super) fn routes() -> Router<AppState> {
 
 async fn list(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     caller.require(Grant::Administrators)?;
-    let options = state.options();
+    let world = state.world();
+    let options = world.options();
     let page = PageRequest::from_params(
         &caller.params,
         options.max_limit.admins as usize,
         options.zero_limit,
     )?;
-    Ok(page_of(&state.tenant().admins, page, options.metadata))
+    Ok(page_of(&world.tenant.admins, page, options.metadata))
 }
 
 async fn one(
@@ -36,8 +37,9 @@ async fn one(
     admin_id: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     caller.require(Grant::Administrators)?;
+    let world = state.world();
     let Path(admin_id) = admin_id.map_err(|_| ApiError::not_found())?;
-    let tenant = state.tenant();
+    let tenant = &world.tenant;
     let index = tenant.admin_by_id(&admin_id).ok_or_else(ApiError::not_found)?;
     Ok(object(tenant.admins.item(index).ok_or_else(ApiError::not_found)?))
 }

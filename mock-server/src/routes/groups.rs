@@ -23,13 +23,14 @@ pub(super) fn routes() -> Router<AppState> {
 
 async fn list(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     caller.require(Grant::ReadResource)?;
-    let options = state.options();
+    let world = state.world();
+    let options = world.options();
     let page = PageRequest::from_params(
         &caller.params,
         options.max_limit.groups as usize,
         options.zero_limit,
     )?;
-    Ok(page_of(&state.tenant().groups, page, options.metadata))
+    Ok(page_of(&world.tenant.groups, page, options.metadata))
 }
 
 async fn one(
@@ -38,8 +39,9 @@ async fn one(
     group_id: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     caller.require(Grant::ReadResource)?;
+    let world = state.world();
     let Path(group_id) = group_id.map_err(|_| ApiError::not_found())?;
-    let tenant = state.tenant();
+    let tenant = &world.tenant;
     let index = tenant.group_by_id(&group_id).ok_or_else(ApiError::not_found)?;
     Ok(object(tenant.groups.item(index).ok_or_else(ApiError::not_found)?))
 }
@@ -50,9 +52,10 @@ async fn members(
     group_id: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     caller.require(Grant::ReadResource)?;
+    let world = state.world();
     let Path(group_id) = group_id.map_err(|_| ApiError::not_found())?;
-    let options = state.options();
-    let tenant = state.tenant();
+    let options = world.options();
+    let tenant = &world.tenant;
     let index = tenant.group_by_id(&group_id).ok_or_else(ApiError::not_found)?;
     let page = PageRequest::from_params(
         &caller.params,

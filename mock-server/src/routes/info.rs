@@ -21,12 +21,14 @@ pub(super) fn routes() -> Router<AppState> {
 
 async fn summary(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     caller.require(Grant::ReadInformation)?;
-    Ok(object(state.tenant().summary.clone()))
+    let world = state.world();
+    Ok(object(world.tenant.summary.clone()))
 }
 
 async fn settings(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     caller.require(Grant::Settings)?;
-    Ok(object(state.tenant().settings.clone()))
+    let world = state.world();
+    Ok(object(world.tenant.settings.clone()))
 }
 
 /// Duo's connectivity check: unsigned, answers the server's time.

@@ -26,8 +26,9 @@ pub(super) fn routes() -> Router<AppState> {
 
 async fn list(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     caller.require(Grant::ReadResource)?;
-    let options = state.options();
-    let tenant = state.tenant();
+    let world = state.world();
+    let options = world.options();
+    let tenant = &world.tenant;
     let params = &caller.params;
     let page = PageRequest::from_params(params, options.max_limit.users as usize, options.zero_limit)?;
 
@@ -97,8 +98,9 @@ async fn one(
     user_id: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     caller.require(Grant::ReadResource)?;
+    let world = state.world();
     let Path(user_id) = user_id.map_err(|_| ApiError::not_found())?;
-    let tenant = state.tenant();
+    let tenant = &world.tenant;
     let index = tenant.user_by_id(&user_id).ok_or_else(ApiError::not_found)?;
     let user = tenant.users.item(index).ok_or_else(ApiError::not_found)?;
     Ok(object(user))
@@ -110,9 +112,10 @@ async fn groups(
     user_id: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     caller.require(Grant::ReadResource)?;
+    let world = state.world();
     let Path(user_id) = user_id.map_err(|_| ApiError::not_found())?;
-    let options = state.options();
-    let tenant = state.tenant();
+    let options = world.options();
+    let tenant = &world.tenant;
     let index = tenant.user_by_id(&user_id).ok_or_else(ApiError::not_found)?;
     let page = PageRequest::from_params(
         &caller.params,
