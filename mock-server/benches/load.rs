@@ -111,7 +111,7 @@ fn child(size: u32, threads: usize) {
     let hash = {
         // FNV-1a over the whole dump: cheap, and any changed byte changes it.
         let mut out = Vec::with_capacity(tenant.users.arena_bytes() + 1024);
-        mock_server::dump::write_dump(&tenant, &[], &mut out).expect("dump");
+        mock_server::dump::write_dump(tenant, &[], &mut out).expect("dump");
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
         for b in &out {
             h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);

@@ -16,6 +16,7 @@ use duo_auth::{Digest, Prepared, Scheme, SignedParts};
 
 use crate::api_error::ApiError;
 use crate::grants::Grant;
+use crate::journal::CallerTag;
 use crate::params::Params;
 use crate::state::{AppState, Credential};
 
@@ -72,11 +73,24 @@ pub async fn authenticate(State(state): State<AppState>, request: Request, next:
     };
     match verify(&state, &parts, &body) {
         Ok(caller) => {
+            let tag = CallerTag {
+                integration: Some(caller.credential.name.clone()),
+                signature: Some(caller.scheme.name()),
+            };
             let mut request = Request::from_parts(parts, axum::body::Body::from(body));
             request.extensions_mut().insert(caller);
-            next.run(request).await
+            let mut response = next.run(request).await;
+            response.extensions_mut().insert(tag);
+            response
         }
         Err(error) => {
+            // Name the integration when the ikey is known: "whose signature failed" is the
+            // first question of a support case (the ikey is not a secret).
+            let integration = parts
+                .headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| duo_auth::parse_authorization(v.as_bytes()).ok())
+                .and_then(|c| state.world().credential(c.ikey()).map(|c| c.name.clone()));
             tracing::debug!(
                 method = %parts.method,
                 path = parts.uri.path(),
@@ -84,7 +98,12 @@ pub async fn authenticate(State(state): State<AppState>, request: Request, next:
                 "refused: {}",
                 error.message
             );
-            error.into_response()
+            let mut response = error.into_response();
+            response.extensions_mut().insert(CallerTag {
+                integration,
+                signature: None,
+            });
+            response
         }
     }
 }

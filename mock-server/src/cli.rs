@@ -42,6 +42,9 @@ enum Command {
         /// Write the address and credentials here as JSON once the socket accepts.
         #[arg(long)]
         ready_file: Option<PathBuf>,
+        /// Also append every request and its answer to this file, one JSON object a line.
+        #[arg(long)]
+        journal: Option<PathBuf>,
         /// Log every request (and why a request was refused).
         #[arg(short, long)]
         verbose: bool,
@@ -75,6 +78,7 @@ pub(crate) fn main() -> ExitCode {
             cert,
             key,
             ready_file,
+            journal,
             verbose,
         } => {
             init_logging(verbose);
@@ -87,6 +91,7 @@ pub(crate) fn main() -> ExitCode {
                 _ => TlsMode::Off,
             };
             report(serve(
+                journal.as_deref(),
                 &parsed,
                 &StartOptions { listen, tls },
                 ready_file.as_deref(),
@@ -161,7 +166,12 @@ fn init_logging(verbose: bool) {
         .init();
 }
 
-fn serve(scenario: &Scenario, options: &StartOptions, ready_file: Option<&Path>) -> anyhow::Result<()> {
+fn serve(
+    journal: Option<&Path>,
+    scenario: &Scenario,
+    options: &StartOptions,
+    ready_file: Option<&Path>,
+) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -169,6 +179,9 @@ fn serve(scenario: &Scenario, options: &StartOptions, ready_file: Option<&Path>)
     runtime.block_on(async {
         let started = Instant::now();
         let state = AppState::from_scenario(scenario)?;
+        if let Some(path) = journal {
+            state.journal().write_to(path)?;
+        }
         let world = state.world();
         let tenant = &world.tenant;
         let (listener, info, _) = server::prepare(scenario, options).await?;

@@ -683,7 +683,7 @@ fn make_phone(rng: &mut ChaCha8Rng, reference: i64) -> Phone {
         model,
         activated,
         last_seen: if activated {
-            iso_time(reference - rng.random_range(0..86_400 * 60))
+            model::iso_time(reference - rng.random_range(0..86_400 * 60))
         } else {
             String::new()
         },
@@ -722,28 +722,6 @@ fn make_webauthn(rng: &mut ChaCha8Rng, created: i64, reference: i64) -> WebAuthn
         label,
         date_added: rng.random_range(created..reference.max(created + 1)),
     }
-}
-
-/// `YYYY-MM-DDTHH:MM:SS` (Duo's phone `last_seen`).
-fn iso_time(unix: i64) -> String {
-    let days = unix.div_euclid(86_400);
-    let secs = unix.rem_euclid(86_400);
-    // Civil-from-days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    )
 }
 
 /// Gives repeated generated usernames a numeric suffix (`jane.doe2`) and repeated ids a fresh
@@ -954,9 +932,9 @@ mod tests {
 
     #[test]
     fn iso_time_matches_known_dates() {
-        assert_eq!(iso_time(0), "1970-01-01T00:00:00");
-        assert_eq!(iso_time(1_767_225_600), "2026-01-01T00:00:00");
-        assert_eq!(iso_time(951_782_400 + 3661), "2000-02-29T01:01:01");
+        assert_eq!(model::iso_time(0), "1970-01-01T00:00:00");
+        assert_eq!(model::iso_time(1_767_225_600), "2026-01-01T00:00:00");
+        assert_eq!(model::iso_time(951_782_400 + 3661), "2000-02-29T01:01:01");
     }
 
     #[test]

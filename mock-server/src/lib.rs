@@ -9,6 +9,7 @@
 //! - [`store`]: the tenant as served, objects pre-rendered in arenas.
 //! - [`auth`]: the signature-checking middleware; [`routes`]: one module per resource.
 //! - [`paging`], [`api_error`], [`body`]: Duo's paging metadata, error envelope, and bodies.
+//! - [`journal`]: every request and its answer, in memory and optionally a JSON Lines file.
 //! - [`server`]: `run(listener, state, shutdown)` and the in-process [`MockServer`].
 //!
 //! ```no_run
@@ -28,6 +29,7 @@ pub mod dump;
 pub mod error;
 pub mod generate;
 pub mod grants;
+pub mod journal;
 pub mod model;
 pub mod paging;
 pub mod params;

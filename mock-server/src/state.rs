@@ -11,6 +11,7 @@ use duo_auth::SigningKey;
 
 use crate::error::Result;
 use crate::grants::GrantSet;
+use crate::journal::Journal;
 use crate::scenario::{Options, Scenario};
 use crate::store::Tenant;
 
@@ -109,6 +110,8 @@ struct Shared {
     world: RwLock<Arc<World>>,
     /// Seconds added to the machine's clock, to play a server whose clock is off.
     clock_offset_s: AtomicI64,
+    /// Every request and its answer, for tests and support.
+    journal: Journal,
 }
 
 impl AppState {
@@ -122,11 +125,17 @@ impl AppState {
         Self::from_world(World::new(scenario, tenant))
     }
 
+    /// The request journal.
+    pub fn journal(&self) -> &Journal {
+        &self.inner.journal
+    }
+
     fn from_world(world: World) -> Self {
         Self {
             inner: Arc::new(Shared {
                 world: RwLock::new(Arc::new(world)),
                 clock_offset_s: AtomicI64::new(0),
+                journal: Journal::default(),
             }),
         }
     }

@@ -96,7 +96,10 @@ fn read_all(stream: Option<impl std::io::Read>) -> String {
 
 #[tokio::test]
 async fn serve_writes_the_ready_file_and_stops_cleanly_on_ctrl_c() {
-    let mut served = serve("default.toml", &["--verbose"]);
+    let journal_dir = tempfile::tempdir().expect("temp dir");
+    let journal_path = journal_dir.path().join("journal.jsonl");
+    let journal_arg = journal_path.to_str().expect("utf-8 path").to_owned();
+    let mut served = serve("default.toml", &["--verbose", "--journal", &journal_arg]);
     let ready = served.ready.clone();
     let port = ready["port"].as_u64().expect("port");
     assert_eq!(ready["base_url"], format!("http://127.0.0.1:{port}"));
