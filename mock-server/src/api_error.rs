@@ -1,6 +1,8 @@
 //! Duo's failure envelope: `{"code":…,"message":…,"message_detail":…,"stat":"FAIL"}` with the HTTP
 //! status equal to the first three digits of `code` (§2.1-2.2 of the API notes).
 
+use std::borrow::Cow;
+
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
@@ -13,7 +15,7 @@ pub struct ApiError {
     /// Duo's five-digit code; the HTTP status is `code / 100`.
     pub code: u32,
     /// Duo's message for the code.
-    pub message: &'static str,
+    pub message: Cow<'static, str>,
     /// Duo's optional `message_detail`, e.g. the offending parameter's name.
     pub detail: Option<String>,
 }
@@ -22,7 +24,16 @@ impl ApiError {
     const fn new(code: u32, message: &'static str) -> Self {
         Self {
             code,
-            message,
+            message: Cow::Borrowed(message),
+            detail: None,
+        }
+    }
+
+    /// Any Duo code and message (fault rules inject them).
+    pub fn custom(code: u32, message: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            code,
+            message: message.into(),
             detail: None,
         }
     }
@@ -92,7 +103,7 @@ impl ApiError {
     pub fn body(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(96);
         out.extend_from_slice(format!("{{\"code\":{},\"message\":", self.code).as_bytes());
-        write_str(&mut out, self.message);
+        write_str(&mut out, &self.message);
         if let Some(detail) = &self.detail {
             out.extend_from_slice(b",\"message_detail\":");
             write_str(&mut out, detail);

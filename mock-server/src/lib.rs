@@ -9,6 +9,7 @@
 //! - [`store`]: the tenant as served, objects pre-rendered in arenas.
 //! - [`auth`]: the signature-checking middleware; [`routes`]: one module per resource.
 //! - [`paging`], [`api_error`], [`body`]: Duo's paging metadata, error envelope, and bodies.
+//! - [`faults`], [`intermediary`]: fault rules from the scenario, and what WAFs and proxies send.
 //! - [`journal`]: every request and its answer, in memory and optionally a JSON Lines file.
 //! - [`server`]: `run(listener, state, shutdown)` and the in-process [`MockServer`].
 //!
@@ -27,8 +28,10 @@ pub mod auth;
 pub mod body;
 pub mod dump;
 pub mod error;
+pub mod faults;
 pub mod generate;
 pub mod grants;
+pub mod intermediary;
 pub mod journal;
 pub mod model;
 pub mod paging;

@@ -6,12 +6,13 @@
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::ops::Range;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use toml::Spanned;
 
 use crate::error::{Error, Result};
+use crate::faults::FaultRule;
 use crate::grants::{Grant, GrantSet};
 
 /// A validated scenario: everything needed to generate a tenant and serve it.
@@ -35,6 +36,10 @@ pub struct Scenario {
     pub groups: Vec<GroupRecord>,
     /// Administrators written out in the file, added before the generated ones.
     pub admins: Vec<AdminRecord>,
+    /// Fault rules, in order: the first that fires wins.
+    pub faults: Vec<FaultRule>,
+    /// Folder of the scenario file: `body_file` paths are relative to it.
+    pub base_dir: PathBuf,
     /// The file's text, to locate errors found after parsing (an unknown group name).
     source: std::sync::Arc<str>,
 }
@@ -52,6 +57,7 @@ impl fmt::Debug for Scenario {
             .field("users", &self.users)
             .field("groups", &self.groups)
             .field("admins", &self.admins)
+            .field("faults", &self.faults)
             .finish_non_exhaustive()
     }
 }
@@ -399,6 +405,8 @@ struct ScenarioFile {
     groups: Vec<GroupRecord>,
     #[serde(default)]
     admins: Vec<AdminRecord>,
+    #[serde(default)]
+    faults: Vec<Spanned<FaultRule>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -497,6 +505,7 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
             users,
             groups,
             admins,
+            faults,
         } = file;
         let host = &tenant.get_ref().api_hostname;
         if host.is_empty() || host.contains([':', '/', ' ']) || !host.is_ascii() {
@@ -589,7 +598,20 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
                 self.duo_id(id, "DE")?;
             }
         }
+        let base_dir = Path::new(origin)
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        let names: Vec<&str> = integrations.iter().map(|i| i.name.as_str()).collect();
+        for rule in &faults {
+            rule.get_ref()
+                .check(&names, &base_dir)
+                .map_err(|message| self.at(rule, message))?;
+        }
+        let faults = faults.into_iter().map(Spanned::into_inner).collect();
         Ok(Scenario {
+            faults,
+            base_dir,
             source: std::sync::Arc::from(""),
             origin: origin.to_owned(),
             description,

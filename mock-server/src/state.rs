@@ -10,6 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use duo_auth::SigningKey;
 
 use crate::error::Result;
+use crate::faults::FaultSet;
 use crate::grants::GrantSet;
 use crate::journal::Journal;
 use crate::scenario::{Options, Scenario};
@@ -50,6 +51,8 @@ pub struct World {
     credentials: HashMap<String, Arc<Credential>>,
     /// The scenario's API hostname, lower-cased: one of the host spellings a signature may use.
     api_hostname: String,
+    /// The scenario's fault rules and their call counters.
+    pub faults: FaultSet,
 }
 
 impl World {
@@ -74,6 +77,7 @@ impl World {
             })
             .collect();
         Self {
+            faults: FaultSet::new(&scenario.faults, &scenario.base_dir, scenario.tenant.seed),
             api_hostname: scenario.tenant.api_hostname.to_ascii_lowercase(),
             scenario: scenario.clone(),
             tenant,

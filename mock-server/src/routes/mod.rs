@@ -35,6 +35,7 @@ pub fn app(state: AppState) -> Router {
         .route("/auth/v2/ping", get(info::ping))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(from_fn_with_state(state.clone(), crate::faults::apply))
         .layer(from_fn_with_state(state.clone(), crate::journal::record))
         .with_state(state)
 }

@@ -4,6 +4,7 @@
 mod auth;
 mod cli;
 mod endpoints;
+mod faults;
 mod journal;
 mod paging;
 mod scenarios;

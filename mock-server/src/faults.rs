@@ -1,0 +1,540 @@
+//! Fault rules declared in a scenario (`[[faults]]`): which requests they match (path pattern,
+//! method, integration, the Nth matching call, a time window, a seeded probability) and what is
+//! answered instead (a Duo error, an intermediary's page, a custom answer, a malformed or drifted
+//! body, a delay). The first rule that fires wins; every rule whose filters match counts the call.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::api_error::ApiError;
+use crate::intermediary::{Canned, Intermediary};
+use crate::journal::FaultTag;
+use crate::state::AppState;
+
+/// A malformed answer with status 200.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Malformed {
+    /// A body that is not JSON.
+    InvalidJson,
+    /// Valid JSON whose `stat` is neither OK nor FAIL.
+    StatNotOk,
+    /// `{"stat":"OK"}` without `response`.
+    MissingResponse,
+    /// The real answer cut in half (with a matching `Content-Length`).
+    Truncated,
+}
+
+/// A change to otherwise correct answers, as Duo's API evolves (§ "new properties may appear").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Drift {
+    /// Unknown fields on every object and the envelope.
+    ExtraFields,
+    /// Status values no client has seen (`quarantined`).
+    NewEnumValues,
+    /// `null` in optional fields (names, e-mail, last login, phone).
+    Nulls,
+    /// Keys in reverse order.
+    ReorderedKeys,
+}
+
+/// How `Retry-After` is sent with a Duo error (Duo sends none by default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RetryAfterFormat {
+    /// `Retry-After: 5`
+    Seconds,
+    /// `Retry-After: <HTTP date>` that many seconds ahead.
+    HttpDate,
+}
+
+/// One rule as written in the scenario.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultRule {
+    /// A name for the journal and logs (default `fault #N`).
+    pub name: Option<String>,
+    /// Path pattern; `*` matches any run of characters (default: every path).
+    #[serde(default = "any_path")]
+    pub path: String,
+    /// HTTP method (default: any).
+    pub method: Option<String>,
+    /// Integration name (default: any caller, signed or not).
+    pub integration: Option<String>,
+    /// First and last matching call (1-based, inclusive) the rule fires on.
+    pub calls: Option<[u64; 2]>,
+    /// Seconds after start (or reset) from which the rule fires.
+    pub after_s: Option<f64>,
+    /// Seconds after start (or reset) until which the rule fires.
+    pub until_s: Option<f64>,
+    /// Chance of firing on a matching call, decided from the scenario's seed.
+    pub probability: Option<f64>,
+    /// Wait this long before answering (alone: then answer normally).
+    pub delay_ms: Option<u64>,
+    /// Answer as Duo with this error code (`42901`, `50000`, …).
+    pub duo_error: Option<u32>,
+    /// The Duo error's message (defaults for 429, 500, 503).
+    pub message: Option<String>,
+    /// Send `Retry-After` with the Duo error, this many seconds.
+    pub retry_after_s: Option<u64>,
+    /// How `Retry-After` is written (default seconds).
+    pub retry_after_format: Option<RetryAfterFormat>,
+    /// Answer as this intermediary profile.
+    pub intermediary: Option<Intermediary>,
+    /// A custom answer's status.
+    pub status: Option<u16>,
+    /// A custom answer's headers.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// A custom answer's body.
+    pub body: Option<String>,
+    /// A custom answer's body, from a file (relative to the scenario file).
+    pub body_file: Option<String>,
+    /// A malformed answer.
+    pub malformed: Option<Malformed>,
+    /// Drift applied to the real answer.
+    #[serde(default)]
+    pub drift: Vec<Drift>,
+}
+
+fn any_path() -> String {
+    "*".to_owned()
+}
+
+impl FaultRule {
+    /// Checks the rule; `base` is the scenario file's folder, for `body_file`. Returns the error
+    /// message, which the scenario locates at the rule.
+    pub fn check(&self, integrations: &[&str], base: &Path) -> Result<(), String> {
+        let actions = [
+            self.duo_error.is_some(),
+            self.intermediary.is_some(),
+            self.status.is_some(),
+            self.malformed.is_some(),
+            !self.drift.is_empty(),
+        ]
+        .iter()
+        .filter(|a| **a)
+        .count();
+        if actions > 1 {
+            return Err(
+                "a fault rule takes one of duo_error, intermediary, status (custom answer), malformed, drift"
+                    .into(),
+            );
+        }
+        if actions == 0 && self.delay_ms.is_none() {
+            return Err(
+                "a fault rule needs an action: duo_error, intermediary, status, malformed, drift or delay_ms"
+                    .into(),
+            );
+        }
+        if !(self.path.starts_with('/') || self.path.starts_with('*')) {
+            return Err(format!("path {:?} must start with / or *", self.path));
+        }
+        if let Some(name) = self
+            .integration
+            .as_ref()
+            .filter(|n| !integrations.contains(&n.as_str()))
+        {
+            return Err(format!("integration {name:?} is not in this scenario"));
+        }
+        if let Some([first, last]) = self.calls.filter(|[first, last]| *first == 0 || first > last) {
+            return Err(format!(
+                "calls [{first}, {last}]: calls count from 1 and the first must not exceed the last"
+            ));
+        }
+        if self.probability.is_some_and(|p| !(0.0..=1.0).contains(&p)) {
+            return Err("probability must be between 0 and 1".into());
+        }
+        if let Some(code) = self.duo_error {
+            if !(10_000..=99_999).contains(&code) || !(100..=599).contains(&(code / 100)) {
+                return Err(format!(
+                    "duo_error {code} is not a five-digit Duo code with an HTTP status as its first three digits"
+                ));
+            }
+            if self.message.is_none() && default_message(code).is_none() {
+                return Err(format!(
+                    "duo_error {code} needs a message (defaults exist for 429xx, 500xx, 503xx)"
+                ));
+            }
+        }
+        if self.status.is_some_and(|s| !(100..=599).contains(&s)) {
+            return Err("status must be between 100 and 599".into());
+        }
+        if (self.body.is_some() || self.body_file.is_some() || !self.headers.is_empty())
+            && self.status.is_none()
+        {
+            return Err("body, body_file and headers belong to a custom answer: give its status".into());
+        }
+        if let Some(file) = &self.body_file {
+            std::fs::metadata(base.join(file)).map_err(|e| format!("body_file {file:?}: {e}"))?;
+        }
+        for (name, value) in &self.headers {
+            HeaderName::try_from(name.as_str()).map_err(|_| format!("header name {name:?} is not valid"))?;
+            HeaderValue::try_from(value.as_str())
+                .map_err(|_| format!("header {name}: value is not valid"))?;
+        }
+        Ok(())
+    }
+}
+
+fn default_message(code: u32) -> Option<&'static str> {
+    match code / 100 {
+        429 => Some("Too Many Requests"),
+        500 => Some("Internal server error"),
+        503 => Some("Service Unavailable"),
+        _ => None,
+    }
+}
+
+/// `*` matches any run of characters, everything else itself.
+pub fn glob_matches(pattern: &str, text: &str) -> bool {
+    let (p, t) = (pattern.as_bytes(), text.as_bytes());
+    let (mut pi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        match p.get(pi) {
+            Some(b'*') => {
+                star = Some((pi, ti));
+                pi += 1;
+            }
+            Some(c) if *c == t[ti] => {
+                pi += 1;
+                ti += 1;
+            }
+            _ => match star {
+                Some((sp, st)) => {
+                    pi = sp + 1;
+                    ti = st + 1;
+                    star = Some((sp, st + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    p.get(pi..).is_some_and(|rest| rest.iter().all(|c| *c == b'*'))
+}
+
+/// A rule ready to run: its counter and its body, loaded once.
+#[derive(Debug)]
+struct LiveRule {
+    rule: FaultRule,
+    name: String,
+    calls_seen: AtomicU64,
+    custom_body: Bytes,
+}
+
+/// The scenario's rules with their counters; part of the served world, so a reset starts them
+/// over.
+#[derive(Debug)]
+pub struct FaultSet {
+    rules: Vec<LiveRule>,
+    started: Instant,
+    seed: u64,
+}
+
+impl FaultSet {
+    /// Compiles `rules` (already checked); `base` is the scenario's folder for `body_file`.
+    pub fn new(rules: &[FaultRule], base: &Path, seed: u64) -> Self {
+        let rules = rules
+            .iter()
+            .enumerate()
+            .map(|(i, rule)| LiveRule {
+                name: rule.name.clone().unwrap_or_else(|| format!("fault #{}", i + 1)),
+                calls_seen: AtomicU64::new(0),
+                custom_body: match (&rule.body, &rule.body_file) {
+                    (Some(body), _) => Bytes::from(body.clone()),
+                    (None, Some(file)) => std::fs::read(base.join(file))
+                        .map(Bytes::from)
+                        .unwrap_or_default(),
+                    (None, None) => Bytes::new(),
+                },
+                rule: rule.clone(),
+            })
+            .collect();
+        Self {
+            rules,
+            started: Instant::now(),
+            seed,
+        }
+    }
+
+    /// Whether there are no rules (the common case: the middleware then costs one check).
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// The rule that fires for this call, counting it for every rule whose filters match.
+    fn select(&self, method: &str, path: &str, integration: Option<&str>) -> Option<(usize, &LiveRule)> {
+        let elapsed = self.started.elapsed().as_secs_f64();
+        let mut chosen = None;
+        for (i, live) in self.rules.iter().enumerate() {
+            let rule = &live.rule;
+            let filters = rule
+                .method
+                .as_deref()
+                .is_none_or(|m| m.eq_ignore_ascii_case(method))
+                && rule
+                    .integration
+                    .as_deref()
+                    .is_none_or(|name| Some(name) == integration)
+                && glob_matches(&rule.path, path);
+            if !filters {
+                continue;
+            }
+            let n = live.calls_seen.fetch_add(1, Ordering::Relaxed) + 1;
+            let fires = rule.calls.is_none_or(|[first, last]| (first..=last).contains(&n))
+                && rule.after_s.is_none_or(|t| elapsed >= t)
+                && rule.until_s.is_none_or(|t| elapsed < t)
+                && rule.probability.is_none_or(|p| self.draw(i, n) < p);
+            if fires && chosen.is_none() {
+                chosen = Some((i, live));
+            }
+        }
+        chosen
+    }
+
+    /// A uniform number in [0, 1) from (seed, rule, call): the same calls fire on every run.
+    fn draw(&self, rule: usize, call: u64) -> f64 {
+        let mut x = self.seed ^ (rule as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ call.rotate_left(32);
+        x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        x ^= x >> 31;
+        (x >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// Middleware: applies the first fault rule that fires, else passes the request on.
+pub async fn apply(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let world = state.world();
+    if world.faults.is_empty() {
+        return next.run(request).await;
+    }
+    let integration = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| duo_auth::parse_authorization(v.as_bytes()).ok())
+        .and_then(|c| world.credential(c.ikey()).map(|c| c.name.clone()));
+    let selected = world.faults.select(
+        request.method().as_str(),
+        request.uri().path(),
+        integration.as_deref(),
+    );
+    let Some((index, live)) = selected else {
+        return next.run(request).await;
+    };
+    let rule = &live.rule;
+    tracing::info!(fault = %live.name, path = request.uri().path(), "fault rule fired");
+    if let Some(ms) = rule.delay_ms {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
+    let seq = live.calls_seen.load(Ordering::Relaxed) ^ (index as u64) << 48;
+    let mut response = if let Some(code) = rule.duo_error {
+        let message = rule
+            .message
+            .clone()
+            .or_else(|| default_message(code).map(str::to_owned))
+            .unwrap_or_default();
+        let mut response = ApiError::custom(code, message).into_response();
+        if let Some(seconds) = rule.retry_after_s {
+            let value = match rule.retry_after_format.unwrap_or(RetryAfterFormat::Seconds) {
+                RetryAfterFormat::Seconds => seconds.to_string(),
+                RetryAfterFormat::HttpDate => http_date(state.now().saturating_add_unsigned(seconds)),
+            };
+            if let Ok(value) = HeaderValue::try_from(value) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+        }
+        response
+    } else if let Some(profile) = rule.intermediary {
+        canned(profile.answer(seq))
+    } else if let Some(status) = rule.status {
+        canned(Canned {
+            status,
+            headers: rule.headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            body: live.custom_body.to_vec(),
+        })
+    } else if let Some(kind) = rule.malformed {
+        malformed(kind, next.run(request).await).await
+    } else if !rule.drift.is_empty() {
+        drifted(&rule.drift, next.run(request).await).await
+    } else {
+        next.run(request).await
+    };
+    response.extensions_mut().insert(FaultTag(live.name.clone()));
+    response
+}
+
+fn canned(answer: Canned) -> Response {
+    let mut response = Response::new(Body::from(answer.body));
+    *response.status_mut() = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
+    for (name, value) in answer.headers {
+        if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::try_from(value)) {
+            response.headers_mut().insert(name, value);
+        }
+    }
+    response
+}
+
+/// The IMF-fixdate of unix seconds: `Sun, 06 Nov 1994 08:49:37 GMT`.
+fn http_date(unix: i64) -> String {
+    duo_auth::date::format_date(unix).replace("-0000", "GMT")
+}
+
+async fn body_of(response: Response) -> (axum::http::response::Parts, Bytes) {
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+    (parts, bytes)
+}
+
+fn json_response(status: StatusCode, body: impl Into<Body>) -> Response {
+    let mut response = Response::new(body.into());
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+async fn malformed(kind: Malformed, real: Response) -> Response {
+    match kind {
+        Malformed::InvalidJson => json_response(StatusCode::OK, "{\"response\": [{\"user_id\": \"DU"),
+        Malformed::StatNotOk => json_response(StatusCode::OK, "{\"response\":[],\"stat\":\"ERROR\"}"),
+        Malformed::MissingResponse => json_response(StatusCode::OK, "{\"stat\":\"OK\"}"),
+        Malformed::Truncated => {
+            let (mut parts, body) = body_of(real).await;
+            parts.headers.remove(header::CONTENT_LENGTH);
+            Response::from_parts(parts, Body::from(body.slice(..body.len() / 2)))
+        }
+    }
+}
+
+async fn drifted(drift: &[Drift], real: Response) -> Response {
+    let (mut parts, body) = body_of(real).await;
+    let Ok(mut value) = serde_json::from_slice::<Value>(&body) else {
+        return Response::from_parts(parts, Body::from(body));
+    };
+    for d in drift {
+        match d {
+            Drift::ExtraFields => {
+                if let Some(envelope) = value.as_object_mut() {
+                    envelope.insert("trace_id".into(), Value::from("3f1c2a9e-drift"));
+                }
+                for_each_object(&mut value["response"], &mut |o| {
+                    o.insert("x_new_property".into(), serde_json::json!({"added": "by drift"}));
+                    o.insert("risk_score".into(), Value::from(0.25));
+                });
+            }
+            Drift::NewEnumValues => for_each_object(&mut value["response"], &mut |o| {
+                if o.contains_key("status") {
+                    o.insert("status".into(), Value::from("quarantined"));
+                }
+                if o.contains_key("role") {
+                    o.insert("role".into(), Value::from("Compliance Auditor"));
+                }
+            }),
+            Drift::Nulls => for_each_object(&mut value["response"], &mut |o| {
+                for key in [
+                    "realname",
+                    "firstname",
+                    "lastname",
+                    "email",
+                    "last_login",
+                    "phone",
+                    "desc",
+                    "notes",
+                ] {
+                    if o.contains_key(key) {
+                        o.insert(key.into(), Value::Null);
+                    }
+                }
+            }),
+            Drift::ReorderedKeys => {}
+        }
+    }
+    let mut out = Vec::with_capacity(body.len() + 256);
+    if drift.contains(&Drift::ReorderedKeys) {
+        write_reversed(&value, &mut out);
+    } else if serde_json::to_writer(&mut out, &value).is_err() {
+        out = body.to_vec();
+    }
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(out))
+}
+
+/// Applies `f` to the object, or to each object of the array.
+fn for_each_object(value: &mut Value, f: &mut impl FnMut(&mut serde_json::Map<String, Value>)) {
+    match value {
+        Value::Object(o) => f(o),
+        Value::Array(items) => items.iter_mut().filter_map(Value::as_object_mut).for_each(f),
+        _ => {}
+    }
+}
+
+/// JSON with every object's keys in reverse order (serde_json's map is sorted).
+fn write_reversed(value: &Value, out: &mut Vec<u8>) {
+    match value {
+        Value::Object(o) => {
+            out.push(b'{');
+            for (i, (k, v)) in o.iter().rev().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                crate::model::write_str(out, k);
+                out.push(b':');
+                write_reversed(v, out);
+            }
+            out.push(b'}');
+        }
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, v) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_reversed(v, out);
+            }
+            out.push(b']');
+        }
+        other => {
+            let _ = serde_json::to_writer(&mut *out, other);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs_match_like_shell_stars() {
+        assert!(glob_matches("*", "/admin/v1/users"));
+        assert!(glob_matches("/admin/v1/users", "/admin/v1/users"));
+        assert!(!glob_matches("/admin/v1/users", "/admin/v1/users/DU1"));
+        assert!(glob_matches("/admin/v1/users*", "/admin/v1/users/DU1/groups"));
+        assert!(glob_matches("/admin/*/groups*", "/admin/v2/groups/DG1/users"));
+        assert!(glob_matches("*/users", "/admin/v2/groups/DG1/users"));
+        assert!(!glob_matches("*/users", "/admin/v2/groups/DG1/users/x"));
+    }
+
+    #[test]
+    fn seeded_draws_are_stable_and_spread() {
+        let set = FaultSet::new(&[], Path::new("."), 42);
+        let draws: Vec<f64> = (1..=1000).map(|n| set.draw(0, n)).collect();
+        assert_eq!(draws, (1..=1000).map(|n| set.draw(0, n)).collect::<Vec<_>>());
+        let below_half = draws.iter().filter(|d| **d < 0.5).count();
+        assert!((400..600).contains(&below_half), "{below_half}");
+        assert!(draws.iter().all(|d| (0.0..1.0).contains(d)));
+    }
+}

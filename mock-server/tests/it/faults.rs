@@ -1,0 +1,305 @@
+//! Fault rules: each kind of answer, each filter, the journal naming the rule, and located
+//! mistakes in rules.
+
+use std::time::Instant;
+
+use mock_server::Scenario;
+use mock_server::grants::Grant;
+use mock_server::intermediary::Intermediary;
+use serde_json::Value;
+
+use crate::support::{Call, TestServer, spawn};
+
+const USERS: &str = "/admin/v1/users";
+
+fn with_faults(rules: &str) -> Scenario {
+    Scenario::builder()
+        .users(5)
+        .admins(2)
+        .integration("main", &[Grant::ReadResource, Grant::Administrators])
+        .integration("other", &[Grant::ReadResource])
+        .toml(rules)
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+async fn raw(s: &TestServer, path: &str) -> reqwest::Response {
+    // A signed request whose answer is read raw (headers, bytes).
+    let info = s.server.info();
+    let integration = &info.integrations[0];
+    let date = duo_auth::date::format_date(crate::support::now());
+    let params = duo_auth::params::parse_urlencoded(b"");
+    let parts = duo_auth::SignedParts {
+        date: &date,
+        method: "GET",
+        host: "127.0.0.1",
+        path,
+        params: &params,
+        body: b"",
+        duo_headers: &[],
+    };
+    let sig = duo_auth::sign(
+        &duo_auth::SigningKey::new(integration.skey.as_bytes()),
+        duo_auth::Scheme::V5,
+        &parts,
+    );
+    s.http
+        .get(format!("{}{path}", info.base_url))
+        .header("Date", date)
+        .header(
+            "Authorization",
+            duo_auth::authorization_header(&integration.ikey, &sig),
+        )
+        .send()
+        .await
+        .expect("request")
+}
+
+#[tokio::test]
+async fn a_burst_of_429s_then_duo_answers_again() {
+    let s = spawn(&with_faults(
+        "[[faults]]\nname = \"burst\"\npath = \"/admin/v1/users\"\ncalls = [1, 3]\nduo_error = 42901\n",
+    ))
+    .await;
+    for _ in 0..3 {
+        let r = raw(&s, USERS).await;
+        assert_eq!(r.status(), 429);
+        assert!(
+            r.headers().get("retry-after").is_none(),
+            "Duo sends no Retry-After"
+        );
+        assert_eq!(
+            r.text().await.expect("body"),
+            r#"{"code":42901,"message":"Too Many Requests","stat":"FAIL"}"#
+        );
+    }
+    s.get(USERS, "").await.ok();
+    s.get("/admin/v1/admins", "").await.ok();
+    let journal = s.server.state().journal().entries();
+    let faults: Vec<Option<&str>> = journal.iter().map(|e| e.fault.as_deref()).collect();
+    assert_eq!(faults, [Some("burst"), Some("burst"), Some("burst"), None, None]);
+    assert_eq!(journal[0].duo_code, Some(42901));
+}
+
+#[tokio::test]
+async fn retry_after_can_be_seconds_or_an_http_date() {
+    let s = spawn(&with_faults(
+        "[[faults]]\npath = \"/admin/v1/users\"\nduo_error = 42901\nretry_after_s = 7\n\
+         [[faults]]\npath = \"/admin/v1/admins\"\nduo_error = 42901\nretry_after_s = 7\nretry_after_format = \"http-date\"\n",
+    ))
+    .await;
+    let r = raw(&s, USERS).await;
+    assert_eq!(r.headers()["retry-after"], "7");
+    let r = raw(&s, "/admin/v1/admins").await;
+    let date = r.headers()["retry-after"].to_str().expect("ascii").to_owned();
+    assert!(date.ends_with(" GMT"), "{date}");
+    let at = duo_auth::date::parse_date(&date).expect("an HTTP date");
+    assert!((at - crate::support::now() - 7).abs() <= 2);
+}
+
+#[tokio::test]
+async fn server_errors_and_any_duo_code() {
+    let s = spawn(&with_faults(
+        "[[faults]]\npath = \"/admin/v1/users\"\nduo_error = 50000\n\
+         [[faults]]\npath = \"/admin/v1/admins\"\nduo_error = 40003\nmessage = \"Duplicate resource\"\n",
+    ))
+    .await;
+    s.get(USERS, "").await.assert_fail(50000, "Internal server error");
+    s.get("/admin/v1/admins", "")
+        .await
+        .assert_fail(40003, "Duplicate resource");
+}
+
+#[tokio::test]
+async fn every_intermediary_profile_answers_html_not_duo_json() {
+    let rules: String = Intermediary::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, p)| format!("[[faults]]\npath = \"/p{i}\"\nintermediary = \"{}\"\n", p.name()))
+        .collect();
+    let s = spawn(&with_faults(&rules)).await;
+    for (i, profile) in Intermediary::ALL.iter().enumerate() {
+        let r = s
+            .http
+            .get(format!("{}/p{i}", s.server.base_url()))
+            .send()
+            .await
+            .expect("request");
+        let expected = profile.answer(0);
+        assert_eq!(r.status().as_u16(), expected.status, "{}", profile.name());
+        let server = r
+            .headers()
+            .get("server")
+            .map(|v| v.to_str().unwrap_or_default().to_owned());
+        let body = r.text().await.expect("body");
+        assert!(
+            serde_json::from_str::<Value>(&body).is_err(),
+            "{} must not be JSON",
+            profile.name()
+        );
+        match profile {
+            Intermediary::Cloudflare403 => {
+                assert_eq!(server.as_deref(), Some("cloudflare"));
+                assert!(body.contains("<title>Attention Required! | Cloudflare</title>"));
+            }
+            Intermediary::Akamai403 => assert_eq!(server.as_deref(), Some("AkamaiGHost")),
+            Intermediary::Proxy407 => assert!(body.contains("407 Proxy Authentication Required")),
+            Intermediary::Nginx502 | Intermediary::Nginx504 => assert_eq!(server.as_deref(), Some("nginx")),
+            Intermediary::BlockPage200 => assert!(body.contains("<title>Web Page Blocked</title>")),
+            Intermediary::Empty200 => assert!(body.is_empty()),
+        }
+    }
+    let journal = s.server.state().journal().entries();
+    assert!(journal.iter().all(|e| e.fault.is_some() && e.duo_code.is_none()));
+}
+
+#[tokio::test]
+async fn custom_answers_take_status_headers_and_a_body_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("page.html"), "<html>custom block</html>").expect("write");
+    let text = Scenario::builder()
+        .toml("[[faults]]\nstatus = 451\nheaders = { \"Content-Type\" = \"text/html\", \"X-Block\" = \"policy-7\" }\nbody_file = \"page.html\"\n")
+        .to_toml();
+    let path = dir.path().join("custom.toml");
+    std::fs::write(&path, text).expect("write");
+    let s = spawn(&Scenario::load(&path).expect("loads")).await;
+    let r = s
+        .http
+        .get(format!("{}/anything", s.server.base_url()))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.status(), 451);
+    assert_eq!(r.headers()["x-block"], "policy-7");
+    assert_eq!(r.text().await.expect("body"), "<html>custom block</html>");
+}
+
+#[tokio::test]
+async fn malformed_answers() {
+    let s = spawn(&with_faults(
+        "[[faults]]\npath = \"/admin/v1/users\"\ncalls = [1, 1]\nmalformed = \"invalid-json\"\n\
+         [[faults]]\npath = \"/admin/v1/users\"\ncalls = [2, 2]\nmalformed = \"stat-not-ok\"\n\
+         [[faults]]\npath = \"/admin/v1/users\"\ncalls = [3, 3]\nmalformed = \"missing-response\"\n\
+         [[faults]]\npath = \"/admin/v1/users\"\ncalls = [4, 4]\nmalformed = \"truncated\"\n",
+    ))
+    .await;
+    let invalid = s.get(USERS, "").await;
+    assert_eq!((invalid.status, invalid.json.clone()), (200, Value::Null));
+    assert_eq!(s.get(USERS, "").await.json["stat"], "ERROR");
+    let missing = s.get(USERS, "").await;
+    assert_eq!(missing.json, serde_json::json!({"stat": "OK"}));
+    let truncated = s.get(USERS, "").await;
+    let whole = s.get(USERS, "").await;
+    assert_eq!(truncated.raw.len(), whole.raw.len() / 2);
+    assert!(whole.raw.starts_with(&truncated.raw));
+    assert!(truncated.json.is_null(), "a cut body is not JSON");
+}
+
+#[tokio::test]
+async fn drift_adds_fields_new_values_nulls_and_reorders() {
+    let s = spawn(&with_faults(
+        "[[faults]]\npath = \"/admin/v1/users\"\ndrift = [\"extra-fields\", \"new-enum-values\", \"nulls\", \"reordered-keys\"]\n",
+    ))
+    .await;
+    let a = s.get(USERS, "").await;
+    let users = a.ok().as_array().expect("list");
+    assert_eq!(users.len(), 5);
+    for u in users {
+        assert_eq!(u["status"], "quarantined");
+        assert!(u["realname"].is_null() && u["email"].is_null());
+        assert!(u.get("x_new_property").is_some());
+        assert!(u["user_id"].is_string(), "ids are kept");
+    }
+    assert!(a.json.get("trace_id").is_some());
+    assert!(
+        a.raw.starts_with("{\"trace_id\""),
+        "keys reversed: {}",
+        &a.raw[..40]
+    );
+    assert!(a.raw.contains("{\"x_new_property\""));
+}
+
+#[tokio::test]
+async fn filters_select_integration_method_window_and_probability() {
+    let s = spawn(&with_faults(
+        "[[faults]]\nintegration = \"other\"\nduo_error = 42901\n\
+         [[faults]]\nmethod = \"POST\"\nduo_error = 50300\n\
+         [[faults]]\npath = \"/admin/v1/admins\"\nafter_s = 3600\nduo_error = 42901\n\
+         [[faults]]\npath = \"/admin/v1/groups\"\nuntil_s = 0\nduo_error = 42901\n\
+         [[faults]]\nname = \"half\"\npath = \"/admin/v1/info/summary\"\nprobability = 0.5\nduo_error = 42901\n",
+    ))
+    .await;
+    s.send(Call::get(USERS, "").signed_by("other"))
+        .await
+        .assert_fail(42901, "Too Many Requests");
+    s.send(Call::get(USERS, "").signed_by("main")).await.ok();
+    s.get("/admin/v1/admins", "").await.ok();
+    s.get("/admin/v1/groups", "").await.ok();
+    let mut fired = Vec::new();
+    for _ in 0..200 {
+        fired.push(s.get("/admin/v1/info/summary", "").await.status == 429);
+    }
+    let count = fired.iter().filter(|f| **f).count();
+    assert!((60..140).contains(&count), "about half of 200 fired: {count}");
+    // Seeded: a second server from the same scenario fires on the same calls.
+    let again = spawn(&s.server.state().world().scenario.clone()).await;
+    let mut fired_again = Vec::new();
+    for _ in 0..200 {
+        fired_again.push(again.get("/admin/v1/info/summary", "").await.status == 429);
+    }
+    assert_eq!(fired, fired_again);
+}
+
+#[tokio::test]
+async fn a_delay_holds_the_answer_then_duo_answers() {
+    let s = spawn(&with_faults(
+        "[[faults]]\npath = \"/admin/v1/users\"\ndelay_ms = 300\n",
+    ))
+    .await;
+    let started = Instant::now();
+    s.get(USERS, "").await.ok();
+    assert!(started.elapsed().as_millis() >= 300);
+    let entry = &s.server.state().journal().entries()[0];
+    assert!(entry.latency_us >= 300_000);
+    assert_eq!(entry.fault.as_deref(), Some("fault #1"));
+}
+
+#[test]
+fn mistakes_in_rules_are_located() {
+    let base = Scenario::builder().to_toml();
+    for (rule, words) in [
+        (
+            "[[faults]]\nduo_error = 42901\nintermediary = \"nginx-502\"\n",
+            "takes one of",
+        ),
+        ("[[faults]]\npath = \"/x\"\n", "needs an action"),
+        (
+            "[[faults]]\nintegration = \"ghost\"\nduo_error = 42901\n",
+            "\"ghost\" is not in this scenario",
+        ),
+        (
+            "[[faults]]\nstatus = 200\nbody_file = \"no-such-page.html\"\n",
+            "no-such-page.html",
+        ),
+        ("[[faults]]\nduo_error = 40099\n", "needs a message"),
+        (
+            "[[faults]]\nintermediary = \"squid-999\"\n",
+            "unknown intermediary \"squid-999\"",
+        ),
+        ("[[faults]]\ncalls = [0, 2]\nduo_error = 42901\n", "count from 1"),
+    ] {
+        let text = format!("{base}\n{rule}");
+        let line = text.lines().position(|l| l == "[[faults]]").expect("rule") + 1;
+        let message = Scenario::parse(&text, "f.toml").expect_err(rule).to_string();
+        assert!(message.contains(words), "{message}");
+        let at: usize = message
+            .split(':')
+            .nth(1)
+            .and_then(|l| l.parse().ok())
+            .expect("line");
+        assert!(
+            (line..=line + 3).contains(&at),
+            "{message} should point into the rule (line {line})"
+        );
+    }
+}
