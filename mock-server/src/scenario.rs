@@ -156,6 +156,9 @@ impl Default for MaxLimits {
 pub struct Options {
     /// Largest accepted distance between the request's date and the server clock, seconds.
     pub signature_window_s: u32,
+    /// Seconds the server's clock is ahead of the machine's (negative: behind), to reproduce a
+    /// client whose clock is off. Settable at run time too.
+    pub clock_offset_s: i64,
     /// Accept legacy v1 signatures (otherwise 401 40112).
     pub accept_v1: bool,
     /// Accept v4 signatures (otherwise 401 40112).
@@ -178,6 +181,7 @@ impl Default for Options {
     fn default() -> Self {
         Self {
             signature_window_s: 300,
+            clock_offset_s: 0,
             accept_v1: false,
             accept_v4: false,
             metadata: MetadataMode::default(),

@@ -137,8 +137,8 @@ impl AppState {
     fn from_world(world: World) -> Self {
         Self {
             inner: Arc::new(Shared {
+                clock_offset_s: AtomicI64::new(world.options().clock_offset_s),
                 world: RwLock::new(Arc::new(world)),
-                clock_offset_s: AtomicI64::new(0),
                 journal: Journal::default(),
             }),
         }
@@ -153,8 +153,9 @@ impl AppState {
         }
     }
 
-    /// Serves `world` from now on.
+    /// Serves `world` from now on, with its scenario's clock offset.
     pub fn replace_world(&self, world: World) {
+        self.set_clock_offset(world.options().clock_offset_s);
         let world = Arc::new(world);
         match self.inner.world.write() {
             Ok(mut guard) => *guard = world,

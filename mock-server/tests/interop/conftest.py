@@ -50,7 +50,7 @@ class Server:
     def __init__(self, scenario, tls, workdir):
         self.scenario = scenario
         self.tls = tls
-        tag = f"{scenario.replace('.toml', '')}-{'tls' if tls else 'http'}-{time.monotonic_ns()}"
+        tag = f"{scenario.replace('.toml', '').replace('/', '_')}-{'tls' if tls else 'http'}-{time.monotonic_ns()}"
         self.ready_path = Path(workdir) / f"{tag}.ready.json"
         self.stdout_path = Path(workdir) / f"{tag}.stdout"
         self.stderr_path = Path(workdir) / f"{tag}.stderr"

@@ -253,3 +253,20 @@ fn v2_form_posts_sign_body_parameters() {
     let refused = request(b"realname=Someone+Else&username=jsmith").expect_err("changed body");
     assert_eq!(refused.code, 40103);
 }
+
+#[tokio::test]
+async fn the_scenario_can_set_the_server_clock_off() {
+    let ahead = mock_server::Scenario::builder()
+        .users(1)
+        .toml("[options]\nclock_offset_s = 600\n")
+        .build()
+        .expect("builds");
+    let s = spawn(&ahead).await;
+    s.get(USERS, "").await.assert_fail(40105, "Bad request timestamp");
+    let ping = s.unsigned("GET", "/auth/v2/ping").await;
+    let server_time = ping.ok()["time"].as_i64().expect("time");
+    assert!(
+        (server_time - now() - 600).abs() <= 5,
+        "ping tells the server's (offset) time"
+    );
+}

@@ -10,17 +10,34 @@ use crate::support::{dump, root, scenario, scenario_text};
 
 #[test]
 fn every_bundled_scenario_loads_and_builds() {
-    let dir = root().join("scenarios");
     let mut seen = 0;
-    for entry in std::fs::read_dir(&dir).expect("scenarios/") {
-        let path = entry.expect("entry").path();
-        if path.extension().is_some_and(|e| e == "toml") {
-            let sc = Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
-            mock_server::generate::build(&sc).unwrap_or_else(|e| panic!("{e}"));
-            seen += 1;
+    for dir in [root().join("scenarios"), root().join("scenarios/catalogue")] {
+        for entry in std::fs::read_dir(&dir).expect("scenario folder") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                let sc = Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
+                mock_server::generate::build(&sc).unwrap_or_else(|e| panic!("{e}"));
+                let first_line = std::fs::read_to_string(&path)
+                    .expect("read")
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .to_owned();
+                if dir.ends_with("catalogue") {
+                    assert!(
+                        first_line.starts_with("# D"),
+                        "{}: opens with its catalogue row",
+                        path.display()
+                    );
+                }
+                seen += 1;
+            }
         }
     }
-    assert!(seen >= 7, "the bundled scenarios are found");
+    assert!(
+        seen >= 7 + 21,
+        "the bundled and catalogue scenarios are found: {seen}"
+    );
 }
 
 #[test]

@@ -1,0 +1,121 @@
+"""Catalogue scenarios through Duo's official Python client: each failure must surface exactly as
+the client reports it against the real thing (§6 and §2.5 of the API notes). Back-off sleeps are
+recorded, not slept."""
+
+import email.utils
+import time
+
+import duo_client.client
+import pytest
+
+CUSTOMER = "customer-connector"
+
+
+def raised(call):
+    with pytest.raises(RuntimeError) as info:
+        call()
+    return info.value
+
+
+@pytest.fixture
+def no_sleep(monkeypatch):
+    """The client's back-off sleeps, recorded instead of slept (a burst of 429s would cost 7 s)."""
+    slept = []
+    monkeypatch.setattr(duo_client.client, "sleep", slept.append)
+    return slept
+
+
+@pytest.mark.parametrize(("scenario", "status", "reason"), [
+    ("d10-waf-cloudflare-403", 403, "Forbidden"),
+    ("d10-waf-akamai-403", 403, "Forbidden"),
+    ("d10-proxy-407", 407, "Proxy Authentication Required"),
+    ("d10-gateway-502", 502, "Bad Gateway"),
+    ("d10-gateway-504", 504, "Gateway Timeout"),
+])
+def test_an_intermediary_page_is_reported_by_reason_phrase_not_duo_message(
+        serve, admin_for, scenario, status, reason):
+    ready = serve(f"catalogue/{scenario}.toml")
+    error = raised(admin_for(ready, CUSTOMER).get_users)
+    assert error.status == status
+    assert str(error) == f"Received {status} {reason}"
+    page = error.data if isinstance(error.data, str) else error.data.decode()
+    assert "<html>" in page.lower(), page[:80]
+
+
+def test_duos_own_403_names_access_forbidden(serve, admin_for):
+    ready = serve("catalogue/d06-missing-grant-read-resource.toml")
+    error = raised(admin_for(ready, CUSTOMER).get_users)
+    assert str(error) == "Received 403 Access forbidden"
+    assert admin_for(ready, CUSTOMER).get_admins(), "the grants it has still work"
+
+
+def test_a_missing_administrators_grant_fails_only_admins(serve, admin_for, dump):
+    ready = serve("catalogue/d06-missing-grant-administrators.toml")
+    admin = admin_for(ready, CUSTOMER)
+    assert admin.get_users() == dump("catalogue/d06-missing-grant-administrators.toml")["users"]
+    assert str(raised(admin.get_admins)) == "Received 403 Access forbidden"
+
+
+@pytest.mark.parametrize(("scenario", "message_start"), [
+    ("d10-block-page-200", "Received bad response: <!DOCTYPE html>"),
+    ("d10-empty-200", "Received bad response: "),
+    ("d16-invalid-json", "Received bad response: {\"response\": [{\"user_id\": \"DU"),
+    ("d16-stat-not-ok", "Received error response: "),
+])
+def test_a_200_that_is_not_a_duo_answer_is_a_bad_response(serve, admin_for, scenario, message_start):
+    error = raised(admin_for(serve(f"catalogue/{scenario}.toml"), CUSTOMER).get_users)
+    assert str(error).startswith(message_start), str(error)
+
+
+def test_a_burst_of_429s_is_retried_and_succeeds(servers, admin_for, dump, no_sleep):
+    server = servers.new("catalogue/d09-rate-limit-burst.toml")
+    admin = admin_for(server.ready, CUSTOMER)
+    assert admin.get_users() == dump("catalogue/d09-rate-limit-burst.toml")["users"]
+    assert [int(s) for s in no_sleep] == [1, 2, 4], "Duo's back-off: 1, 2, 4 s plus jitter"
+    assert all(0 <= s - int(s) < 1 for s in no_sleep)
+
+
+def test_persistent_429_gives_up_after_seven_attempts(serve, admin_for, no_sleep):
+    admin = admin_for(serve("catalogue/d09-rate-limit-persistent.toml"), CUSTOMER)
+    error = raised(admin.get_users)
+    assert str(error) == "Received 429 Too Many Requests"
+    assert [int(s) for s in no_sleep] == [1, 2, 4, 8, 16, 32]
+    assert admin.get_admins(), "other endpoints are not limited"
+
+
+def test_a_server_error_mid_sync(servers, admin_for):
+    server = servers.new("catalogue/d15-server-error-500.toml")
+    error = raised(admin_for(server.ready, CUSTOMER, paging_limit=100).get_users)
+    assert str(error) == "Received 500 Internal server error"
+
+
+def test_service_unavailable_everywhere(serve, admin_for):
+    error = raised(admin_for(serve("catalogue/d15-service-unavailable-503.toml"), CUSTOMER).get_info_summary)
+    assert str(error) == "Received 503 Service Unavailable"
+
+
+def test_a_slow_answer_times_the_client_out(serve, admin_for):
+    admin = admin_for(serve("catalogue/d15-slow-answer.toml"), CUSTOMER, timeout=0.5)
+    with pytest.raises(TimeoutError):
+        admin.get_users()
+    assert admin.get_admins(), "other endpoints answer at once"
+
+
+@pytest.mark.parametrize("scenario", ["d03-clock-skew-server-ahead", "d03-clock-skew-server-behind"])
+def test_clock_skew_is_a_bad_request_timestamp(serve, admin_for, scenario):
+    error = raised(admin_for(serve(f"catalogue/{scenario}.toml"), CUSTOMER).get_users)
+    assert str(error) == "Received 401 Bad request timestamp"
+
+
+def test_a_client_clock_that_matches_the_skewed_server_gets_through(serve, admin_for, monkeypatch):
+    ready = serve("catalogue/d03-clock-skew-server-ahead.toml")
+    real = email.utils.formatdate
+    monkeypatch.setattr(email.utils, "formatdate", lambda *a, **k: real(time.time() + 600))
+    assert admin_for(ready, CUSTOMER).get_info_summary()["user_count"] > 0
+
+
+def test_drift_keeps_ids_and_adds_what_duo_might_add(serve, admin_for, dump):
+    users = admin_for(serve("catalogue/d14-response-drift.toml"), CUSTOMER).get_users()
+    truth = dump("catalogue/d14-response-drift.toml")["users"]
+    assert [u["user_id"] for u in users] == [u["user_id"] for u in truth]
+    assert all(u["status"] == "quarantined" and "x_new_property" in u for u in users)
