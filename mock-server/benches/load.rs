@@ -98,7 +98,7 @@ fn child(size: u32, threads: usize) {
     let rss_after = rss_bytes();
     let served = state.clone();
     let ready_s = rt.block_on(async {
-        let (listener, info, _) = server::prepare(&scenario, &StartOptions::default())
+        let (listener, info, _) = server::prepare(&scenario, &StartOptions::default(), state.control_token())
             .await
             .expect("bind");
         tokio::spawn(server::run(listener, state, std::future::pending()));

@@ -139,16 +139,7 @@ fn validate(files: &[PathBuf]) -> ExitCode {
 
 fn dump(scenario: &Scenario) -> anyhow::Result<()> {
     let tenant = mock_server::generate::build(scenario)?;
-    let integrations: Vec<_> = scenario
-        .integrations
-        .iter()
-        .map(|i| server::IntegrationInfo {
-            name: i.name.clone(),
-            ikey: i.ikey.clone(),
-            skey: i.skey.clone(),
-            grants: i.grants.names(),
-        })
-        .collect();
+    let integrations = server::IntegrationInfo::of(scenario);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
     mock_server::dump::write_dump(&tenant, &integrations, &mut out)?;
@@ -184,7 +175,7 @@ fn serve(
         }
         let world = state.world();
         let tenant = &world.tenant;
-        let (listener, info, _) = server::prepare(scenario, options).await?;
+        let (listener, info, _) = server::prepare(scenario, options, state.control_token()).await?;
         print_banner(scenario, &info, tenant, started);
         if let Some(path) = ready_file {
             write_ready_file(path, &info)?;

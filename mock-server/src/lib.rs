@@ -11,6 +11,7 @@
 //! - [`paging`], [`api_error`], [`body`]: Duo's paging metadata, error envelope, and bodies.
 //! - [`faults`], [`intermediary`]: fault rules from the scenario, and what WAFs and proxies send.
 //! - [`journal`]: every request and its answer, in memory and optionally a JSON Lines file.
+//! - [`control`]: the loopback-only control API (journal, reset, load, clock, dump).
 //! - [`server`]: `run(listener, state, shutdown)` and the in-process [`MockServer`].
 //!
 //! ```no_run
@@ -26,6 +27,7 @@
 pub mod api_error;
 pub mod auth;
 pub mod body;
+pub mod control;
 pub mod dump;
 pub mod error;
 pub mod faults;

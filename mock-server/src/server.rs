@@ -167,6 +167,10 @@ pub struct ServerInfo {
     pub ca_cert: Option<PathBuf>,
     /// The scenario's integrations, with their test keys.
     pub integrations: Vec<IntegrationInfo>,
+    /// Base URL of the control API (loopback only).
+    pub control_url: String,
+    /// Token the control API wants in `X-Duo-Mock-Token`.
+    pub control_token: String,
 }
 
 /// One integration's test credentials, as handed to a client.
@@ -190,6 +194,8 @@ impl fmt::Debug for ServerInfo {
             .field("port", &self.port)
             .field("ca_cert", &self.ca_cert)
             .field("integrations", &self.integrations)
+            .field("control_url", &self.control_url)
+            .field("control_token", &"<redacted>")
             .finish()
     }
 }
@@ -202,6 +208,22 @@ impl fmt::Debug for IntegrationInfo {
             .field("skey", &"<redacted>")
             .field("grants", &self.grants)
             .finish()
+    }
+}
+
+impl IntegrationInfo {
+    /// The integrations of `scenario`, with their test keys.
+    pub fn of(scenario: &Scenario) -> Vec<Self> {
+        scenario
+            .integrations
+            .iter()
+            .map(|i| Self {
+                name: i.name.clone(),
+                ikey: i.ikey.clone(),
+                skey: i.skey.clone(),
+                grants: i.grants.names(),
+            })
+            .collect()
     }
 }
 
@@ -226,6 +248,7 @@ pub struct MockServer {
 pub async fn prepare(
     scenario: &Scenario,
     options: &StartOptions,
+    control_token: &str,
 ) -> Result<(Listener, ServerInfo, Option<String>)> {
     let tcp = TcpListener::bind(options.listen).await?;
     let port = tcp.local_addr()?.port();
@@ -255,20 +278,13 @@ pub async fn prepare(
         (None, false) => format!("http://{}", SocketAddr::new(ip, port)),
     };
     let info = ServerInfo {
-        base_url,
+        base_url: base_url.clone(),
         api_host: scenario.tenant.api_hostname.clone(),
         port,
         ca_cert,
-        integrations: scenario
-            .integrations
-            .iter()
-            .map(|i| IntegrationInfo {
-                name: i.name.clone(),
-                ikey: i.ikey.clone(),
-                skey: i.skey.clone(),
-                grants: i.grants.names(),
-            })
-            .collect(),
+        integrations: IntegrationInfo::of(scenario),
+        control_url: format!("{base_url}{}", crate::control::PREFIX),
+        control_token: control_token.to_owned(),
     };
     let listener = Listener {
         tcp,
@@ -281,7 +297,7 @@ impl MockServer {
     /// Builds the scenario's tenant and serves it in this process.
     pub async fn start(scenario: &Scenario, options: StartOptions) -> Result<Self> {
         let state = AppState::from_scenario(scenario)?;
-        let (listener, info, ca_pem) = prepare(scenario, &options).await?;
+        let (listener, info, ca_pem) = prepare(scenario, &options, state.control_token()).await?;
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(run(listener, state.clone(), async {
             let _ = rx.await;

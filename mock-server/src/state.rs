@@ -116,6 +116,8 @@ struct Shared {
     clock_offset_s: AtomicI64,
     /// Every request and its answer, for tests and support.
     journal: Journal,
+    /// Secret of the control API, random per start, handed out in the ready file.
+    control_token: String,
 }
 
 impl AppState {
@@ -129,6 +131,11 @@ impl AppState {
         Self::from_world(World::new(scenario, tenant))
     }
 
+    /// The control API's token.
+    pub fn control_token(&self) -> &str {
+        &self.inner.control_token
+    }
+
     /// The request journal.
     pub fn journal(&self) -> &Journal {
         &self.inner.journal
@@ -140,6 +147,7 @@ impl AppState {
                 clock_offset_s: AtomicI64::new(world.options().clock_offset_s),
                 world: RwLock::new(Arc::new(world)),
                 journal: Journal::default(),
+                control_token: random_token(),
             }),
         }
     }
@@ -180,4 +188,13 @@ impl AppState {
     pub fn clock_offset(&self) -> i64 {
         self.inner.clock_offset_s.load(Ordering::Relaxed)
     }
+}
+
+/// 32 random characters from the operating system's generator.
+fn random_token() -> String {
+    use rand::Rng;
+    let mut rng = rand::rng();
+    (0..32)
+        .map(|_| char::from(b"abcdefghijklmnopqrstuvwxyz0123456789"[rng.random_range(0..36)]))
+        .collect()
 }

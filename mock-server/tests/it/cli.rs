@@ -105,6 +105,11 @@ async fn serve_writes_the_ready_file_and_stops_cleanly_on_ctrl_c() {
     assert_eq!(ready["base_url"], format!("http://127.0.0.1:{port}"));
     assert_eq!(ready["api_host"], "api-3fdf2348.duosecurity.com");
     assert!(ready["ca_cert"].is_null());
+    assert_eq!(
+        ready["control_url"],
+        format!("http://127.0.0.1:{port}/__duo-mock")
+    );
+    assert_eq!(ready["control_token"].as_str().map(str::len), Some(32));
     let integrations = ready["integrations"].as_array().expect("integrations");
     assert_eq!(integrations.len(), 3);
     assert_eq!(integrations[1]["name"], "no-admins");

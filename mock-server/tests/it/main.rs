@@ -3,6 +3,7 @@
 
 mod auth;
 mod cli;
+mod control;
 mod endpoints;
 mod faults;
 mod journal;

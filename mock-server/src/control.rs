@@ -1,0 +1,160 @@
+//! The control API under `/__duo-mock/`: read or clear the journal, reset to the scenario, load
+//! another scenario, set the clock, dump the tenant being served. Reachable from loopback only,
+//! with the token from the ready file in `X-Duo-Mock-Token`. Not journaled, not faulted.
+//!
+//! | Route | Does |
+//! |---|---|
+//! | `GET /__duo-mock/health` | `{"status":"ok"}` |
+//! | `GET /__duo-mock/journal?after=N` | `{"entries":[…]}` with `seq > N` |
+//! | `DELETE /__duo-mock/journal` | forgets the entries |
+//! | `POST /__duo-mock/reset` | rebuilds the scenario's tenant; fault counters and clock start over |
+//! | `POST /__duo-mock/load` | serves the scenario TOML in the body (400 with `file:line:column`) |
+//! | `GET /__duo-mock/clock` | `{"offset_s", "server_time"}` |
+//! | `PUT /__duo-mock/clock` | body `{"offset_s": N}` |
+//! | `GET /__duo-mock/dump` | the tenant as `duo-mock dump` prints it |
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Query, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{Next, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use bytes::Bytes;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::scenario::Scenario;
+use crate::server::IntegrationInfo;
+use crate::state::{AppState, World};
+
+/// Prefix of every control route.
+pub const PREFIX: &str = "/__duo-mock";
+/// Header carrying the control token.
+pub const TOKEN_HEADER: &str = "x-duo-mock-token";
+
+/// The control routes, behind their guard.
+pub fn routes(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/health", get(health))
+        .route("/journal", get(journal).delete(clear_journal))
+        .route("/reset", axum::routing::post(reset))
+        .route("/load", axum::routing::post(load))
+        .route("/clock", get(clock).put(set_clock))
+        .route("/dump", get(dump))
+        .route_layer(from_fn_with_state(state, guard))
+}
+
+fn refuse(status: StatusCode, why: &str) -> Response {
+    (status, Json(json!({ "error": why }))).into_response()
+}
+
+/// Loopback peers with the right token only.
+async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let loopback = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .is_some_and(|ConnectInfo(peer)| peer.ip().is_loopback());
+    if !loopback {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "the control API answers loopback clients only",
+        );
+    }
+    let sent = request
+        .headers()
+        .get(TOKEN_HEADER)
+        .map(HeaderValue::as_bytes)
+        .unwrap_or_default();
+    if !constant_time_eq(sent, state.control_token().as_bytes()) {
+        return refuse(
+            StatusCode::UNAUTHORIZED,
+            "missing or wrong X-Duo-Mock-Token (see the ready file)",
+        );
+    }
+    next.run(request).await
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+async fn health() -> Json<serde_json::Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+#[derive(Deserialize)]
+struct After {
+    #[serde(default)]
+    after: u64,
+}
+
+async fn journal(State(state): State<AppState>, Query(after): Query<After>) -> Response {
+    Json(json!({ "entries": state.journal().entries_after(after.after) })).into_response()
+}
+
+async fn clear_journal(State(state): State<AppState>) -> StatusCode {
+    state.journal().clear();
+    StatusCode::NO_CONTENT
+}
+
+async fn rebuild(state: &AppState, scenario: Scenario) -> Response {
+    match tokio::task::spawn_blocking(move || World::build(&scenario)).await {
+        Ok(Ok(world)) => {
+            let users = world.tenant.users.len();
+            state.replace_world(world);
+            Json(json!({ "status": "ok", "users": users })).into_response()
+        }
+        Ok(Err(error)) => refuse(StatusCode::BAD_REQUEST, &error.to_string()),
+        Err(error) => refuse(StatusCode::INTERNAL_SERVER_ERROR, &error.to_string()),
+    }
+}
+
+async fn reset(State(state): State<AppState>) -> Response {
+    let scenario = state.world().scenario.clone();
+    rebuild(&state, scenario).await
+}
+
+async fn load(State(state): State<AppState>, body: Bytes) -> Response {
+    let Ok(text) = std::str::from_utf8(&body) else {
+        return refuse(StatusCode::BAD_REQUEST, "the scenario must be UTF-8 TOML");
+    };
+    match Scenario::parse(text, "<control>") {
+        Ok(scenario) => rebuild(&state, scenario).await,
+        Err(error) => refuse(StatusCode::BAD_REQUEST, &error.to_string()),
+    }
+}
+
+async fn clock(State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(json!({ "offset_s": state.clock_offset(), "server_time": state.now() }))
+}
+
+#[derive(Deserialize)]
+struct ClockOffset {
+    offset_s: i64,
+}
+
+/// Takes the body as JSON whatever its `Content-Type`, so a plain `curl -d` works.
+async fn set_clock(State(state): State<AppState>, body: Bytes) -> Response {
+    match serde_json::from_slice::<ClockOffset>(&body) {
+        Ok(offset) => {
+            state.set_clock_offset(offset.offset_s);
+            Json(json!({ "offset_s": state.clock_offset(), "server_time": state.now() })).into_response()
+        }
+        Err(error) => refuse(
+            StatusCode::BAD_REQUEST,
+            &format!("expected {{\"offset_s\": <seconds>}}: {error}"),
+        ),
+    }
+}
+
+async fn dump(State(state): State<AppState>) -> Response {
+    let world = state.world();
+    let integrations = IntegrationInfo::of(&world.scenario);
+    let mut out = Vec::new();
+    if let Err(error) = crate::dump::write_dump(&world.tenant, &integrations, &mut out) {
+        return refuse(StatusCode::INTERNAL_SERVER_ERROR, &error.to_string());
+    }
+    ([(header::CONTENT_TYPE, "application/json")], out).into_response()
+}

@@ -1,0 +1,154 @@
+//! The control API: token and loopback guard, journal, clock, reset, load, dump.
+
+use std::net::SocketAddr;
+
+use axum::extract::ConnectInfo;
+use mock_server::Scenario;
+use serde_json::{Value, json};
+use tower::ServiceExt as _;
+
+use crate::support::{TestServer, dump, spawn};
+
+const USERS: &str = "/admin/v1/users";
+
+async fn control(s: &TestServer, method: &str, route: &str, body: Option<String>) -> (u16, Value) {
+    let info = s.server.info();
+    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+    let mut request = s
+        .http
+        .request(method, format!("{}{route}", info.control_url))
+        .header("X-Duo-Mock-Token", &info.control_token);
+    if let Some(body) = body {
+        request = request.body(body);
+    }
+    let response = request.send().await.expect("control request");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+fn burst() -> Scenario {
+    Scenario::builder()
+        .users(3)
+        .toml("[[faults]]\npath = \"/admin/v1/users\"\ncalls = [1, 2]\nduo_error = 42901\n")
+        .build()
+        .expect("builds")
+}
+
+#[tokio::test]
+async fn the_token_is_required() {
+    let s = spawn(&burst()).await;
+    let url = format!("{}/health", s.server.info().control_url);
+    assert_eq!(s.http.get(&url).send().await.expect("request").status(), 401);
+    let wrong = s
+        .http
+        .get(&url)
+        .header("X-Duo-Mock-Token", "nope")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(wrong.status(), 401);
+    assert_eq!(
+        control(&s, "GET", "/health", None).await,
+        (200, json!({"status": "ok"}))
+    );
+    assert!(s.server.info().control_url.ends_with("/__duo-mock"));
+    assert_eq!(s.server.info().control_token.len(), 32);
+}
+
+#[tokio::test]
+async fn non_loopback_peers_are_refused() {
+    let state = mock_server::AppState::from_scenario(&burst()).expect("state");
+    let token = state.control_token().to_owned();
+    let app = mock_server::app(state);
+    let request = |peer: [u8; 4]| {
+        let mut r = axum::http::Request::get("/__duo-mock/health")
+            .header("X-Duo-Mock-Token", &token)
+            .body(axum::body::Body::empty())
+            .expect("request");
+        r.extensions_mut()
+            .insert(ConnectInfo(SocketAddr::from((peer, 5000))));
+        r
+    };
+    assert_eq!(
+        app.clone()
+            .oneshot(request([10, 0, 0, 7]))
+            .await
+            .expect("answer")
+            .status(),
+        403
+    );
+    assert_eq!(
+        app.oneshot(request([127, 0, 0, 1]))
+            .await
+            .expect("answer")
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn the_journal_can_be_read_from_a_point_and_cleared() {
+    let s = spawn(&burst()).await;
+    s.get(USERS, "limit=1").await;
+    s.get(USERS, "limit=2").await;
+    s.get(USERS, "limit=3").await.ok();
+    let (status, all) = control(&s, "GET", "/journal", None).await;
+    assert_eq!(status, 200);
+    let entries = all["entries"].as_array().expect("entries");
+    assert_eq!(entries.len(), 3, "control requests are not journaled");
+    assert_eq!(entries[0]["status"], 429);
+    assert_eq!(entries[2]["query"], "limit=3");
+    let (_, later) = control(&s, "GET", "/journal?after=2", None).await;
+    assert_eq!(later["entries"].as_array().map(Vec::len), Some(1));
+    assert_eq!(control(&s, "DELETE", "/journal", None).await.0, 204);
+    assert_eq!(
+        control(&s, "GET", "/journal", None).await.1,
+        json!({"entries": []})
+    );
+}
+
+#[tokio::test]
+async fn the_clock_can_be_set_at_run_time() {
+    let s = spawn(&Scenario::builder().users(1).build().expect("builds")).await;
+    let (_, set) = control(&s, "PUT", "/clock", Some(r#"{"offset_s": -900}"#.to_owned())).await;
+    assert_eq!(set["offset_s"], -900);
+    s.get(USERS, "").await.assert_fail(40105, "Bad request timestamp");
+    control(&s, "PUT", "/clock", Some(r#"{"offset_s": 0}"#.to_owned())).await;
+    s.get(USERS, "").await.ok();
+    let (_, clock) = control(&s, "GET", "/clock", None).await;
+    assert!((clock["server_time"].as_i64().expect("time") - crate::support::now()).abs() <= 2);
+}
+
+#[tokio::test]
+async fn reset_starts_fault_counters_over_and_load_serves_another_scenario() {
+    let s = spawn(&burst()).await;
+    for expected in [429, 429, 200] {
+        assert_eq!(s.get(USERS, "").await.status, expected);
+    }
+    assert_eq!(control(&s, "POST", "/reset", None).await.1["status"], "ok");
+    assert_eq!(s.get(USERS, "").await.status, 429, "the burst starts over");
+
+    let other = Scenario::builder().users(7).admins(1).to_toml();
+    let (status, loaded) = control(&s, "POST", "/load", Some(other.clone())).await;
+    assert_eq!((status, loaded["users"].as_u64()), (200, Some(7)));
+    assert_eq!(s.get(USERS, "").await.ok().as_array().map(Vec::len), Some(7));
+    let (_, dumped) = control(&s, "GET", "/dump", None).await;
+    let expected = dump(&Scenario::parse(&other, "x").expect("parses"));
+    assert_eq!(dumped["users"], expected["users"]);
+    assert_eq!(dumped["integrations"][0]["name"], "main");
+
+    let (status, refused) = control(&s, "POST", "/load", Some("[tenant]\nseed = \"x\"\n".to_owned())).await;
+    assert_eq!(status, 400);
+    assert!(
+        refused["error"]
+            .as_str()
+            .expect("error")
+            .starts_with("<control>:2:8:"),
+        "{refused}"
+    );
+    assert_eq!(
+        s.get(USERS, "").await.ok().as_array().map(Vec::len),
+        Some(7),
+        "a bad load changes nothing"
+    );
+}
