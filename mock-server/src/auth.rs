@@ -4,9 +4,10 @@
 //! The order of checks follows §1.10 of the API notes: credentials (40101), date (40104),
 //! window (40105), ikey (40102), signature (40103, or 40112 for a version the tenant refuses).
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use axum::extract::{FromRequestParts, Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
@@ -132,6 +133,14 @@ pub fn verify(state: &AppState, parts: &Parts, body: &Bytes) -> Result<Caller, A
     let credential = world
         .credential(credentials.ikey())
         .ok_or_else(ApiError::invalid_integration_key)?;
+    let options = world.options();
+    if !credential.admin_api && options.wrong_type_code == 40102 {
+        tracing::warn!(
+            integration = %credential.name,
+            "401 40102: not an Admin API application, or the account has no Admin API"
+        );
+        return Err(ApiError::invalid_integration_key());
+    }
 
     let query = Params::parse(parts.uri.query().unwrap_or("").as_bytes());
     let is_form = headers
@@ -162,7 +171,6 @@ pub fn verify(state: &AppState, parts: &Parts, body: &Bytes) -> Result<Caller, A
         ),
         _ => (&[], &[]),
     };
-    let options = world.options();
     for scheme in current.iter().chain(legacy).copied() {
         let signs_form = matches!(scheme, Scheme::V1(_) | Scheme::V2(_));
         let params = match (&form_params, signs_form) {
@@ -191,6 +199,11 @@ pub fn verify(state: &AppState, parts: &Parts, body: &Bytes) -> Result<Caller, A
             if !accepted {
                 return Err(ApiError::unsupported_signature());
             }
+            if !credential.admin_api {
+                tracing::warn!(integration = %credential.name, "403 40301: not an Admin API application");
+                return Err(ApiError::forbidden());
+            }
+            check_network(parts, credential, options.trust_forwarded_for)?;
             let params = match (form_params, signs_form) {
                 (Some(all), true) => all,
                 _ => query,
@@ -203,6 +216,34 @@ pub fn verify(state: &AppState, parts: &Parts, body: &Bytes) -> Result<Caller, A
         }
     }
     Err(ApiError::invalid_signature())
+}
+
+/// Networks for API Access, checked after the signature as Duo's docs say; a refusal is 403
+/// 40301 (Duo's answer is undocumented) and the log names the address, as Duo logs it.
+fn check_network(parts: &Parts, credential: &Credential, trust_forwarded_for: bool) -> Result<(), ApiError> {
+    if credential.networks.is_empty() {
+        return Ok(());
+    }
+    let forwarded = trust_forwarded_for
+        .then(|| parts.headers.get("x-forwarded-for"))
+        .flatten()
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .and_then(|first| first.trim().parse::<IpAddr>().ok());
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip());
+    let client = forwarded.or(peer);
+    if client.is_some_and(|ip| credential.networks.iter().any(|net| net.contains(ip))) {
+        return Ok(());
+    }
+    tracing::warn!(
+        integration = %credential.name,
+        client = ?client,
+        "403 40301: request from outside the integration's Networks for API Access"
+    );
+    Err(ApiError::forbidden())
 }
 
 /// Host spellings a client may have signed (§1.7): the `Host` header without its port (the

@@ -36,6 +36,7 @@ pub mod grants;
 pub mod intermediary;
 pub mod journal;
 pub mod model;
+pub mod network;
 pub mod paging;
 pub mod params;
 pub mod routes;

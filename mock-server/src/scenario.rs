@@ -14,6 +14,7 @@ use toml::Spanned;
 use crate::error::{Error, Result};
 use crate::faults::FaultRule;
 use crate::grants::{Grant, GrantSet};
+use crate::network::IpNet;
 
 /// A validated scenario: everything needed to generate a tenant and serve it.
 #[derive(Clone)]
@@ -83,6 +84,10 @@ pub struct Tenant {
     /// Reported by `/admin/v1/info/summary`.
     #[serde(default = "default_telephony_credits")]
     pub telephony_credits_remaining: u64,
+    /// Whether the account's plan has the Admin API (failure catalogue D8); when false every
+    /// Admin API call is refused like an unknown key.
+    #[serde(default = "default_true")]
+    pub admin_api_enabled: bool,
 }
 
 /// How paging metadata is sent (§3.0 of the API notes).
@@ -159,6 +164,12 @@ pub struct Options {
     /// Seconds the server's clock is ahead of the machine's (negative: behind), to reproduce a
     /// client whose clock is off. Settable at run time too.
     pub clock_offset_s: i64,
+    /// Duo code for keys of another application type (D1): 40102 (default, as customers report)
+    /// at the key check, or 40301 after the signature check.
+    pub wrong_type_code: u32,
+    /// Take the client's address from the first `X-Forwarded-For` entry (a fake behind a proxy)
+    /// when checking Networks for API Access.
+    pub trust_forwarded_for: bool,
     /// Accept legacy v1 signatures (otherwise 401 40112).
     pub accept_v1: bool,
     /// Accept v4 signatures (otherwise 401 40112).
@@ -182,6 +193,8 @@ impl Default for Options {
         Self {
             signature_window_s: 300,
             clock_offset_s: 0,
+            wrong_type_code: 40102,
+            trust_forwarded_for: false,
             accept_v1: false,
             accept_v4: false,
             metadata: MetadataMode::default(),
@@ -307,6 +320,25 @@ pub struct Integration {
     pub skey: String,
     /// The API permissions granted to it.
     pub grants: GrantSet,
+    /// What kind of Duo application the keys belong to; only Admin API keys are accepted.
+    pub kind: IntegrationKind,
+    /// Networks for API Access: where it may call from (empty: anywhere).
+    pub networks: Vec<IpNet>,
+}
+
+/// The kind of Duo application an integration key belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IntegrationKind {
+    /// An Admin API application: the only kind the Admin API accepts.
+    #[default]
+    AdminApi,
+    /// Auth API keys (a common mix-up, failure catalogue D1).
+    AuthApi,
+    /// Web SDK / Universal Prompt application keys.
+    WebSdk,
+    /// Accounts API keys (MSP parent accounts).
+    AccountsApi,
 }
 
 impl fmt::Debug for Integration {
@@ -316,6 +348,8 @@ impl fmt::Debug for Integration {
             .field("ikey", &self.ikey)
             .field("skey", &"<redacted>")
             .field("grants", &self.grants)
+            .field("kind", &self.kind)
+            .field("networks", &self.networks)
             .finish()
     }
 }
@@ -420,6 +454,10 @@ struct IntegrationFile {
     ikey: Spanned<String>,
     skey: Spanned<String>,
     grants: Vec<Spanned<String>>,
+    #[serde(rename = "type", default)]
+    kind: IntegrationKind,
+    #[serde(default)]
+    networks: Vec<Spanned<String>>,
 }
 
 fn default_tenant_name() -> String {
@@ -431,6 +469,9 @@ fn default_email_domain() -> String {
 /// 2026-01-01T00:00:00Z.
 fn default_reference_time() -> i64 {
     1_767_225_600
+}
+fn default_true() -> bool {
+    true
 }
 fn default_telephony_credits() -> u64 {
     1000
@@ -529,6 +570,11 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
         let options_span = options.as_ref().map(Spanned::span);
         let options = options.map(Spanned::into_inner).unwrap_or_default();
         let in_options = |message: String| (self.locate)(options_span.clone(), message);
+        if ![40102, 40301].contains(&options.wrong_type_code) {
+            return Err(in_options(
+                "options.wrong_type_code must be 40102 or 40301".into(),
+            ));
+        }
         if options.signature_window_s == 0 {
             return Err(in_options("options.signature_window_s must be at least 1".into()));
         }
@@ -714,11 +760,21 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
                 })?;
                 grants.insert(parsed);
             }
+            let mut networks = Vec::new();
+            for net in &item.networks {
+                networks.push(
+                    net.get_ref()
+                        .parse::<IpNet>()
+                        .map_err(|message| self.at(net, message))?,
+                );
+            }
             out.push(Integration {
                 name: item.name.into_inner(),
                 ikey: item.ikey.into_inner(),
                 skey: item.skey.into_inner(),
                 grants,
+                kind: item.kind,
+                networks,
             });
         }
         Ok(out)

@@ -13,7 +13,8 @@ use crate::error::Result;
 use crate::faults::FaultSet;
 use crate::grants::GrantSet;
 use crate::journal::Journal;
-use crate::scenario::{Options, Scenario};
+use crate::network::IpNet;
+use crate::scenario::{IntegrationKind, Options, Scenario};
 use crate::store::Tenant;
 
 /// An integration as the server checks it: the skey is kept only pre-keyed, never as text.
@@ -26,6 +27,11 @@ pub struct Credential {
     pub key: SigningKey,
     /// Its permissions.
     pub grants: GrantSet,
+    /// Whether the Admin API takes these keys at all (an Admin API application on a plan that has
+    /// the Admin API); when not, they are refused like unknown keys (D1, D8).
+    pub admin_api: bool,
+    /// Networks for API Access (empty: anywhere).
+    pub networks: Vec<IpNet>,
 }
 
 impl fmt::Debug for Credential {
@@ -35,6 +41,8 @@ impl fmt::Debug for Credential {
             .field("ikey", &self.ikey)
             .field("key", &self.key)
             .field("grants", &self.grants)
+            .field("admin_api", &self.admin_api)
+            .field("networks", &self.networks)
             .finish()
     }
 }
@@ -72,6 +80,8 @@ impl World {
                     ikey: i.ikey.clone(),
                     key: SigningKey::new(i.skey.as_bytes()),
                     grants: i.grants,
+                    admin_api: i.kind == IntegrationKind::AdminApi && scenario.tenant.admin_api_enabled,
+                    networks: i.networks.clone(),
                 };
                 (i.ikey.clone(), Arc::new(credential))
             })

@@ -270,3 +270,86 @@ async fn the_scenario_can_set_the_server_clock_off() {
         "ping tells the server's (offset) time"
     );
 }
+
+fn scenario_with(integration_extra: &str, extra: &str) -> mock_server::Scenario {
+    let text = format!(
+        "[tenant]\napi_hostname = \"api-1.duosecurity.com\"\nseed = 1\n{extra}\n[generate]\nusers = 2\n\n\
+         [[integrations]]\nname = \"main\"\nikey = \"DIAAAAAAAAAAAAAAAAAA\"\nskey = \"secret-a\"\n\
+         grants = [\"Grant read resource\"]\n{integration_extra}\n"
+    );
+    scenario_text(&text)
+}
+
+#[tokio::test]
+async fn keys_of_another_application_type_are_refused_like_unknown_keys() {
+    let s = spawn(&scenario_with("type = \"auth-api\"", "")).await;
+    s.get(USERS, "")
+        .await
+        .assert_fail(40102, "Invalid integration key in request credentials");
+    let after_signature = scenario_with("type = \"web-sdk\"", "[options]\nwrong_type_code = 40301");
+    let s = spawn(&after_signature).await;
+    s.get(USERS, "").await.assert_fail(40301, "Access forbidden");
+    let wrong = Call {
+        skey: Some("other".to_owned()),
+        ..Call::get(USERS, "")
+    };
+    s.send(wrong)
+        .await
+        .assert_fail(40103, "Invalid signature in request credentials");
+}
+
+#[tokio::test]
+async fn an_account_without_the_admin_api_refuses_every_key() {
+    let s = spawn(&scenario_with("", "admin_api_enabled = false")).await;
+    s.get(USERS, "")
+        .await
+        .assert_fail(40102, "Invalid integration key in request credentials");
+    s.unsigned("GET", "/auth/v2/ping").await.ok();
+}
+
+#[tokio::test]
+async fn networks_for_api_access_are_checked_after_the_signature() {
+    let outside = spawn(&scenario_with(
+        "networks = [\"10.0.0.0/8\", \"2001:db8::/32\"]",
+        "",
+    ))
+    .await;
+    outside
+        .get(USERS, "")
+        .await
+        .assert_fail(40301, "Access forbidden");
+    let wrong = Call {
+        skey: Some("other".to_owned()),
+        ..Call::get(USERS, "")
+    };
+    outside
+        .send(wrong)
+        .await
+        .assert_fail(40103, "Invalid signature in request credentials");
+    let forwarded = Call {
+        headers: vec![("X-Forwarded-For".to_owned(), "10.1.2.3, 127.0.0.1".to_owned())],
+        ..Call::get(USERS, "")
+    };
+    outside
+        .send(forwarded.clone())
+        .await
+        .assert_fail(40301, "Access forbidden");
+
+    let inside = spawn(&scenario_with("networks = [\"127.0.0.0/8\"]", "")).await;
+    inside.get(USERS, "").await.ok();
+    let trusting = spawn(&scenario_with(
+        "networks = [\"10.0.0.0/8\"]",
+        "[options]\ntrust_forwarded_for = true",
+    ))
+    .await;
+    trusting.send(forwarded).await.ok();
+
+    let bad = "[tenant]\napi_hostname = \"a\"\nseed = 1\n[[integrations]]\nname = \"m\"\nikey = \"DI1\"\nskey = \"s\"\ngrants = []\nnetworks = [\"10.0.0.0/33\"]\n";
+    let error = mock_server::Scenario::parse(bad, "n.toml")
+        .expect_err("bad CIDR")
+        .to_string();
+    assert!(
+        error.starts_with("n.toml:9:13:") && error.contains("prefix length"),
+        "{error}"
+    );
+}

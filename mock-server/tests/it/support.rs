@@ -92,6 +92,8 @@ pub(crate) struct Call {
     pub(crate) authorization: Option<String>,
     /// Leave out the date header.
     pub(crate) no_date: bool,
+    /// Other headers, sent but not signed (e.g. X-Forwarded-For).
+    pub(crate) headers: Vec<(String, String)>,
 }
 
 impl Call {
@@ -112,6 +114,7 @@ impl Call {
             upper_hex: false,
             authorization: None,
             no_date: false,
+            headers: Vec::new(),
         }
     }
 
@@ -233,7 +236,7 @@ impl TestServer {
         if !call.no_date && !call.x_duo_date {
             request = request.header("Date", &date);
         }
-        for (k, v) in &duo_headers {
+        for (k, v) in duo_headers.iter().chain(&call.headers) {
             request = request.header(k.as_str(), v.as_str());
         }
         let response = request.send().await.expect("request sent");
