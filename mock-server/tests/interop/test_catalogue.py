@@ -119,3 +119,14 @@ def test_drift_keeps_ids_and_adds_what_duo_might_add(serve, admin_for, dump):
     truth = dump("catalogue/d14-response-drift.toml")["users"]
     assert [u["user_id"] for u in users] == [u["user_id"] for u in truth]
     assert all(u["status"] == "quarantined" and "x_new_property" in u for u in users)
+
+
+@pytest.mark.parametrize("scenario", ["d01-auth-api-keys", "d08-no-admin-api"])
+def test_keys_the_admin_api_does_not_take_are_invalid_integration_keys(serve, admin_for, scenario):
+    error = raised(admin_for(serve(f"catalogue/{scenario}.toml"), CUSTOMER).get_users)
+    assert str(error) == "Received 401 Invalid integration key in request credentials"
+
+
+def test_a_request_from_outside_the_allowed_networks_is_forbidden(serve, admin_for):
+    error = raised(admin_for(serve("catalogue/d07-networks-for-api-access.toml"), CUSTOMER).get_users)
+    assert str(error) == "Received 403 Access forbidden"
