@@ -19,6 +19,7 @@ use crate::api_error::ApiError;
 use crate::grants::Grant;
 use crate::journal::CallerTag;
 use crate::params::Params;
+use crate::ratelimit::EndpointClass;
 use crate::state::{AppState, Credential};
 
 /// Largest request body read (POST bodies of the Admin API are small).
@@ -204,6 +205,15 @@ pub fn verify(state: &AppState, parts: &Parts, body: &Bytes) -> Result<Caller, A
                 return Err(ApiError::forbidden());
             }
             check_network(parts, credential, options.trust_forwarded_for)?;
+            let class = EndpointClass::of(
+                parts.method.as_str(),
+                parts.uri.path(),
+                parts.uri.query().unwrap_or(""),
+            );
+            if !world.rate_limiter.allow(&credential.name, class) {
+                tracing::info!(integration = %credential.name, ?class, "429 42901: over the rate limit");
+                return Err(ApiError::custom(42901, "Too Many Requests"));
+            }
             let params = match (form_params, signs_form) {
                 (Some(all), true) => all,
                 _ => query,

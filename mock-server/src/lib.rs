@@ -39,6 +39,7 @@ pub mod model;
 pub mod network;
 pub mod paging;
 pub mod params;
+pub mod ratelimit;
 pub mod routes;
 pub mod scenario;
 pub mod server;

@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::faults::FaultRule;
 use crate::grants::{Grant, GrantSet};
 use crate::network::IpNet;
+use crate::ratelimit::RateLimits;
 
 /// A validated scenario: everything needed to generate a tenant and serve it.
 #[derive(Clone)]
@@ -39,6 +40,8 @@ pub struct Scenario {
     pub admins: Vec<AdminRecord>,
     /// Fault rules, in order: the first that fires wins.
     pub faults: Vec<FaultRule>,
+    /// Rate limits (none unless the file has `[rate_limits]`).
+    pub rate_limits: Option<RateLimits>,
     /// Folder of the scenario file: `body_file` paths are relative to it.
     pub base_dir: PathBuf,
     /// The file's text, to locate errors found after parsing (an unknown group name).
@@ -59,6 +62,7 @@ impl fmt::Debug for Scenario {
             .field("groups", &self.groups)
             .field("admins", &self.admins)
             .field("faults", &self.faults)
+            .field("rate_limits", &self.rate_limits)
             .finish_non_exhaustive()
     }
 }
@@ -445,6 +449,7 @@ struct ScenarioFile {
     admins: Vec<AdminRecord>,
     #[serde(default)]
     faults: Vec<Spanned<FaultRule>>,
+    rate_limits: Option<Spanned<RateLimits>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -551,6 +556,7 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
             groups,
             admins,
             faults,
+            rate_limits,
         } = file;
         let host = &tenant.get_ref().api_hostname;
         if host.is_empty() || host.contains([':', '/', ' ']) || !host.is_ascii() {
@@ -659,7 +665,14 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
                 .map_err(|message| self.at(rule, message))?;
         }
         let faults = faults.into_iter().map(Spanned::into_inner).collect();
+        if let Some(limits) = &rate_limits {
+            limits
+                .get_ref()
+                .check()
+                .map_err(|message| self.at(limits, message))?;
+        }
         Ok(Scenario {
+            rate_limits: rate_limits.map(Spanned::into_inner),
             faults,
             base_dir,
             source: std::sync::Arc::from(""),

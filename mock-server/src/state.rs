@@ -14,6 +14,7 @@ use crate::faults::FaultSet;
 use crate::grants::GrantSet;
 use crate::journal::Journal;
 use crate::network::IpNet;
+use crate::ratelimit::RateLimiter;
 use crate::scenario::{IntegrationKind, Options, Scenario};
 use crate::store::Tenant;
 
@@ -61,6 +62,8 @@ pub struct World {
     api_hostname: String,
     /// The scenario's fault rules and their call counters.
     pub faults: FaultSet,
+    /// The scenario's rate limits and their buckets.
+    pub rate_limiter: RateLimiter,
 }
 
 impl World {
@@ -88,6 +91,7 @@ impl World {
             .collect();
         Self {
             faults: FaultSet::new(&scenario.faults, &scenario.base_dir, scenario.tenant.seed),
+            rate_limiter: RateLimiter::new(scenario.rate_limits.clone()),
             api_hostname: scenario.tenant.api_hostname.to_ascii_lowercase(),
             scenario: scenario.clone(),
             tenant,

@@ -8,5 +8,6 @@ mod endpoints;
 mod faults;
 mod journal;
 mod paging;
+mod ratelimit;
 mod scenarios;
 mod support;

@@ -1,0 +1,247 @@
+//! Rate limits: token buckets per integration (or per account) and endpoint class, off unless
+//! the scenario has `[rate_limits]`. The `duo` preset has the defaults a Duo engineer quoted
+//! (duo_client_python issue 101): 300/min to modify or get one object, 200/min for a page of
+//! objects, 40/min for unpaged lists, 2/min for logs. Over the limit: 429 42901, no Retry-After.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use serde::Deserialize;
+
+/// What kind of call a request is, for its budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EndpointClass {
+    /// A page of objects (`GET /admin/v1/users`, a group's members…).
+    Page,
+    /// One object (`GET /admin/v1/users/{id}`, summary, settings).
+    Single,
+    /// A list fetched whole (`user_id_list`, `username_list`).
+    Unpaged,
+    /// Create, modify or delete.
+    Modify,
+    /// Authentication, telephony and administrator logs.
+    Logs,
+}
+
+impl EndpointClass {
+    /// The class of a request.
+    pub fn of(method: &str, path: &str, query: &str) -> Self {
+        if !method.eq_ignore_ascii_case("GET") && !method.eq_ignore_ascii_case("HEAD") {
+            return Self::Modify;
+        }
+        if path.contains("/logs/") {
+            return Self::Logs;
+        }
+        let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let listed = matches!(
+            segments.as_slice(),
+            [
+                "admin",
+                _,
+                "users" | "admins" | "groups" | "phones" | "tokens" | "integrations"
+            ] | ["admin", _, "users", _, "groups" | "phones" | "tokens"]
+                | ["admin", _, "groups", _, "users"]
+        );
+        match listed {
+            true if query.contains("_list=") => Self::Unpaged,
+            true => Self::Page,
+            false => Self::Single,
+        }
+    }
+}
+
+/// Whose budget a call spends (whether Duo counts per account or per application is unconfirmed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LimitScope {
+    /// Each integration has its own budget.
+    #[default]
+    Integration,
+    /// All integrations of the account share one.
+    Account,
+}
+
+/// The scenario's `[rate_limits]`: requests per minute per class; `burst` is the bucket size.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimits {
+    /// `duo` fills every class with Duo's published defaults; given classes override it.
+    pub preset: Option<String>,
+    /// Budget scope.
+    #[serde(default)]
+    pub scope: LimitScope,
+    /// Pages of objects per minute.
+    pub page: Option<u32>,
+    /// Single objects per minute.
+    pub single: Option<u32>,
+    /// Unpaged lists per minute.
+    pub unpaged: Option<u32>,
+    /// Modifications per minute.
+    pub modify: Option<u32>,
+    /// Log requests per minute.
+    pub logs: Option<u32>,
+    /// Calls that may be made at once before the rate applies (default: one minute's worth).
+    pub burst: Option<u32>,
+}
+
+impl RateLimits {
+    /// Checks the preset name and the numbers.
+    pub fn check(&self) -> Result<(), String> {
+        match self.preset.as_deref() {
+            None | Some("duo") => {}
+            Some(other) => {
+                return Err(format!(
+                    "unknown rate-limit preset {other:?}; the preset is \"duo\""
+                ));
+            }
+        }
+        if [
+            self.page,
+            self.single,
+            self.unpaged,
+            self.modify,
+            self.logs,
+            self.burst,
+        ]
+        .contains(&Some(0))
+        {
+            return Err("rate limits must be at least 1 (leave a class out to not limit it)".into());
+        }
+        Ok(())
+    }
+
+    /// Requests per minute for `class`, if limited.
+    fn per_minute(&self, class: EndpointClass) -> Option<u32> {
+        let duo = self.preset.is_some();
+        let (given, preset) = match class {
+            EndpointClass::Page => (self.page, 200),
+            EndpointClass::Single => (self.single, 300),
+            EndpointClass::Unpaged => (self.unpaged, 40),
+            EndpointClass::Modify => (self.modify, 300),
+            EndpointClass::Logs => (self.logs, 2),
+        };
+        given.or(duo.then_some(preset))
+    }
+}
+
+#[derive(Debug)]
+struct Bucket {
+    tokens: f64,
+    refilled: Instant,
+}
+
+/// Live buckets; part of the served world, so a reset refills them.
+#[derive(Debug)]
+pub struct RateLimiter {
+    limits: Option<RateLimits>,
+    buckets: Mutex<HashMap<(String, EndpointClass), Bucket>>,
+}
+
+impl RateLimiter {
+    /// Buckets for `limits` (`None`: no limits).
+    pub fn new(limits: Option<RateLimits>) -> Self {
+        Self {
+            limits,
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Spends one call of `integration`'s budget for `class`; false when it is exhausted.
+    pub fn allow(&self, integration: &str, class: EndpointClass) -> bool {
+        let Some(limits) = &self.limits else {
+            return true;
+        };
+        let Some(per_minute) = limits.per_minute(class) else {
+            return true;
+        };
+        let rate = f64::from(per_minute) / 60.0;
+        let capacity = f64::from(limits.burst.unwrap_or(per_minute));
+        let owner = match limits.scope {
+            LimitScope::Integration => integration.to_owned(),
+            LimitScope::Account => String::new(),
+        };
+        let now = Instant::now();
+        let mut buckets = match self.buckets.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let bucket = buckets.entry((owner, class)).or_insert(Bucket {
+            tokens: capacity,
+            refilled: now,
+        });
+        let elapsed = now.duration_since(bucket.refilled).as_secs_f64();
+        bucket.tokens = (bucket.tokens + elapsed * rate).min(capacity);
+        bucket.refilled = now;
+        if bucket.tokens >= 1.0 {
+            bucket.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classes_follow_duos_budgets() {
+        assert_eq!(
+            EndpointClass::of("GET", "/admin/v1/users", "limit=300"),
+            EndpointClass::Page
+        );
+        assert_eq!(
+            EndpointClass::of("GET", "/admin/v2/groups/DG1/users", ""),
+            EndpointClass::Page
+        );
+        assert_eq!(
+            EndpointClass::of("GET", "/admin/v1/users/DU1/groups", ""),
+            EndpointClass::Page
+        );
+        assert_eq!(
+            EndpointClass::of("GET", "/admin/v1/users/DU1", ""),
+            EndpointClass::Single
+        );
+        assert_eq!(
+            EndpointClass::of("GET", "/admin/v1/info/summary", ""),
+            EndpointClass::Single
+        );
+        assert_eq!(
+            EndpointClass::of("GET", "/admin/v1/users", "user_id_list=x"),
+            EndpointClass::Unpaged
+        );
+        assert_eq!(
+            EndpointClass::of("POST", "/admin/v1/users", ""),
+            EndpointClass::Modify
+        );
+        assert_eq!(
+            EndpointClass::of("GET", "/admin/v2/logs/authentication", ""),
+            EndpointClass::Logs
+        );
+    }
+
+    #[test]
+    fn a_bucket_allows_its_burst_then_refuses() {
+        let limits = RateLimits {
+            preset: Some("duo".into()),
+            scope: LimitScope::Integration,
+            page: None,
+            single: None,
+            unpaged: None,
+            modify: None,
+            logs: None,
+            burst: Some(3),
+        };
+        let limiter = RateLimiter::new(Some(limits));
+        let allowed = (0..5).filter(|_| limiter.allow("a", EndpointClass::Page)).count();
+        assert_eq!(allowed, 3);
+        assert!(
+            limiter.allow("b", EndpointClass::Page),
+            "per integration by default"
+        );
+        assert!(limiter.allow("a", EndpointClass::Single), "per class");
+        assert!(RateLimiter::new(None).allow("a", EndpointClass::Logs));
+    }
+}

@@ -1,0 +1,66 @@
+//! Rate limits: Duo's preset, custom budgets, shared or per-integration buckets, refill.
+
+use mock_server::Scenario;
+use mock_server::grants::Grant;
+
+use crate::support::{Call, spawn};
+
+const USERS: &str = "/admin/v1/users";
+
+fn limited(limits: &str) -> Scenario {
+    Scenario::builder()
+        .users(3)
+        .integration("a", &[Grant::ReadResource, Grant::ReadInformation])
+        .integration("b", &[Grant::ReadResource])
+        .toml(&format!("[rate_limits]\n{limits}"))
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[tokio::test]
+async fn duos_preset_allows_200_pages_a_minute() {
+    let s = spawn(&limited("preset = \"duo\"\n")).await;
+    for _ in 0..200 {
+        s.get(USERS, "").await.ok();
+    }
+    let refused = s.get(USERS, "").await;
+    refused.assert_fail(42901, "Too Many Requests");
+    assert!(!refused.raw.contains("Retry"), "no Retry-After from Duo");
+    // Another class and another integration have their own budgets.
+    s.get("/admin/v1/info/summary", "").await.ok();
+    s.send(Call::get(USERS, "").signed_by("b")).await.ok();
+}
+
+#[tokio::test]
+async fn a_budget_refills_at_its_rate() {
+    let s = spawn(&limited("page = 600\nburst = 2\n")).await;
+    s.get(USERS, "").await.ok();
+    s.get(USERS, "").await.ok();
+    s.get(USERS, "").await.assert_fail(42901, "Too Many Requests");
+    // 600 a minute is one every 100 ms.
+    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    s.get(USERS, "").await.ok();
+    let journal = s.server.state().journal().entries();
+    assert_eq!(journal.iter().filter(|e| e.duo_code == Some(42901)).count(), 1);
+}
+
+#[tokio::test]
+async fn an_account_scope_shares_one_budget() {
+    let s = spawn(&limited("page = 60\nburst = 2\nscope = \"account\"\n")).await;
+    s.send(Call::get(USERS, "").signed_by("a")).await.ok();
+    s.send(Call::get(USERS, "").signed_by("b")).await.ok();
+    s.send(Call::get(USERS, "").signed_by("b"))
+        .await
+        .assert_fail(42901, "Too Many Requests");
+}
+
+#[test]
+fn bad_limits_are_located() {
+    let text = Scenario::builder().to_toml() + "\n[rate_limits]\npreset = \"aws\"\n";
+    let error = Scenario::parse(&text, "r.toml")
+        .expect_err("unknown preset")
+        .to_string();
+    assert!(error.contains("unknown rate-limit preset \"aws\""), "{error}");
+    let line = text.lines().position(|l| l == "[rate_limits]").expect("table") + 1;
+    assert!(error.starts_with(&format!("r.toml:{line}:")), "{error}");
+}
