@@ -10,6 +10,7 @@
 //! - [`auth`]: the signature-checking middleware; [`routes`]: one module per resource.
 //! - [`paging`], [`api_error`], [`body`]: Duo's paging metadata, error envelope, and bodies.
 //! - [`faults`], [`intermediary`]: fault rules from the scenario, and what WAFs and proxies send.
+//! - [`churn`], [`edit`]: changes applied to a served tenant (and how a tenant is edited).
 //! - [`journal`]: every request and its answer, in memory and optionally a JSON Lines file.
 //! - [`control`]: the loopback-only control API (journal, reset, load, clock, dump).
 //! - [`server`]: `run(listener, state, shutdown)` and the in-process [`MockServer`].
@@ -27,8 +28,10 @@
 pub mod api_error;
 pub mod auth;
 pub mod body;
+pub mod churn;
 pub mod control;
 pub mod dump;
+pub mod edit;
 pub mod error;
 pub mod faults;
 pub mod generate;

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::churn::ChurnEvent;
 use crate::error::{Error, Result};
 use crate::faults::FaultRule;
 use crate::grants::{Grant, GrantSet};
@@ -42,6 +43,8 @@ pub struct Scenario {
     pub faults: Vec<FaultRule>,
     /// Rate limits (none unless the file has `[rate_limits]`).
     pub rate_limits: Option<RateLimits>,
+    /// Changes applied to the tenant while it is served.
+    pub churn: Vec<ChurnEvent>,
     /// Folder of the scenario file: `body_file` paths are relative to it.
     pub base_dir: PathBuf,
     /// The file's text, to locate errors found after parsing (an unknown group name).
@@ -63,6 +66,7 @@ impl fmt::Debug for Scenario {
             .field("admins", &self.admins)
             .field("faults", &self.faults)
             .field("rate_limits", &self.rate_limits)
+            .field("churn", &self.churn)
             .finish_non_exhaustive()
     }
 }
@@ -450,6 +454,8 @@ struct ScenarioFile {
     #[serde(default)]
     faults: Vec<Spanned<FaultRule>>,
     rate_limits: Option<Spanned<RateLimits>>,
+    #[serde(default)]
+    churn: Vec<Spanned<ChurnEvent>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -557,6 +563,7 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
             admins,
             faults,
             rate_limits,
+            churn,
         } = file;
         let host = &tenant.get_ref().api_hostname;
         if host.is_empty() || host.contains([':', '/', ' ']) || !host.is_ascii() {
@@ -671,7 +678,14 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
                 .check()
                 .map_err(|message| self.at(limits, message))?;
         }
+        for event in &churn {
+            event
+                .get_ref()
+                .check()
+                .map_err(|message| self.at(event, message))?;
+        }
         Ok(Scenario {
+            churn: churn.into_iter().map(Spanned::into_inner).collect(),
             rate_limits: rate_limits.map(Spanned::into_inner),
             faults,
             base_dir,

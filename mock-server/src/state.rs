@@ -9,6 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use duo_auth::SigningKey;
 
+use crate::churn::Churn;
 use crate::error::Result;
 use crate::faults::FaultSet;
 use crate::grants::GrantSet;
@@ -60,10 +61,13 @@ pub struct World {
     credentials: HashMap<String, Arc<Credential>>,
     /// The scenario's API hostname, lower-cased: one of the host spellings a signature may use.
     api_hostname: String,
-    /// The scenario's fault rules and their call counters.
-    pub faults: FaultSet,
+    /// The scenario's fault rules and their call counters (shared with edited versions of this
+    /// world, so edits do not restart them).
+    pub faults: Arc<FaultSet>,
     /// The scenario's rate limits and their buckets.
-    pub rate_limiter: RateLimiter,
+    pub rate_limiter: Arc<RateLimiter>,
+    /// The scenario's churn events and their progress.
+    pub churn: Arc<Churn>,
 }
 
 impl World {
@@ -90,12 +94,30 @@ impl World {
             })
             .collect();
         Self {
-            faults: FaultSet::new(&scenario.faults, &scenario.base_dir, scenario.tenant.seed),
-            rate_limiter: RateLimiter::new(scenario.rate_limits.clone()),
+            faults: Arc::new(FaultSet::new(
+                &scenario.faults,
+                &scenario.base_dir,
+                scenario.tenant.seed,
+            )),
+            rate_limiter: Arc::new(RateLimiter::new(scenario.rate_limits.clone())),
+            churn: Arc::new(Churn::new(&scenario.churn)),
             api_hostname: scenario.tenant.api_hostname.to_ascii_lowercase(),
             scenario: scenario.clone(),
             tenant,
             credentials,
+        }
+    }
+
+    /// This world with another tenant: same scenario, keys, fault counters, buckets and churn.
+    pub fn with_tenant(&self, tenant: Tenant) -> Self {
+        Self {
+            scenario: self.scenario.clone(),
+            tenant,
+            credentials: self.credentials.clone(),
+            api_hostname: self.api_hostname.clone(),
+            faults: Arc::clone(&self.faults),
+            rate_limiter: Arc::clone(&self.rate_limiter),
+            churn: Arc::clone(&self.churn),
         }
     }
 
@@ -175,9 +197,14 @@ impl AppState {
         }
     }
 
-    /// Serves `world` from now on, with its scenario's clock offset.
+    /// Serves `world` from now on, with its scenario's clock offset (reset, load).
     pub fn replace_world(&self, world: World) {
         self.set_clock_offset(world.options().clock_offset_s);
+        self.swap_world(world);
+    }
+
+    /// Serves `world` from now on, leaving the clock as it is (an edit of the same scenario).
+    pub fn swap_world(&self, world: World) {
         let world = Arc::new(world);
         match self.inner.world.write() {
             Ok(mut guard) => *guard = world,

@@ -36,6 +36,7 @@ pub fn app(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn_with_state(state.clone(), crate::faults::apply))
+        .layer(from_fn_with_state(state.clone(), crate::churn::track))
         .layer(from_fn_with_state(state.clone(), crate::journal::record))
         // After the layers: control requests are neither faulted nor journaled.
         .nest(crate::control::PREFIX, crate::control::routes(state.clone()))

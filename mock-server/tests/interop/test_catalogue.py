@@ -130,3 +130,24 @@ def test_keys_the_admin_api_does_not_take_are_invalid_integration_keys(serve, ad
 def test_a_request_from_outside_the_allowed_networks_is_forbidden(serve, admin_for):
     error = raised(admin_for(serve("catalogue/d07-networks-for-api-access.toml"), CUSTOMER).get_users)
     assert str(error) == "Received 403 Access forbidden"
+
+
+def test_churn_during_paging_makes_an_offset_pager_miss_users(servers, admin_for, dump):
+    """Duo's own pager cannot tell: it returns a list missing five users that still exist."""
+    name = "catalogue/d13-churn-during-paging.toml"
+    server = servers.new(name)
+    admin = admin_for(server.ready, CUSTOMER, paging_limit=300)
+    users = admin.get_users()
+    before = [u["user_id"] for u in dump(name)["users"]]
+    got = [u["user_id"] for u in users]
+    assert len(got) == 650 - 5 + 3
+    missing = [uid for uid in before[5:] if uid not in got]
+    assert missing == before[300:305], "the users that slid under the first page's end"
+    assert admin.offsets("/admin/v1/users") == [0, 300, 600]
+
+
+def test_short_pages_are_followed_by_next_offset(serve, admin_for, dump):
+    name = "catalogue/d13-short-pages.toml"
+    admin = admin_for(serve(name), CUSTOMER, paging_limit=300)
+    assert admin.get_users() == dump(name)["users"]
+    assert admin.offsets("/admin/v1/users") == list(range(0, 650, 37))

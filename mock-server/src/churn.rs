@@ -1,0 +1,202 @@
+//! Churn (failure catalogue D13): changes to the tenant applied once, after the Nth list request
+//! or at a time after start, so offset paging shifts under a connector the way it does on a live
+//! tenant. Deleting users at the front makes a pager that goes on by offset skip users; creating
+//! users adds to the end; renames and group moves change objects already read.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Instant;
+
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use rand::SeedableRng;
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::edit::TenantEdit;
+use crate::model::{self, RenderOptions, User};
+use crate::ratelimit::EndpointClass;
+use crate::state::{AppState, World};
+
+/// One change to the tenant, as written in the scenario.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChurnEvent {
+    /// A name for logs.
+    pub name: Option<String>,
+    /// Apply right after this many successful list requests (any list endpoint)…
+    pub after_list_requests: Option<u64>,
+    /// …or this many seconds after start (or reset).
+    pub at_s: Option<f64>,
+    /// Delete this many users from the front of the list (shifts every later offset).
+    #[serde(default)]
+    pub delete_users: u32,
+    /// Create this many users (added at the end of the list).
+    #[serde(default)]
+    pub create_users: u32,
+    /// Rename this many users from the middle of the list.
+    #[serde(default)]
+    pub rename_users: u32,
+    /// Move this many users from the middle of the list to another group.
+    #[serde(default)]
+    pub move_users: u32,
+}
+
+impl ChurnEvent {
+    /// Checks the event: one trigger, at least one change.
+    pub fn check(&self) -> Result<(), String> {
+        match (self.after_list_requests, self.at_s) {
+            (Some(_), Some(_)) | (None, None) => {
+                return Err("a churn event takes one trigger: after_list_requests or at_s".into());
+            }
+            (Some(0), _) => return Err("after_list_requests counts from 1".into()),
+            (_, Some(t)) if t.is_nan() || t < 0.0 => return Err("at_s must be zero or more".into()),
+            _ => {}
+        }
+        if self.delete_users + self.create_users + self.rename_users + self.move_users == 0 {
+            return Err(
+                "a churn event needs a change: delete_users, create_users, rename_users or move_users".into(),
+            );
+        }
+        Ok(())
+    }
+}
+
+/// The scenario's churn events and their progress; kept across edits, restarted by a reset.
+#[derive(Debug)]
+pub struct Churn {
+    events: Vec<(ChurnEvent, AtomicBool)>,
+    list_requests: AtomicU64,
+    started: Instant,
+}
+
+impl Churn {
+    /// Events not yet applied.
+    pub fn new(events: &[ChurnEvent]) -> Self {
+        Self {
+            events: events
+                .iter()
+                .map(|e| (e.clone(), AtomicBool::new(false)))
+                .collect(),
+            list_requests: AtomicU64::new(0),
+            started: Instant::now(),
+        }
+    }
+
+    /// Whether there is nothing to do (the middleware then costs one check).
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
+    /// Events due now, each claimed once even under concurrent requests.
+    fn take_due(&self) -> Vec<usize> {
+        let elapsed = self.started.elapsed().as_secs_f64();
+        let lists = self.list_requests.load(Ordering::SeqCst);
+        self.events
+            .iter()
+            .enumerate()
+            .filter(|(_, (event, fired))| {
+                let due = event.after_list_requests.is_some_and(|n| lists >= n)
+                    || event.at_s.is_some_and(|t| elapsed >= t);
+                due && fired
+                    .compare_exchange(false, true, Ordering::SeqCst, Ordering::SeqCst)
+                    .is_ok()
+            })
+            .map(|(i, _)| i)
+            .collect()
+    }
+}
+
+/// Middleware: applies timed events before a request and counted events after a list request.
+pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if state.world().churn.is_empty() {
+        return next.run(request).await;
+    }
+    apply_due(&state);
+    let class = EndpointClass::of(
+        request.method().as_str(),
+        request.uri().path(),
+        request.uri().query().unwrap_or(""),
+    );
+    let response = next.run(request).await;
+    if class == EndpointClass::Page && response.status().is_success() {
+        state.world().churn.list_requests.fetch_add(1, Ordering::SeqCst);
+        apply_due(&state);
+    }
+    response
+}
+
+fn apply_due(state: &AppState) {
+    let world = state.world();
+    for index in world.churn.take_due() {
+        let world = state.world();
+        let (event, _) = &world.churn.events[index];
+        tracing::info!(
+            churn = event.name.as_deref().unwrap_or("churn"),
+            "applying churn to the tenant"
+        );
+        let tenant = apply(&world, index, event);
+        state.swap_world(world.with_tenant(tenant));
+    }
+}
+
+fn apply(world: &World, index: usize, event: &ChurnEvent) -> crate::store::Tenant {
+    let scenario = &world.scenario;
+    let mut edit = TenantEdit::new(
+        &world.tenant,
+        scenario.integrations.len() as u64,
+        scenario.tenant.telephony_credits_remaining,
+    );
+    let deleted = (event.delete_users as usize).min(edit.users.len());
+    edit.users.drain(..deleted);
+    let count = edit.users.len();
+    let middle = count / 2;
+    for k in 0..(event.rename_users as usize).min(count) {
+        let user = &mut edit.users[(middle + k) % count];
+        let renamed = format!(
+            "{}-renamed",
+            user.get("username").and_then(Value::as_str).unwrap_or("user")
+        );
+        user.insert("username".into(), Value::from(renamed));
+    }
+    if !edit.groups.is_empty() {
+        for k in 0..(event.move_users as usize).min(count) {
+            let target = edit.groups[(index + k) % edit.groups.len()].clone();
+            let position = (middle + count / 4 + k) % count;
+            edit.users[position].insert("groups".into(), Value::Array(vec![Value::Object(target)]));
+        }
+    }
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(scenario.tenant.seed ^ 0xC4_0000 ^ index as u64);
+    let render = RenderOptions {
+        group_voice_enabled: scenario.options.group_voice_enabled,
+        user_enable_auto_prompt: scenario.options.user_enable_auto_prompt,
+    };
+    for k in 0..event.create_users {
+        let username = format!("new.hire{}.{k}", index + 1);
+        let user = User {
+            user_id: model::random_id(&mut rng, "DU"),
+            email: format!("{username}@{}", scenario.tenant.email_domain),
+            realname: Some(format!("New Hire {k}")),
+            firstname: Some("New".into()),
+            lastname: Some(format!("Hire {k}")),
+            status: "active",
+            created: scenario.tenant.reference_time,
+            last_login: None,
+            last_directory_sync: None,
+            external_id: None,
+            notes: String::new(),
+            aliases: Vec::new(),
+            groups: Vec::new(),
+            phones: Vec::new(),
+            tokens: Vec::new(),
+            webauthn: Vec::new(),
+            username,
+        };
+        let mut json = Vec::new();
+        model::render_user(&user, |_| b"", render, &mut json);
+        if let Ok(Value::Object(object)) = serde_json::from_slice::<Value>(&json) {
+            edit.users.push(object);
+        }
+    }
+    edit.build()
+}

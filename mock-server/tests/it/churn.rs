@@ -1,0 +1,155 @@
+//! Churn: tenant edits applied while a connector pages, and the editor they use.
+
+use mock_server::Scenario;
+use mock_server::edit::TenantEdit;
+use serde_json::Value;
+
+use crate::support::{dump, scenario, spawn};
+
+const USERS: &str = "/admin/v1/users";
+
+fn dump_of(tenant: &mock_server::store::Tenant) -> Vec<u8> {
+    let mut out = Vec::new();
+    mock_server::dump::write_dump(tenant, &[], &mut out).expect("dump");
+    out
+}
+
+#[test]
+fn taking_a_tenant_apart_and_rebuilding_it_changes_no_byte() {
+    for file in ["default.toml", "unicode.toml", "empty.toml"] {
+        let sc = scenario(file);
+        let tenant = mock_server::generate::build(&sc).expect("builds");
+        let rebuilt = TenantEdit::new(
+            &tenant,
+            sc.integrations.len() as u64,
+            sc.tenant.telephony_credits_remaining,
+        )
+        .build();
+        assert_eq!(dump_of(&rebuilt), dump_of(&tenant), "{file}");
+        assert_eq!(rebuilt.summary, tenant.summary, "{file}");
+        let some_user = tenant.users.item(tenant.users.len() / 2);
+        if let Some(json) = some_user {
+            let user: Value = serde_json::from_slice(&json).expect("user");
+            let id = user["user_id"].as_str().expect("id");
+            assert_eq!(rebuilt.user_by_id(id), tenant.user_by_id(id));
+            assert_eq!(
+                rebuilt.groups_of(tenant.users.len() / 2),
+                tenant.groups_of(tenant.users.len() / 2)
+            );
+        }
+    }
+}
+
+fn churned(events: &str) -> Scenario {
+    let text =
+        std::fs::read_to_string(crate::support::scenario_path("users-301.toml")).expect("read") + events;
+    crate::support::scenario_text(&text)
+}
+
+#[tokio::test]
+async fn deleting_users_mid_sync_shifts_offsets_under_a_pager() {
+    let sc = churned("\n[[churn]]\nafter_list_requests = 1\ndelete_users = 5\n");
+    let before = dump(&sc);
+    let s = spawn(&sc).await;
+    let first = s.get(USERS, "limit=100&offset=0").await;
+    assert_eq!(first.json["metadata"]["total_objects"], 301);
+    let second = s.get(USERS, "limit=100&offset=100").await;
+    assert_eq!(
+        second.json["metadata"]["total_objects"], 296,
+        "the tenant shrank between pages"
+    );
+    let ids = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .expect("list")
+            .iter()
+            .filter_map(|u| u["user_id"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let original = ids(&before["users"]);
+    assert_eq!(
+        ids(second.ok()),
+        original[105..205],
+        "a pager going on by offset skips 5 users"
+    );
+}
+
+#[tokio::test]
+async fn a_timed_event_creates_renames_and_moves_users() {
+    let sc = churned(
+        "\n[[churn]]\nname = \"reorg\"\nat_s = 0\ncreate_users = 2\nrename_users = 1\nmove_users = 1\n",
+    );
+    let before = dump(&sc);
+    let s = spawn(&sc).await;
+    let after = s.get_all(USERS, 300).await;
+    assert_eq!(after.len(), 303);
+    assert_eq!(after[301]["username"], "new.hire1.0");
+    assert_eq!(after[302]["is_enrolled"], false);
+    let renamed: Vec<&Value> = after
+        .iter()
+        .filter(|u| u["username"].as_str().is_some_and(|n| n.ends_with("-renamed")))
+        .collect();
+    assert_eq!(renamed.len(), 1);
+    let moved: Vec<(&Value, &Value)> = after
+        .iter()
+        .zip(before["users"].as_array().expect("users"))
+        .filter(|(a, b)| a["groups"] != b["groups"])
+        .collect();
+    assert_eq!(moved.len(), 1, "one user changed groups");
+    let (user, _) = moved[0];
+    let group_id = user["groups"][0]["group_id"].as_str().expect("group");
+    let members = s
+        .get_all(&format!("/admin/v2/groups/{group_id}/users"), 500)
+        .await;
+    assert!(
+        members.iter().any(|m| m["user_id"] == user["user_id"]),
+        "memberships follow the move"
+    );
+    let embedded = s
+        .get_all(
+            &format!("/admin/v1/users/{}/groups", user["user_id"].as_str().expect("id")),
+            100,
+        )
+        .await;
+    assert_eq!(Value::Array(embedded), user["groups"]);
+    let summary = s.get("/admin/v1/info/summary", "").await;
+    assert!(summary.ok()["user_count"].as_u64().expect("count") >= 290);
+}
+
+#[tokio::test]
+async fn churn_keeps_the_fault_counters_running() {
+    let sc = churned(
+        "\n[[churn]]\nafter_list_requests = 1\ndelete_users = 1\n\
+         [[faults]]\npath = \"/admin/v1/users\"\ncalls = [3, 3]\nduo_error = 50000\n",
+    );
+    let s = spawn(&sc).await;
+    s.get(USERS, "limit=1").await.ok();
+    s.get(USERS, "limit=1").await.ok();
+    s.get(USERS, "limit=1")
+        .await
+        .assert_fail(50000, "Internal server error");
+    assert_eq!(s.server.state().world().tenant.users.len(), 300);
+}
+
+#[test]
+fn churn_events_are_checked_and_located() {
+    for (event, words) in [
+        ("[[churn]]\ndelete_users = 1\n", "one trigger"),
+        (
+            "[[churn]]\nat_s = 1\nafter_list_requests = 2\ndelete_users = 1\n",
+            "one trigger",
+        ),
+        ("[[churn]]\nat_s = 1\n", "needs a change"),
+        (
+            "[[churn]]\nafter_list_requests = 0\ndelete_users = 1\n",
+            "counts from 1",
+        ),
+    ] {
+        let text = Scenario::builder().to_toml() + "\n" + event;
+        let line = text.lines().position(|l| l == "[[churn]]").expect("event") + 1;
+        let error = Scenario::parse(&text, "c.toml").expect_err(event).to_string();
+        assert!(
+            error.starts_with(&format!("c.toml:{line}:")) && error.contains(words),
+            "{error}"
+        );
+    }
+}
