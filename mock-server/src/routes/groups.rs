@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::get;
 
-use super::{object, page_of};
+use super::{object, page_of, writes};
 use crate::api_error::ApiError;
 use crate::auth::Caller;
 use crate::grants::Grant;
@@ -16,7 +16,11 @@ use crate::state::AppState;
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
-        .route("/admin/v1/groups", get(list))
+        .route("/admin/v1/groups", get(list).post(writes::create_group))
+        .route(
+            "/admin/v1/groups/{group_id}",
+            axum::routing::delete(writes::delete_group),
+        )
         .route("/admin/v2/groups/{group_id}", get(one))
         .route("/admin/v2/groups/{group_id}/users", get(members))
 }

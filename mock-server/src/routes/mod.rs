@@ -7,6 +7,7 @@ mod admins;
 mod groups;
 mod info;
 mod users;
+mod writes;
 
 use axum::Router;
 use axum::middleware::from_fn_with_state;

@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::get;
 
-use super::{object, page_of, page_of_selection};
+use super::{object, page_of, page_of_selection, writes};
 use crate::api_error::ApiError;
 use crate::auth::Caller;
 use crate::grants::Grant;
@@ -19,9 +19,19 @@ const MAX_LIST_VALUES: usize = 100;
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
-        .route("/admin/v1/users", get(list))
-        .route("/admin/v1/users/{user_id}", get(one))
-        .route("/admin/v1/users/{user_id}/groups", get(groups))
+        .route("/admin/v1/users", get(list).post(writes::create_user))
+        .route(
+            "/admin/v1/users/{user_id}",
+            get(one).post(writes::modify_user).delete(writes::delete_user),
+        )
+        .route(
+            "/admin/v1/users/{user_id}/groups",
+            get(groups).post(writes::add_user_group),
+        )
+        .route(
+            "/admin/v1/users/{user_id}/groups/{group_id}",
+            axum::routing::delete(writes::remove_user_group),
+        )
 }
 
 async fn list(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {

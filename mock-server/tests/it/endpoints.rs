@@ -73,11 +73,11 @@ async fn unknown_routes_and_wrong_verbs_get_duos_envelope() {
     s.unsigned("GET", "/")
         .await
         .assert_fail(40401, "Resource not found");
-    let post = Call {
-        method: "POST",
+    let put = Call {
+        method: "PUT",
         ..Call::get("/admin/v1/users", "")
     };
-    s.send(post).await.assert_fail(40501, "Method not allowed");
+    s.send(put).await.assert_fail(40501, "Method not allowed");
     s.unsigned("DELETE", "/admin/v1/groups")
         .await
         .assert_fail(40501, "Method not allowed");

@@ -12,3 +12,4 @@ mod paging;
 mod ratelimit;
 mod scenarios;
 mod support;
+mod writes;

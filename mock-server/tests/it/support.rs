@@ -94,6 +94,17 @@ pub(crate) struct Call {
     pub(crate) no_date: bool,
     /// Other headers, sent but not signed (e.g. X-Forwarded-For).
     pub(crate) headers: Vec<(String, String)>,
+    /// A body: JSON (signed by v5 as bytes) or a form (its pairs signed by v2).
+    pub(crate) body: Option<Body>,
+}
+
+/// A request body, as Duo's clients send them.
+#[derive(Clone, Debug)]
+pub(crate) enum Body {
+    /// `application/json`, v5.
+    Json(String),
+    /// `application/x-www-form-urlencoded`, v2.
+    Form(String),
 }
 
 impl Call {
@@ -115,6 +126,7 @@ impl Call {
             authorization: None,
             no_date: false,
             headers: Vec::new(),
+            body: None,
         }
     }
 
@@ -191,10 +203,25 @@ impl TestServer {
             .iter()
             .map(|(k, v)| (k.as_bytes(), v.as_bytes()))
             .collect();
-        let params = call
+        let mut params = call
             .signed_params
             .clone()
             .unwrap_or_else(|| duo_auth::params::parse_urlencoded(call.query.as_bytes()));
+        let (content_type, body_bytes): (Option<&str>, Vec<u8>) = match &call.body {
+            None => (None, Vec::new()),
+            Some(Body::Json(json)) => (Some("application/json"), json.clone().into_bytes()),
+            Some(Body::Form(form)) => {
+                params.extend(duo_auth::params::parse_urlencoded(form.as_bytes()));
+                (
+                    Some("application/x-www-form-urlencoded"),
+                    form.clone().into_bytes(),
+                )
+            }
+        };
+        let signed_body: &[u8] = match &call.body {
+            Some(Body::Json(_)) => &body_bytes,
+            _ => b"",
+        };
         // Like Duo's Python client: the host it connects to, without the port.
         let default_host = || {
             let after_scheme = info.base_url.split_once("://").map_or("", |(_, rest)| rest);
@@ -210,7 +237,7 @@ impl TestServer {
             host: &host,
             path: &call.path,
             params: &params,
-            body: b"",
+            body: signed_body,
             duo_headers: &header_refs,
         };
         let key = SigningKey::new(call.skey.as_deref().unwrap_or(&integration.skey).as_bytes());
@@ -238,6 +265,9 @@ impl TestServer {
         }
         for (k, v) in duo_headers.iter().chain(&call.headers) {
             request = request.header(k.as_str(), v.as_str());
+        }
+        if let Some(content_type) = content_type {
+            request = request.header("Content-Type", content_type).body(body_bytes);
         }
         let response = request.send().await.expect("request sent");
         answer(response).await
