@@ -17,6 +17,7 @@ use crate::faults::FaultRule;
 use crate::grants::{Grant, GrantSet};
 use crate::network::IpNet;
 use crate::ratelimit::RateLimits;
+use crate::tls::CertificateFault;
 
 /// A validated scenario: everything needed to generate a tenant and serve it.
 #[derive(Clone)]
@@ -169,6 +170,10 @@ impl Default for MaxLimits {
 pub struct Options {
     /// Largest accepted distance between the request's date and the server clock, seconds.
     pub signature_window_s: u32,
+    /// Serve HTTPS with a generated CA even without `--tls` (TLS catalogue scenarios set it).
+    pub tls: bool,
+    /// The certificate presented over TLS: the kit's own, or a faulty one (D5, D12).
+    pub tls_certificate: CertificateFault,
     /// Seconds the server's clock is ahead of the machine's (negative: behind), to reproduce a
     /// client whose clock is off. Settable at run time too.
     pub clock_offset_s: i64,
@@ -201,6 +206,8 @@ impl Default for Options {
         Self {
             signature_window_s: 300,
             clock_offset_s: 0,
+            tls: false,
+            tls_certificate: CertificateFault::None,
             wrong_type_code: 40102,
             trust_forwarded_for: false,
             accept_v1: false,

@@ -258,9 +258,14 @@ pub async fn prepare(
         "::1".to_owned(),
         scenario.tenant.api_hostname.clone(),
     ];
-    let material: Option<TlsMaterial> = match &options.tls {
+    let fault = scenario.options.tls_certificate;
+    let mode = match (&options.tls, scenario.options.tls) {
+        (TlsMode::Off, true) => &TlsMode::Generate,
+        (mode, _) => mode,
+    };
+    let material: Option<TlsMaterial> = match mode {
         TlsMode::Off => None,
-        TlsMode::Generate => Some(tls::generate(&host_names)?),
+        TlsMode::Generate => Some(tls::generate_with(&host_names, fault)?),
         TlsMode::Files { cert, key } => Some(tls::from_pem_files(cert, key)?),
     };
     let (ca_cert, ca_pem) = match material.as_ref().and_then(|m| m.ca_pem.clone()) {

@@ -24,36 +24,78 @@ fn tls_error(e: impl std::fmt::Display) -> Error {
     Error::Tls(e.to_string())
 }
 
+/// Which certificate the fake presents (failure catalogue D5, D12). In every case the ready file
+/// names the kit's CA: a client that trusts it sees exactly what a customer sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CertificateFault {
+    /// A leaf signed by the kit's CA, for the right names.
+    #[default]
+    None,
+    /// A leaf signed by another CA, as a TLS-inspecting proxy presents (D12).
+    ForeignCa,
+    /// A leaf signed by the kit's CA that expired in 2021.
+    Expired,
+    /// A leaf signed by the kit's CA for `wrong-host.example.net` only (D5).
+    WrongHost,
+}
+
 /// Generates a CA and a leaf certificate valid for `hosts` (DNS names or IP addresses).
 pub fn generate(hosts: &[String]) -> Result<TlsMaterial> {
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(tls_error)?;
-    ca_params
-        .distinguished_name
-        .push(DnType::CommonName, "duo-mock test CA (not trusted anywhere else)");
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    let ca_key = KeyPair::generate().map_err(tls_error)?;
-    let ca_cert = ca_params.self_signed(&ca_key).map_err(tls_error)?;
-    let issuer = Issuer::new(ca_params, ca_key);
+    generate_with(hosts, CertificateFault::None)
+}
 
-    let mut leaf_params = CertificateParams::new(hosts.to_vec()).map_err(tls_error)?;
+fn new_ca(name: &str) -> Result<(rcgen::Certificate, Issuer<'static, KeyPair>)> {
+    let mut params = CertificateParams::new(Vec::<String>::new()).map_err(tls_error)?;
+    params.distinguished_name.push(DnType::CommonName, name);
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    let key = KeyPair::generate().map_err(tls_error)?;
+    let cert = params.self_signed(&key).map_err(tls_error)?;
+    Ok((cert, Issuer::new(params, key)))
+}
+
+/// Like [`generate`], presenting the certificate `fault` asks for.
+pub fn generate_with(hosts: &[String], fault: CertificateFault) -> Result<TlsMaterial> {
+    let (kit_cert, kit_issuer) = new_ca("duo-mock test CA (not trusted anywhere else)")?;
+    let foreign = match fault {
+        CertificateFault::ForeignCa => Some(new_ca("Corporate TLS Inspection CA")?),
+        _ => None,
+    };
+    let names = match fault {
+        CertificateFault::WrongHost => vec!["wrong-host.example.net".to_owned()],
+        _ => hosts.to_vec(),
+    };
+    let mut leaf_params = CertificateParams::new(names.clone()).map_err(tls_error)?;
     leaf_params.distinguished_name.push(
         DnType::CommonName,
-        hosts.first().map_or("localhost", String::as_str),
+        names.first().map_or("localhost", String::as_str),
     );
     leaf_params.key_usages = vec![
         KeyUsagePurpose::DigitalSignature,
         KeyUsagePurpose::KeyEncipherment,
     ];
     leaf_params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
+    if fault == CertificateFault::Expired {
+        leaf_params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+        leaf_params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+    }
     let leaf_key = KeyPair::generate().map_err(tls_error)?;
-    let leaf_cert = leaf_params.signed_by(&leaf_key, &issuer).map_err(tls_error)?;
-
-    let chain = vec![leaf_cert.der().clone(), ca_cert.der().clone()];
+    let (issuer, issuer_cert) = match &foreign {
+        Some((cert, issuer)) => (issuer, cert),
+        None => (&kit_issuer, &kit_cert),
+    };
+    let leaf_cert = leaf_params.signed_by(&leaf_key, issuer).map_err(tls_error)?;
+    // An inspecting proxy sends its leaf without its root: clients then report "unable to get
+    // local issuer certificate", as customers do (§6), not "self-signed certificate in chain".
+    let chain = match fault {
+        CertificateFault::ForeignCa => vec![leaf_cert.der().clone()],
+        _ => vec![leaf_cert.der().clone(), issuer_cert.der().clone()],
+    };
     let key = PrivateKeyDer::try_from(leaf_key.serialize_der()).map_err(tls_error)?;
     Ok(TlsMaterial {
         config: server_config(chain, key)?,
-        ca_pem: Some(ca_cert.pem()),
+        ca_pem: Some(kit_cert.pem()),
     })
 }
 

@@ -151,3 +151,16 @@ def test_short_pages_are_followed_by_next_offset(serve, admin_for, dump):
     admin = admin_for(serve(name), CUSTOMER, paging_limit=300)
     assert admin.get_users() == dump(name)["users"]
     assert admin.offsets("/admin/v1/users") == list(range(0, 650, 37))
+
+
+@pytest.mark.parametrize(("scenario", "words"), [
+    ("d12-tls-inspection-foreign-ca", "unable to get local issuer certificate"),
+    ("d12-expired-certificate", "certificate has expired"),
+    ("d05-wrong-host-certificate", "hostname"),
+])
+def test_tls_faults_fail_certificate_checks(serve, admin_for, scenario, words):
+    ready = serve(f"catalogue/{scenario}.toml")
+    assert ready["ca_cert"] and ready["base_url"].startswith("https://localhost:")
+    with pytest.raises(Exception) as error:
+        admin_for(ready, CUSTOMER).get_users()
+    assert words in str(error.value).lower(), repr(error.value)

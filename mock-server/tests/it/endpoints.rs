@@ -277,3 +277,34 @@ async fn tls_with_a_certificate_and_key_from_files() {
         .expect("JSON");
     assert_eq!(ping["stat"], "OK");
 }
+
+#[tokio::test]
+async fn tls_certificate_faults_fail_the_handshake_the_way_customers_see_it() {
+    for (fault, expected) in [
+        ("foreign-ca", "UnknownIssuer"),
+        ("expired", "Expired"),
+        ("wrong-host", "NotValidForName"),
+    ] {
+        let sc = mock_server::Scenario::builder()
+            .users(1)
+            .toml(&format!("[options]\ntls = true\ntls_certificate = \"{fault}\"\n"))
+            .build()
+            .expect("builds");
+        let s = spawn_tls(&sc).await;
+        let error = s
+            .http
+            .get(format!("{}/auth/v2/ping", s.server.base_url()))
+            .send()
+            .await
+            .expect_err("the handshake must fail");
+        let chain = format!("{error:?}");
+        assert!(chain.contains(expected), "{fault}: {chain}");
+    }
+    let fine = mock_server::Scenario::builder()
+        .users(1)
+        .toml("[options]\ntls = true\n")
+        .build()
+        .expect("builds");
+    let s = spawn_tls(&fine).await;
+    s.unsigned("GET", "/auth/v2/ping").await.ok();
+}
