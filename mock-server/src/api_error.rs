@@ -8,6 +8,9 @@ use axum::response::{IntoResponse, Response};
 
 use crate::model::write_str;
 
+/// Header carrying an explanation of a refusal (opt-in).
+pub const EXPLAIN_HEADER: &str = "x-duo-mock-explain";
+
 /// A Duo error answer. Handlers return `Result<_, ApiError>`; rendering has no side effects
 /// (logging happens where the error is decided, with the context only the server may see).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,6 +21,9 @@ pub struct ApiError {
     pub message: Cow<'static, str>,
     /// Duo's optional `message_detail`, e.g. the offending parameter's name.
     pub detail: Option<String>,
+    /// Why, in words Duo never sends: only with the scenario's `explain` option, in the
+    /// `X-Duo-Mock-Explain` header, for local debugging.
+    pub explain: Option<String>,
 }
 
 impl ApiError {
@@ -26,7 +32,17 @@ impl ApiError {
             code,
             message: Cow::Borrowed(message),
             detail: None,
+            explain: None,
         }
+    }
+
+    /// The same error, explained in `X-Duo-Mock-Explain` when `enabled`.
+    #[must_use]
+    pub fn explained(mut self, enabled: bool, why: impl FnOnce() -> String) -> Self {
+        if enabled {
+            self.explain = Some(why());
+        }
+        self
     }
 
     /// Any Duo code and message (fault rules inject them).
@@ -35,6 +51,7 @@ impl ApiError {
             code,
             message: message.into(),
             detail: None,
+            explain: None,
         }
     }
 
@@ -119,6 +136,22 @@ impl IntoResponse for ApiError {
         response
             .headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        if let Some(why) = &self.explain {
+            // Header values are visible ASCII: escape the rest (line breaks of canonical strings).
+            let mut escaped = String::with_capacity(why.len());
+            for c in why.chars() {
+                match c {
+                    '\n' => escaped.push_str("\\n"),
+                    '\r' => escaped.push_str("\\r"),
+                    '\t' => escaped.push_str("\\t"),
+                    ' '..='~' => escaped.push(c),
+                    other => escaped.extend(other.escape_unicode()),
+                }
+            }
+            if let Ok(value) = HeaderValue::try_from(escaped) {
+                response.headers_mut().insert(EXPLAIN_HEADER, value);
+            }
+        }
         response.extensions_mut().insert(self);
         response
     }

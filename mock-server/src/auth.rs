@@ -34,6 +34,8 @@ pub struct Caller {
     pub params: Params,
     /// The signature scheme that matched.
     pub scheme: Scheme,
+    /// Whether refusals are explained (the scenario's `explain` option).
+    pub explain: bool,
 }
 
 impl Caller {
@@ -49,7 +51,13 @@ impl Caller {
                 "403 40301 Access forbidden: the integration lacks {:?}",
                 grant.name()
             );
-            Err(ApiError::forbidden())
+            Err(ApiError::forbidden().explained(self.explain, || {
+                format!(
+                    "the integration {:?} lacks {:?}",
+                    self.credential.name,
+                    grant.name()
+                )
+            }))
         }
     }
 }
@@ -120,27 +128,53 @@ pub fn verify(state: &AppState, parts: &Parts, body: &Bytes) -> Result<Caller, A
     let credentials = duo_auth::parse_authorization(authorization.as_bytes())
         .map_err(|_| ApiError::missing_credentials())?;
 
+    let options = world.options();
+    let explain = options.explain;
     let date = headers
         .get("x-duo-date")
         .or_else(|| headers.get(header::DATE))
         .and_then(|v| v.to_str().ok())
-        .ok_or_else(ApiError::missing_timestamp)?;
-    let sent_at = duo_auth::date::parse_date(date).ok_or_else(ApiError::missing_timestamp)?;
-    let window = i64::from(world.options().signature_window_s);
-    if (state.now() - sent_at).abs() > window {
-        return Err(ApiError::bad_timestamp());
+        .ok_or_else(|| {
+            ApiError::missing_timestamp()
+                .explained(explain, || "no readable Date or X-Duo-Date header".to_owned())
+        })?;
+    let sent_at = duo_auth::date::parse_date(date).ok_or_else(|| {
+        ApiError::missing_timestamp().explained(explain, || {
+            format!("{date:?} is not a date in a format Duo takes (e.g. Tue, 21 Aug 2012 17:29:18 -0000)")
+        })
+    })?;
+    let window = i64::from(options.signature_window_s);
+    let now = state.now();
+    if (now - sent_at).abs() > window {
+        return Err(ApiError::bad_timestamp().explained(explain, || {
+            format!(
+                "the request's date is {}s {} the server's clock ({}); the window is {window}s",
+                (now - sent_at).abs(),
+                if sent_at < now { "behind" } else { "ahead of" },
+                duo_auth::date::format_date(now)
+            )
+        }));
     }
 
-    let credential = world
-        .credential(credentials.ikey())
-        .ok_or_else(ApiError::invalid_integration_key)?;
-    let options = world.options();
+    let credential = world.credential(credentials.ikey()).ok_or_else(|| {
+        ApiError::invalid_integration_key().explained(explain, || {
+            format!(
+                "no integration of this scenario has ikey {:?}",
+                credentials.ikey()
+            )
+        })
+    })?;
     if !credential.admin_api && options.wrong_type_code == 40102 {
         tracing::warn!(
             integration = %credential.name,
             "401 40102: not an Admin API application, or the account has no Admin API"
         );
-        return Err(ApiError::invalid_integration_key());
+        return Err(ApiError::invalid_integration_key().explained(explain, || {
+            format!(
+                "{:?} is not an Admin API application, or the account has no Admin API",
+                credential.name
+            )
+        }));
     }
 
     let query = Params::parse(parts.uri.query().unwrap_or("").as_bytes());
@@ -202,9 +236,18 @@ pub fn verify(state: &AppState, parts: &Parts, body: &Bytes) -> Result<Caller, A
             }
             if !credential.admin_api {
                 tracing::warn!(integration = %credential.name, "403 40301: not an Admin API application");
-                return Err(ApiError::forbidden());
+                return Err(ApiError::forbidden().explained(explain, || {
+                    format!("{:?} is not an Admin API application", credential.name)
+                }));
             }
-            check_network(parts, credential, options.trust_forwarded_for)?;
+            check_network(parts, credential, options.trust_forwarded_for).map_err(|error| {
+                error.explained(explain, || {
+                    format!(
+                        "the client's address is outside {:?}'s Networks for API Access",
+                        credential.name
+                    )
+                })
+            })?;
             let class = EndpointClass::of(
                 parts.method.as_str(),
                 parts.uri.path(),
@@ -222,10 +265,34 @@ pub fn verify(state: &AppState, parts: &Parts, body: &Bytes) -> Result<Caller, A
                 credential: Arc::clone(credential),
                 params,
                 scheme,
+                explain,
             });
         }
     }
-    Err(ApiError::invalid_signature())
+    Err(ApiError::invalid_signature().explained(explain, || {
+        // The canonical string the server expected under the scheme the signature's length
+        // suggests, for the most likely host: compare it with the client's.
+        let scheme = current.first().copied().unwrap_or(Scheme::V5);
+        let params = match (&form_params, matches!(scheme, Scheme::V2(_))) {
+            (Some(all), true) => all,
+            _ => &query,
+        };
+        let signed = SignedParts {
+            date,
+            method: parts.method.as_str(),
+            host: "",
+            path: parts.uri.path(),
+            params: params.pairs(),
+            body,
+            duo_headers: &duo_headers,
+        };
+        let host = hosts.first().map_or("", String::as_str);
+        format!(
+            "no signature matched; expected under {} for host {host:?} the canonical string {:?} (duo-mock explain-signature compares every version)",
+            scheme.name(),
+            Prepared::new(scheme, &signed).canonical_string(host)
+        )
+    }))
 }
 
 /// Networks for API Access, checked after the signature as Duo's docs say; a refusal is 403

@@ -170,6 +170,9 @@ impl Default for MaxLimits {
 pub struct Options {
     /// Largest accepted distance between the request's date and the server clock, seconds.
     pub signature_window_s: u32,
+    /// Explain 401 and 403 answers in an `X-Duo-Mock-Explain` header (which grant is missing,
+    /// the canonical string expected…). Off by default: Duo says nothing of the kind.
+    pub explain: bool,
     /// Serve HTTPS with a generated CA even without `--tls` (TLS catalogue scenarios set it).
     pub tls: bool,
     /// The certificate presented over TLS: the kit's own, or a faulty one (D5, D12).
@@ -206,6 +209,7 @@ impl Default for Options {
         Self {
             signature_window_s: 300,
             clock_offset_s: 0,
+            explain: false,
             tls: false,
             tls_certificate: CertificateFault::None,
             wrong_type_code: 40102,

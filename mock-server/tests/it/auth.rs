@@ -353,3 +353,53 @@ async fn networks_for_api_access_are_checked_after_the_signature() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn refusals_are_explained_only_when_the_scenario_asks() {
+    let quiet = spawn(&scenario("default.toml")).await;
+    let refused = quiet
+        .send(Call::get("/admin/v1/admins", "").signed_by("no-admins"))
+        .await;
+    refused.assert_fail(40301, "Access forbidden");
+    assert_eq!(refused.explain, None, "like Duo, no hint by default");
+
+    let text = std::fs::read_to_string(crate::support::scenario_path("default.toml")).expect("read")
+        + "\n[options]\nexplain = true\n";
+    let s = spawn(&scenario_text(&text)).await;
+    let refused = s
+        .send(Call::get("/admin/v1/admins", "").signed_by("no-admins"))
+        .await;
+    refused.assert_fail(40301, "Access forbidden");
+    assert_eq!(
+        refused.explain.as_deref(),
+        Some(r#"the integration "no-admins" lacks "Grant administrators""#)
+    );
+    let stale = s
+        .send(Call {
+            date: Some(date_at(now() - 1000)),
+            ..Call::get(USERS, "")
+        })
+        .await;
+    stale.assert_fail(40105, "Bad request timestamp");
+    assert!(
+        stale
+            .explain
+            .as_deref()
+            .is_some_and(|e| e.contains("behind the server's clock")),
+        "{:?}",
+        stale.explain
+    );
+    let wrong = s
+        .send(Call {
+            skey: Some("wrong".to_owned()),
+            ..Call::get(USERS, "limit=5")
+        })
+        .await;
+    wrong.assert_fail(40103, "Invalid signature in request credentials");
+    let why = wrong.explain.expect("explained");
+    assert!(
+        why.contains(r"\nGET\n127.0.0.1\n/admin/v1/users\nlimit=5\n"),
+        "{why}"
+    );
+    assert!(why.contains("v5"), "{why}");
+}

@@ -148,6 +148,8 @@ pub(crate) struct Answer {
     pub(crate) json: Value,
     pub(crate) raw: String,
     pub(crate) content_type: String,
+    /// The opt-in `X-Duo-Mock-Explain` header, if sent.
+    pub(crate) explain: Option<String>,
 }
 
 impl Answer {
@@ -312,8 +314,14 @@ async fn answer(response: reqwest::Response) -> Answer {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
+    let explain = response
+        .headers()
+        .get("x-duo-mock-explain")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let raw = response.text().await.expect("body");
     Answer {
+        explain,
         status,
         json: serde_json::from_str(&raw).unwrap_or(Value::Null),
         raw,
