@@ -70,6 +70,8 @@ pub struct FaultTag(pub String);
 /// The journal: a bounded ring in memory, plus an optional JSON Lines file.
 #[derive(Debug)]
 pub struct Journal {
+    /// Off only when asked (benchmarks, long soaks): requests then pass unrecorded.
+    enabled: std::sync::atomic::AtomicBool,
     entries: Mutex<VecDeque<JournalEntry>>,
     capacity: usize,
     next_seq: AtomicU64,
@@ -87,6 +89,7 @@ impl Journal {
     /// A journal keeping the last `capacity` entries in memory.
     pub fn new(capacity: usize) -> Self {
         Self {
+            enabled: std::sync::atomic::AtomicBool::new(true),
             entries: Mutex::new(VecDeque::with_capacity(capacity.min(1024))),
             capacity: capacity.max(1),
             next_seq: AtomicU64::new(1),
@@ -125,6 +128,16 @@ impl Journal {
         entries.push_back(entry);
     }
 
+    /// Turns recording on or off.
+    pub fn set_enabled(&self, enabled: bool) {
+        self.enabled.store(enabled, Ordering::Relaxed);
+    }
+
+    /// Whether requests are recorded.
+    pub fn is_enabled(&self) -> bool {
+        self.enabled.load(Ordering::Relaxed)
+    }
+
     /// Entries kept in memory with `seq > after`, oldest first.
     pub fn entries_after(&self, after: u64) -> Vec<JournalEntry> {
         let entries = match self.entries.lock() {
@@ -155,6 +168,9 @@ fn rfc3339_ms(unix_ms: u64) -> String {
 
 /// Middleware around the whole app: times the request and journals the answer.
 pub async fn record(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if !state.journal().is_enabled() {
+        return next.run(request).await;
+    }
     let started = Instant::now();
     let unix_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -224,6 +240,7 @@ mod tests {
         assert_eq!(journal.entries_after(4).len(), 1);
         journal.clear();
         assert!(journal.entries().is_empty());
+        assert!(journal.is_enabled());
         journal.record(entry("/next"));
         assert_eq!(journal.entries()[0].seq, 6);
         assert_eq!(journal.entries()[0].time, "2026-01-01T00:00:00.123Z");
