@@ -341,6 +341,9 @@ pub struct Integration {
     pub grants: GrantSet,
     /// What kind of Duo application the keys belong to; only Admin API keys are accepted.
     pub kind: IntegrationKind,
+    /// The secret key handed to clients (ready file, banner, dump) when it differs from the one
+    /// the fake verifies with: a customer whose connector holds a wrong key (D2).
+    pub client_skey: Option<String>,
     /// Networks for API Access: where it may call from (empty: anywhere).
     pub networks: Vec<IpNet>,
 }
@@ -480,6 +483,7 @@ struct IntegrationFile {
     kind: IntegrationKind,
     #[serde(default)]
     networks: Vec<Spanned<String>>,
+    client_skey: Option<String>,
 }
 
 fn default_tenant_name() -> String {
@@ -813,6 +817,7 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
                 grants,
                 kind: item.kind,
                 networks,
+                client_skey: item.client_skey,
             });
         }
         Ok(out)

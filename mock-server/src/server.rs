@@ -220,7 +220,7 @@ impl IntegrationInfo {
             .map(|i| Self {
                 name: i.name.clone(),
                 ikey: i.ikey.clone(),
-                skey: i.skey.clone(),
+                skey: i.client_skey.clone().unwrap_or_else(|| i.skey.clone()),
                 grants: i.grants.names(),
             })
             .collect()

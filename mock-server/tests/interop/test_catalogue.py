@@ -164,3 +164,8 @@ def test_tls_faults_fail_certificate_checks(serve, admin_for, scenario, words):
     with pytest.raises(Exception) as error:
         admin_for(ready, CUSTOMER).get_users()
     assert words in str(error.value).lower(), repr(error.value)
+
+
+def test_a_wrong_secret_key_is_an_invalid_signature(serve, admin_for):
+    error = raised(admin_for(serve("catalogue/d02-wrong-secret-key.toml"), CUSTOMER).get_users)
+    assert str(error) == "Received 401 Invalid signature in request credentials"

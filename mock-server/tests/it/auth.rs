@@ -403,3 +403,19 @@ async fn refusals_are_explained_only_when_the_scenario_asks() {
     );
     assert!(why.contains("v5"), "{why}");
 }
+
+#[tokio::test]
+async fn a_client_skey_hands_out_a_key_the_fake_refuses() {
+    let sc = scenario_with("client_skey = \"the-key-the-customer-has\"", "");
+    let s = spawn(&sc).await;
+    assert_eq!(s.server.info().integrations[0].skey, "the-key-the-customer-has");
+    s.get(USERS, "")
+        .await
+        .assert_fail(40103, "Invalid signature in request credentials");
+    let right = Call {
+        skey: Some("secret-a".to_owned()),
+        ..Call::get(USERS, "")
+    };
+    s.send(right).await.ok();
+    assert!(!format!("{sc:?}").contains("the-key-the-customer-has"));
+}
