@@ -13,6 +13,7 @@
 //! - [`churn`], [`edit`]: changes applied to a served tenant (and how a tenant is edited).
 //! - [`journal`]: every request and its answer, in memory and optionally a JSON Lines file.
 //! - [`control`]: the loopback-only control API (journal, reset, load, clock, dump).
+//! - [`proxy`]: a CONNECT proxy in front of the fake, tunnelling or refusing (407, 403).
 //! - [`server`]: `run(listener, state, shutdown)` and the in-process [`MockServer`].
 //!
 //! ```no_run
@@ -42,6 +43,7 @@ pub mod model;
 pub mod network;
 pub mod paging;
 pub mod params;
+pub mod proxy;
 pub mod ratelimit;
 pub mod routes;
 pub mod scenario;

@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::faults::FaultRule;
 use crate::grants::{Grant, GrantSet};
 use crate::network::IpNet;
+use crate::proxy::ProxyConfig;
 use crate::ratelimit::RateLimits;
 use crate::tls::CertificateFault;
 
@@ -46,6 +47,8 @@ pub struct Scenario {
     pub rate_limits: Option<RateLimits>,
     /// Changes applied to the tenant while it is served.
     pub churn: Vec<ChurnEvent>,
+    /// A CONNECT proxy in front of the fake (D11), when the file has `[proxy]`.
+    pub proxy: Option<ProxyConfig>,
     /// Folder of the scenario file: `body_file` paths are relative to it.
     pub base_dir: PathBuf,
     /// The file's text, to locate errors found after parsing (an unknown group name).
@@ -68,6 +71,10 @@ impl fmt::Debug for Scenario {
             .field("faults", &self.faults)
             .field("rate_limits", &self.rate_limits)
             .field("churn", &self.churn)
+            .field(
+                "proxy",
+                &self.proxy.as_ref().map(|p| (p.refuse, p.username.is_some())),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -470,6 +477,7 @@ struct ScenarioFile {
     rate_limits: Option<Spanned<RateLimits>>,
     #[serde(default)]
     churn: Vec<Spanned<ChurnEvent>>,
+    proxy: Option<Spanned<ProxyConfig>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -579,6 +587,7 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
             faults,
             rate_limits,
             churn,
+            proxy,
         } = file;
         let host = &tenant.get_ref().api_hostname;
         if host.is_empty() || host.contains([':', '/', ' ']) || !host.is_ascii() {
@@ -699,7 +708,14 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
                 .check()
                 .map_err(|message| self.at(event, message))?;
         }
+        if let Some(proxy) = &proxy {
+            proxy
+                .get_ref()
+                .check()
+                .map_err(|message| self.at(proxy, message))?;
+        }
         Ok(Scenario {
+            proxy: proxy.map(Spanned::into_inner),
             churn: churn.into_iter().map(Spanned::into_inner).collect(),
             rate_limits: rate_limits.map(Spanned::into_inner),
             faults,

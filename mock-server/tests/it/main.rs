@@ -9,6 +9,7 @@ mod endpoints;
 mod faults;
 mod journal;
 mod paging;
+mod proxy;
 mod ratelimit;
 mod scenarios;
 mod support;
