@@ -1,5 +1,6 @@
 //! Flags and commands of `duo-mock`. Exit codes: 0 done, 1 the server failed, 2 bad usage or a
-//! bad scenario file (nothing is served then).
+//! bad scenario file (nothing is served then). `explain-signature`: 0 a scheme matches (or no
+//! signature was given), 1 none does, 2 bad usage.
 
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -8,7 +9,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context as _;
-use clap::{Parser, Subcommand};
+use clap::{ArgGroup, Parser, Subcommand};
+use mock_server::explain::{ExplainInput, ParamsInput, SentSignature, Verdict};
 use mock_server::server::{self, ServerInfo};
 use mock_server::{AppState, Scenario, StartOptions, TlsMode};
 
@@ -61,12 +63,87 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Explain a signature: every canonical string and signature a server tries (v1-sha1 … v5,
+    /// each host spelling), which matches the client's, or why none does. The skey is never shown.
+    ExplainSignature(Box<ExplainArgs>),
+}
+
+/// What the client sent, and where to read the skey (an env var or a file keeps it out of the
+/// shell history).
+#[derive(Debug, clap::Args)]
+#[command(group(ArgGroup::new("skey_source").required(true).args(["skey_env", "skey_file", "skey"])))]
+struct ExplainArgs {
+    /// HTTP method, e.g. GET.
+    #[arg(long)]
+    method: String,
+    /// Host as the client used it, e.g. api-xxxxxxxx.duosecurity.com or localhost:8443.
+    #[arg(long)]
+    host: String,
+    /// Raw path as sent, e.g. /admin/v1/users (still percent-encoded).
+    #[arg(long)]
+    path: String,
+    /// Raw query string as sent, e.g. 'limit=100&offset=0'.
+    #[arg(long, conflicts_with = "params")]
+    query: Option<String>,
+    /// A decoded parameter (repeat for more), e.g. --param 'realname=First Last'.
+    #[arg(long = "param", value_name = "KEY=VALUE")]
+    params: Vec<String>,
+    /// The Date header sent, e.g. 'Tue, 21 Aug 2012 17:29:18 -0000' (not needed with an
+    /// X-Duo-Date --header, which the server prefers).
+    #[arg(long)]
+    date: Option<String>,
+    /// Read the request body from this file (byte for byte).
+    #[arg(long, value_name = "FILE", conflicts_with = "body_text")]
+    body: Option<PathBuf>,
+    /// The request body as text.
+    #[arg(long, value_name = "TEXT")]
+    body_text: Option<String>,
+    /// A header sent (repeat for more): every X-Duo-* one, and Content-Type for a body.
+    #[arg(long = "header", value_name = "NAME: VALUE")]
+    headers: Vec<String>,
+    /// The server's configured API hostname, one more host spelling to try.
+    #[arg(long, value_name = "HOST")]
+    api_hostname: Option<String>,
+    /// Read the skey from this environment variable.
+    #[arg(long, value_name = "VAR")]
+    skey_env: Option<String>,
+    /// Read the skey from this file (a trailing line break is dropped).
+    #[arg(long, value_name = "FILE")]
+    skey_file: Option<PathBuf>,
+    /// The skey itself (lands in the shell history: prefer --skey-env or --skey-file).
+    #[arg(long, value_name = "SKEY")]
+    skey: Option<Redacted>,
+    /// The signature the client sent, hex.
+    #[arg(long, value_name = "HEX", conflicts_with = "authorization")]
+    signature: Option<String>,
+    /// The Authorization header the client sent, 'Basic …'.
+    #[arg(long, value_name = "HEADER")]
+    authorization: Option<String>,
+}
+
+/// A secret argument: its Debug output never shows it.
+#[derive(Clone)]
+struct Redacted(String);
+
+impl std::str::FromStr for Redacted {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(s.to_owned()))
+    }
+}
+
+impl std::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
 }
 
 pub(crate) fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Validate { files } => validate(&files),
+        Command::ExplainSignature(args) => explain_signature(*args),
         Command::Dump { scenario } => match load(&scenario) {
             Ok(scenario) => report(dump(&scenario)),
             Err(code) => code,
@@ -135,6 +212,96 @@ fn validate(files: &[PathBuf]) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// `explain-signature`: 0 a scheme matches (or nothing to compare), 1 none does, 2 bad usage.
+fn explain_signature(args: ExplainArgs) -> ExitCode {
+    match explain_input(args) {
+        Ok(input) => {
+            let explanation = mock_server::explain::explain(&input);
+            let mut out = std::io::stdout().lock();
+            let _ = write!(out, "{explanation}");
+            let _ = out.flush();
+            match explanation.verdict {
+                Verdict::Match { .. } | Verdict::NotCompared => ExitCode::SUCCESS,
+                Verdict::NoMatch { .. } => ExitCode::FAILURE,
+            }
+        }
+        Err(error) => {
+            eprintln!("duo-mock explain-signature: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Reads the files and variables the arguments name; any failure is bad usage.
+fn explain_input(args: ExplainArgs) -> anyhow::Result<ExplainInput> {
+    let skey = match (args.skey_env, args.skey_file, args.skey) {
+        (Some(var), _, _) => std::env::var(&var)
+            .with_context(|| format!("reading the skey from the environment variable {var}"))?,
+        (_, Some(file), _) => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading the skey from {}", file.display()))?;
+            text.trim_end_matches(['\r', '\n']).to_owned()
+        }
+        (_, _, Some(Redacted(skey))) => skey,
+        (None, None, None) => anyhow::bail!("give the skey with --skey-env, --skey-file or --skey"),
+    };
+    if skey.is_empty() {
+        anyhow::bail!("the skey is empty");
+    }
+    let headers = args
+        .headers
+        .iter()
+        .map(|h| {
+            h.split_once(':')
+                .map(|(name, value)| (name.trim().to_owned(), value.trim().to_owned()))
+                .filter(|(name, _)| !name.is_empty())
+                .with_context(|| format!("--header {h:?} is not 'Name: value'"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let has_duo_date = headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("x-duo-date"));
+    let date = match args.date {
+        Some(date) => date,
+        None if has_duo_date => String::new(),
+        None => anyhow::bail!("give the date with --date (or an X-Duo-Date --header)"),
+    };
+    let params = match args.query {
+        Some(query) => ParamsInput::Query(query),
+        None => ParamsInput::Decoded(
+            args.params
+                .iter()
+                .map(|p| match p.split_once('=') {
+                    Some((k, v)) => (k.to_owned(), v.to_owned()),
+                    None => (p.clone(), String::new()),
+                })
+                .collect(),
+        ),
+    };
+    let body = match (args.body, args.body_text) {
+        (Some(file), _) => {
+            std::fs::read(&file).with_context(|| format!("reading the body from {}", file.display()))?
+        }
+        (None, Some(text)) => text.into_bytes(),
+        (None, None) => Vec::new(),
+    };
+    let sent = match (args.signature, args.authorization) {
+        (Some(hex), _) => Some(SentSignature::Hex(hex)),
+        (None, Some(header)) => Some(SentSignature::Authorization(header)),
+        (None, None) => None,
+    };
+    Ok(ExplainInput {
+        method: args.method,
+        host: args.host,
+        path: args.path,
+        params,
+        date,
+        body,
+        headers,
+        api_hostname: args.api_hostname,
+        skey,
+        sent,
+    })
 }
 
 fn dump(scenario: &Scenario) -> anyhow::Result<()> {

@@ -34,6 +34,7 @@ pub mod control;
 pub mod dump;
 pub mod edit;
 pub mod error;
+pub mod explain;
 pub mod faults;
 pub mod generate;
 pub mod grants;

@@ -6,6 +6,7 @@ mod churn;
 mod cli;
 mod control;
 mod endpoints;
+mod explain;
 mod faults;
 mod journal;
 mod paging;
