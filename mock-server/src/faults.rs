@@ -1,16 +1,18 @@
 //! Fault rules declared in a scenario (`[[faults]]`): which requests they match (path pattern,
 //! method, integration, the Nth matching call, a time window, a seeded probability) and what is
 //! answered instead (a Duo error, an intermediary's page, a custom answer, a malformed or drifted
-//! body, a delay). The first rule that fires wins; every rule whose filters match counts the call.
+//! body, a delay, a network fault: reset, close, trickle). The first rule that fires wins; every
+//! rule whose filters match counts the call.
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
@@ -20,6 +22,7 @@ use serde_json::Value;
 use crate::api_error::ApiError;
 use crate::intermediary::{Canned, Intermediary};
 use crate::journal::FaultTag;
+use crate::netfault::{ConnectionFault, Cut};
 use crate::state::AppState;
 
 /// A malformed answer with status 200.
@@ -49,6 +52,36 @@ pub enum Drift {
     /// Keys in reverse order.
     ReorderedKeys,
 }
+
+/// What the connection does instead of, or while, carrying the answer (failure catalogue D15).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Network {
+    /// The connection is reset (TCP RST) before any answer byte.
+    Reset,
+    /// The real answer's head (with its full `Content-Length`) and half its body are sent, then
+    /// the connection is closed (FIN).
+    CloseMidBody,
+    /// The connection is closed (FIN) without an answer.
+    CloseBeforeAnswer,
+    /// The real answer is sent slowly, `trickle_bytes_per_s` bytes per second.
+    Trickle,
+}
+
+impl Network {
+    /// The scenario's spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Reset => "reset",
+            Self::CloseMidBody => "close-mid-body",
+            Self::CloseBeforeAnswer => "close-before-answer",
+            Self::Trickle => "trickle",
+        }
+    }
+}
+
+/// Default rate of `network = "trickle"`.
+pub const DEFAULT_TRICKLE_BYTES_PER_S: u64 = 1024;
 
 /// How `Retry-After` is sent with a Duo error (Duo sends none by default).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -107,6 +140,10 @@ pub struct FaultRule {
     /// Drift applied to the real answer.
     #[serde(default)]
     pub drift: Vec<Drift>,
+    /// A network fault on the connection.
+    pub network: Option<Network>,
+    /// The rate of `network = "trickle"` (default 1024).
+    pub trickle_bytes_per_s: Option<u64>,
 }
 
 fn any_path() -> String {
@@ -123,21 +160,30 @@ impl FaultRule {
             self.status.is_some(),
             self.malformed.is_some(),
             !self.drift.is_empty(),
+            self.network.is_some(),
         ]
         .iter()
         .filter(|a| **a)
         .count();
         if actions > 1 {
             return Err(
-                "a fault rule takes one of duo_error, intermediary, status (custom answer), malformed, drift"
+                "a fault rule takes one of duo_error, intermediary, status (custom answer), malformed, drift, network"
                     .into(),
             );
         }
         if actions == 0 && self.delay_ms.is_none() {
             return Err(
-                "a fault rule needs an action: duo_error, intermediary, status, malformed, drift or delay_ms"
+                "a fault rule needs an action: duo_error, intermediary, status, malformed, drift, network or delay_ms"
                     .into(),
             );
+        }
+        if let Some(rate) = self.trickle_bytes_per_s {
+            if self.network != Some(Network::Trickle) {
+                return Err("trickle_bytes_per_s belongs to network = \"trickle\"".into());
+            }
+            if rate == 0 {
+                return Err("trickle_bytes_per_s must be at least 1".into());
+            }
         }
         if !(self.path.starts_with('/') || self.path.starts_with('*')) {
             return Err(format!("path {:?} must start with / or *", self.path));
@@ -369,11 +415,60 @@ pub async fn apply(State(state): State<AppState>, request: Request, next: Next) 
         malformed(kind, next.run(request).await).await
     } else if !rule.drift.is_empty() {
         drifted(&rule.drift, next.run(request).await).await
+    } else if let Some(kind) = rule.network {
+        let rate = rule.trickle_bytes_per_s.unwrap_or(DEFAULT_TRICKLE_BYTES_PER_S);
+        network(kind, rate, request, next).await
     } else {
         next.run(request).await
     };
     response.extensions_mut().insert(FaultTag(live.name.clone()));
     response
+}
+
+/// Largest request body read before a close without an answer (as the auth middleware's).
+const MAX_DRAINED_BODY: usize = 1 << 20;
+
+/// Arms the connection's network fault and returns the answer it applies to. For a reset or a
+/// close before the answer, the app is not run (nothing is changed) and the answer, never written,
+/// is 444 (nginx's "no response"), which is what the journal shows; a cut or trickled answer is
+/// journaled with the real answer's status.
+async fn network(kind: Network, bytes_per_s: u64, request: Request, next: Next) -> Response {
+    let Some(connection) = request.extensions().get::<Arc<ConnectionFault>>().cloned() else {
+        tracing::warn!(
+            network = kind.name(),
+            "network fault on a request not served by server::run: answering normally"
+        );
+        return next.run(request).await;
+    };
+    match kind {
+        Network::Reset | Network::CloseBeforeAnswer => {
+            // Read the request as a server would: unread bytes at close would turn a FIN into RST.
+            let _ = axum::body::to_bytes(request.into_body(), MAX_DRAINED_BODY).await;
+            connection.arm(if kind == Network::Reset {
+                Cut::Reset
+            } else {
+                Cut::CloseBeforeAnswer
+            });
+            let mut response = Response::new(Body::empty());
+            *response.status_mut() = StatusCode::from_u16(444).unwrap_or(StatusCode::BAD_GATEWAY);
+            response
+        }
+        Network::CloseMidBody => {
+            let head_only = request.method() == Method::HEAD;
+            let (mut parts, body) = body_of(next.run(request).await).await;
+            parts
+                .headers
+                .insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+            let body_bytes = if head_only { 0 } else { body.len() as u64 / 2 };
+            connection.arm(Cut::CloseMidBody { body_bytes });
+            Response::from_parts(parts, Body::from(body))
+        }
+        Network::Trickle => {
+            let response = next.run(request).await;
+            connection.arm(Cut::Trickle { bytes_per_s });
+            response
+        }
+    }
 }
 
 fn canned(answer: Canned) -> Response {

@@ -41,6 +41,7 @@ pub mod grants;
 pub mod intermediary;
 pub mod journal;
 pub mod model;
+pub mod netfault;
 pub mod network;
 pub mod paging;
 pub mod params;

@@ -5,6 +5,7 @@ use std::fmt;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ConnectInfo;
@@ -19,6 +20,7 @@ use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt as _;
 
 use crate::error::{Error, Result};
+use crate::netfault::{ConnectionFault, FaultIo};
 use crate::scenario::Scenario;
 use crate::state::AppState;
 use crate::tls::{self, TlsMaterial};
@@ -79,19 +81,27 @@ pub async fn run(
         };
         let _ = stream.set_nodelay(true);
         let app = app.clone();
-        let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
-            let mut request = request.map(axum::body::Body::new);
-            request.extensions_mut().insert(ConnectInfo(peer));
-            app.clone().oneshot(request)
-        });
+        // The connection's network fault: armed by the fault middleware, carried out by `FaultIo`.
+        let fault = Arc::new(ConnectionFault::new());
+        let service = {
+            let fault = fault.clone();
+            hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+                // One request at a time: a new one means the last answer is out.
+                fault.clear();
+                let mut request = request.map(axum::body::Body::new);
+                request.extensions_mut().insert(ConnectInfo(peer));
+                request.extensions_mut().insert(fault.clone());
+                app.clone().oneshot(request)
+            })
+        };
         let builder = builder.clone();
         let watcher = graceful.watcher();
         let tls = listener.tls.clone();
         tokio::spawn(async move {
             let result = match tls {
                 None => {
-                    let conn = builder.serve_connection(TokioIo::new(stream), service);
-                    watcher.watch(conn).await
+                    let io = TokioIo::new(FaultIo::new(stream, fault));
+                    watcher.watch(builder.serve_connection(io, service)).await
                 }
                 Some(acceptor) => {
                     let Ok(Ok(stream)) =
@@ -100,8 +110,9 @@ pub async fn run(
                         tracing::debug!(%peer, "TLS handshake failed or timed out");
                         return;
                     };
-                    let conn = builder.serve_connection(TokioIo::new(stream), service);
-                    watcher.watch(conn).await
+                    // Above TLS, so that a cut counts the answer's plaintext bytes.
+                    let io = TokioIo::new(FaultIo::new(stream, fault));
+                    watcher.watch(builder.serve_connection(io, service)).await
                 }
             };
             if let Err(error) = result {

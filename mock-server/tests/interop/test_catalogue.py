@@ -169,3 +169,17 @@ def test_tls_faults_fail_certificate_checks(serve, admin_for, scenario, words):
 def test_a_wrong_secret_key_is_an_invalid_signature(serve, admin_for):
     error = raised(admin_for(serve("catalogue/d02-wrong-secret-key.toml"), CUSTOMER).get_users)
     assert str(error) == "Received 401 Invalid signature in request credentials"
+
+
+@pytest.mark.parametrize(("scenario", "error_type", "words"), [
+    ("d15-connection-reset", ConnectionResetError, "reset"),
+    ("d15-closed-before-answer", Exception, "closed connection without response"),
+    ("d15-closed-mid-body", Exception, "IncompleteRead"),
+])
+def test_network_faults_surface_as_socket_errors(servers, admin_for, scenario, error_type, words):
+    server = servers.new(f"catalogue/{scenario}.toml")
+    admin = admin_for(server.ready, CUSTOMER, paging_limit=10)
+    with pytest.raises(error_type) as error:
+        admin.get_users()
+    assert words.lower() in repr(error.value).lower(), repr(error.value)
+    assert server.alive(), "the fake stays up"

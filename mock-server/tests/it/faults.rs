@@ -8,7 +8,7 @@ use mock_server::grants::Grant;
 use mock_server::intermediary::Intermediary;
 use serde_json::Value;
 
-use crate::support::{Call, TestServer, spawn};
+use crate::support::{Call, TestServer, spawn, spawn_tls};
 
 const USERS: &str = "/admin/v1/users";
 
@@ -302,4 +302,298 @@ fn mistakes_in_rules_are_located() {
             "{message} should point into the rule (line {line})"
         );
     }
+}
+
+// Network faults: what the client sees on the wire.
+
+/// A scenario whose user list is about 30 KB (for trickling) with `rules`.
+fn with_network_faults(users: u32, rules: &str) -> Scenario {
+    Scenario::builder()
+        .users(users)
+        .integration("main", &[Grant::ReadResource, Grant::Administrators])
+        .toml(rules)
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A signed GET of `path` as raw HTTP/1.1, signed for the host of the base URL.
+fn signed_request(s: &TestServer, path: &str) -> String {
+    let info = s.server.info();
+    let integration = &info.integrations[0];
+    let date = duo_auth::date::format_date(crate::support::now());
+    let params = duo_auth::params::parse_urlencoded(b"");
+    let parts = duo_auth::SignedParts {
+        date: &date,
+        method: "GET",
+        host: "127.0.0.1",
+        path,
+        params: &params,
+        body: b"",
+        duo_headers: &[],
+    };
+    let sig = duo_auth::sign(
+        &duo_auth::SigningKey::new(integration.skey.as_bytes()),
+        duo_auth::Scheme::V5,
+        &parts,
+    );
+    format!(
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nDate: {date}\r\nAuthorization: {}\r\n\r\n",
+        info.port,
+        duo_auth::authorization_header(&integration.ikey, &sig)
+    )
+}
+
+/// Sends `request` on a new connection and reads until EOF or an error: the bytes received and
+/// how the read ended.
+async fn exchange(s: &TestServer, request: &str) -> (Vec<u8>, std::io::Result<()>) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", s.port()))
+        .await
+        .expect("connect");
+    stream.write_all(request.as_bytes()).await.expect("send");
+    let mut received = Vec::new();
+    let mut buf = [0u8; 4096];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) => return Ok(()),
+                Ok(n) => received.extend_from_slice(&buf[..n]),
+                Err(e) => return Err(e),
+            }
+        }
+    })
+    .await
+    .expect("the server ends the connection");
+    (received, read)
+}
+
+/// Head and body of a raw answer, and its `Content-Length`.
+fn split_answer(raw: &[u8]) -> (String, &[u8], usize) {
+    let end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a whole head");
+    let head = String::from_utf8_lossy(&raw[..end]).into_owned();
+    let length = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length: ")
+                .map(str::to_owned)
+        })
+        .and_then(|v| v.trim().parse().ok())
+        .expect("content-length");
+    (head, &raw[end + 4..], length)
+}
+
+#[tokio::test]
+async fn a_reset_fault_resets_the_connection_before_any_byte() {
+    let s = spawn(&with_faults(
+        "[[faults]]\nname = \"rst\"\npath = \"/admin/v1/users\"\ncalls = [1, 1]\nnetwork = \"reset\"\n",
+    ))
+    .await;
+    let (received, ended) = exchange(&s, &signed_request(&s, USERS)).await;
+    assert!(received.is_empty(), "{}", String::from_utf8_lossy(&received));
+    let error = ended.expect_err("a reset, not a clean end");
+    assert_eq!(error.kind(), std::io::ErrorKind::ConnectionReset, "{error}");
+    // The server stays up: the next connection is answered.
+    assert_eq!(s.get(USERS, "").await.ok().as_array().map(Vec::len), Some(5));
+    let journal = s.server.state().journal().entries();
+    assert_eq!(journal[0].fault.as_deref(), Some("rst"));
+    assert_eq!(
+        journal[0].status, 444,
+        "never written: nginx's no-response status"
+    );
+    assert_eq!((journal[1].fault.as_deref(), journal[1].status), (None, 200));
+}
+
+#[tokio::test]
+async fn a_close_before_answer_fault_ends_the_connection_with_no_byte() {
+    let s = spawn(&with_faults(
+        "[[faults]]\npath = \"/admin/v1/users\"\ncalls = [1, 1]\nnetwork = \"close-before-answer\"\n",
+    ))
+    .await;
+    let (received, ended) = exchange(&s, &signed_request(&s, USERS)).await;
+    ended.expect("a clean end (FIN), not a reset");
+    assert!(received.is_empty(), "{}", String::from_utf8_lossy(&received));
+    // The server stays up: the next connection is answered.
+    s.get(USERS, "").await.ok();
+    let journal = s.server.state().journal().entries();
+    assert_eq!(
+        (journal[0].status, journal[0].fault.as_deref()),
+        (444, Some("fault #1"))
+    );
+}
+
+#[tokio::test]
+async fn a_close_mid_body_fault_sends_the_head_and_half_the_body() {
+    let s = spawn(&with_faults(
+        "[[faults]]\npath = \"/admin/v1/users\"\ncalls = [1, 1]\nnetwork = \"close-mid-body\"\n",
+    ))
+    .await;
+    let (received, ended) = exchange(&s, &signed_request(&s, USERS)).await;
+    ended.expect("a clean end (FIN), not a reset");
+    let (head, body, length) = split_answer(&received);
+    assert!(head.starts_with("HTTP/1.1 200 OK"), "{head}");
+    let whole = s.get(USERS, "").await;
+    assert_eq!(length, whole.raw.len(), "the real answer's Content-Length");
+    assert_eq!(body.len(), length / 2, "half the body, then EOF");
+    assert!(whole.raw.as_bytes().starts_with(body));
+    // Over a kept-alive connection the journal shows the real status and the rule.
+    let journal = s.server.state().journal().entries();
+    assert_eq!(
+        (journal[0].status, journal[0].fault.as_deref()),
+        (200, Some("fault #1"))
+    );
+}
+
+#[tokio::test]
+async fn a_close_mid_body_fault_over_tls_cuts_the_plaintext_body() {
+    let s = spawn_tls(&with_faults(
+        "[[faults]]\npath = \"/admin/v1/users\"\ncalls = [1, 1]\nnetwork = \"close-mid-body\"\n",
+    ))
+    .await;
+    let url = format!("{}{USERS}", s.server.base_url());
+    let call = |request: reqwest::RequestBuilder| {
+        let info = s.server.info();
+        let integration = &info.integrations[0];
+        let date = duo_auth::date::format_date(crate::support::now());
+        let params = duo_auth::params::parse_urlencoded(b"");
+        let parts = duo_auth::SignedParts {
+            date: &date,
+            method: "GET",
+            host: "localhost",
+            path: USERS,
+            params: &params,
+            body: b"",
+            duo_headers: &[],
+        };
+        let sig = duo_auth::sign(
+            &duo_auth::SigningKey::new(integration.skey.as_bytes()),
+            duo_auth::Scheme::V5,
+            &parts,
+        );
+        request.header("Date", &date).header(
+            "Authorization",
+            duo_auth::authorization_header(&integration.ikey, &sig),
+        )
+    };
+    let mut cut = call(s.http.get(&url)).send().await.expect("the head arrives");
+    assert_eq!(cut.status(), 200);
+    let length = usize::try_from(cut.content_length().expect("content-length")).expect("size");
+    let mut received = 0;
+    let ended = loop {
+        match cut.chunk().await {
+            Ok(Some(chunk)) => received += chunk.len(),
+            Ok(None) => break None,
+            Err(e) => break Some(e),
+        }
+    };
+    assert!(ended.is_some(), "a short body is an error to the client");
+    assert_eq!(received, length / 2);
+    let whole = call(s.http.get(&url)).send().await.expect("answered");
+    assert_eq!(whole.bytes().await.expect("whole body").len(), length);
+}
+
+#[tokio::test]
+async fn a_trickle_fault_sends_the_real_answer_slowly() {
+    // About 30 KB of users at 20,000 bytes per second: about 1.5 s.
+    let s = spawn(&with_network_faults(
+        30,
+        "[[faults]]\npath = \"/admin/v1/users\"\ncalls = [2, 2]\nnetwork = \"trickle\"\ntrickle_bytes_per_s = 20000\n",
+    ))
+    .await;
+    let query = "limit=30";
+    let fast = Instant::now();
+    let whole = s.get(USERS, query).await;
+    let fast = fast.elapsed();
+    assert!(
+        (24_000..40_000).contains(&whole.raw.len()),
+        "a body of about 30 KB: {}",
+        whole.raw.len()
+    );
+    let started = Instant::now();
+    let slow = s.get(USERS, query).await;
+    let took = started.elapsed();
+    assert_eq!(slow.raw, whole.raw, "the real answer, whole");
+    assert!(
+        took.as_millis() >= 1000,
+        "trickled for at least a second: {took:?} (unfaulted {fast:?})"
+    );
+    assert!(took.as_millis() < 3000, "at about the rate asked: {took:?}");
+    // The rule fired once; the server answers at full speed again.
+    let started = Instant::now();
+    s.get(USERS, query).await.ok();
+    assert!(started.elapsed().as_millis() < 500);
+    let journal = s.server.state().journal().entries();
+    assert_eq!(journal[1].fault.as_deref(), Some("fault #1"));
+}
+
+#[tokio::test]
+async fn a_trickle_starts_at_once_unlike_a_delay() {
+    // Five users (about 6 KB) at 10,000 bytes per second: writes of 1,000 bytes, 0.1 s apart.
+    let s = spawn(&with_network_faults(
+        5,
+        "[[faults]]\npath = \"/admin/v1/users\"\nnetwork = \"trickle\"\ntrickle_bytes_per_s = 10000\n",
+    ))
+    .await;
+    let started = Instant::now();
+    let mut r = raw(&s, USERS).await;
+    let head = started.elapsed();
+    assert!(head.as_millis() < 300, "the head arrives at once: {head:?}");
+    let mut pieces = Vec::new();
+    while let Some(chunk) = r.chunk().await.expect("body") {
+        pieces.push(chunk.len());
+    }
+    let total: usize = pieces.iter().sum();
+    assert!(total > 4000, "{total}");
+    assert!(
+        pieces.len() >= 3 && pieces.iter().all(|n| *n < total / 2),
+        "the body comes in small pieces: {pieces:?}"
+    );
+    assert!(started.elapsed().as_millis() >= 300, "{:?}", started.elapsed());
+}
+
+#[test]
+fn network_faults_are_one_action_and_checked() {
+    let base = Scenario::builder().to_toml();
+    for (rule, words) in [
+        (
+            "[[faults]]\nnetwork = \"reset\"\nduo_error = 42901\n",
+            "takes one of",
+        ),
+        (
+            "[[faults]]\nnetwork = \"close-mid-body\"\nmalformed = \"truncated\"\n",
+            "takes one of",
+        ),
+        (
+            "[[faults]]\nnetwork = \"unplugged\"\n",
+            "unknown variant `unplugged`",
+        ),
+        (
+            "[[faults]]\nnetwork = \"reset\"\ntrickle_bytes_per_s = 100\n",
+            "belongs to network = \"trickle\"",
+        ),
+        (
+            "[[faults]]\nnetwork = \"trickle\"\ntrickle_bytes_per_s = 0\n",
+            "at least 1",
+        ),
+    ] {
+        let text = format!("{base}\n{rule}");
+        let line = text.lines().position(|l| l == "[[faults]]").expect("rule") + 1;
+        let message = Scenario::parse(&text, "f.toml").expect_err(rule).to_string();
+        assert!(message.contains(words), "{message}");
+        let at: usize = message
+            .split(':')
+            .nth(1)
+            .and_then(|l| l.parse().ok())
+            .expect("line");
+        assert!(
+            (line..=line + 3).contains(&at),
+            "{message} should point into the rule (line {line})"
+        );
+    }
+    // With a delay, a network fault is still one action.
+    let text = format!("{base}\n[[faults]]\ndelay_ms = 10\nnetwork = \"trickle\"\n");
+    Scenario::parse(&text, "f.toml").expect("delay and network combine");
 }
