@@ -201,7 +201,15 @@ fn start_server(state: AppState) -> (SocketAddr, Bytes, Bytes) {
             let tcp = TcpListener::bind("127.0.0.1:0").await.expect("bind");
             tx.send((tcp.local_addr().expect("addr"), raw300, tiny))
                 .expect("send");
-            serve_router(Listener { tcp, tls: None }, app).await;
+            serve_router(
+                Listener {
+                    tcp,
+                    tls: None,
+                    proxy: None,
+                },
+                app,
+            )
+            .await;
         });
     });
     rx.recv().expect("server started")

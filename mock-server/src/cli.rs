@@ -399,6 +399,9 @@ fn print_banner(
     );
     let _ = writeln!(out, "  base URL:     {}", info.base_url);
     let _ = writeln!(out, "  API hostname: {} (port {})", info.api_host, info.port);
+    if let Some(proxy) = &info.proxy_url {
+        let _ = writeln!(out, "  CONNECT proxy: {proxy}");
+    }
     if let Some(ca) = &info.ca_cert {
         let _ = writeln!(out, "  CA cert:      {}", ca.display());
     }

@@ -21,6 +21,7 @@ use tower::ServiceExt as _;
 
 use crate::error::{Error, Result};
 use crate::netfault::{ConnectionFault, FaultIo};
+use crate::proxy::ProxyConfig;
 use crate::scenario::Scenario;
 use crate::state::AppState;
 use crate::tls::{self, TlsMaterial};
@@ -40,6 +41,8 @@ pub struct Listener {
     pub tcp: TcpListener,
     /// TLS acceptor; `None` serves plain HTTP.
     pub tls: Option<TlsAcceptor>,
+    /// A CONNECT proxy to start in front of the fake (the scenario's `[proxy]`), bound already.
+    pub proxy: Option<(TcpListener, ProxyConfig)>,
 }
 
 impl fmt::Debug for Listener {
@@ -59,6 +62,16 @@ pub async fn run(
 ) -> std::io::Result<()> {
     let app = crate::routes::app(state);
     let graceful = GracefulShutdown::new();
+    let mut listener = listener;
+    let proxy = match (listener.proxy.take(), listener.tcp.local_addr()) {
+        (Some((proxy_listener, config)), Ok(target)) => Some(tokio::spawn(crate::proxy::run(
+            proxy_listener,
+            target,
+            config,
+            std::future::pending(),
+        ))),
+        _ => None,
+    };
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .timer(TokioTimer::new())
@@ -121,6 +134,9 @@ pub async fn run(
         });
     }
     drop(listener);
+    if let Some(proxy) = proxy {
+        proxy.abort();
+    }
     if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())
         .await
         .is_err()
@@ -182,6 +198,9 @@ pub struct ServerInfo {
     pub control_url: String,
     /// Token the control API wants in `X-Duo-Mock-Token`.
     pub control_token: String,
+    /// The CONNECT proxy in front of the fake (`http://127.0.0.1:PORT`), when the scenario has
+    /// `[proxy]`; `None` otherwise.
+    pub proxy_url: Option<String>,
 }
 
 /// One integration's test credentials, as handed to a client.
@@ -207,6 +226,7 @@ impl fmt::Debug for ServerInfo {
             .field("integrations", &self.integrations)
             .field("control_url", &self.control_url)
             .field("control_token", &"<redacted>")
+            .field("proxy_url", &self.proxy_url)
             .finish()
     }
 }
@@ -263,6 +283,14 @@ pub async fn prepare(
 ) -> Result<(Listener, ServerInfo, Option<String>)> {
     let tcp = TcpListener::bind(options.listen).await?;
     let port = tcp.local_addr()?.port();
+    let proxy_tcp = match &scenario.proxy {
+        Some(_) => Some(TcpListener::bind(SocketAddr::new(options.listen.ip(), 0)).await?),
+        None => None,
+    };
+    let proxy_url = match &proxy_tcp {
+        Some(tcp) => Some(format!("http://{}", tcp.local_addr()?)),
+        None => None,
+    };
     let host_names = vec![
         "localhost".to_owned(),
         "127.0.0.1".to_owned(),
@@ -300,11 +328,16 @@ pub async fn prepare(
         ca_cert,
         integrations: IntegrationInfo::of(scenario),
         control_url: format!("{base_url}{}", crate::control::PREFIX),
+        proxy_url,
         control_token: control_token.to_owned(),
     };
     let listener = Listener {
         tcp,
         tls: material.map(|m| TlsAcceptor::from(m.config)),
+        proxy: match (&scenario.proxy, proxy_tcp) {
+            (Some(config), Some(tcp)) => Some((tcp, config.clone())),
+            _ => None,
+        },
     };
     Ok((listener, info, ca_pem))
 }

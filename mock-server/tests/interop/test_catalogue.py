@@ -183,3 +183,28 @@ def test_network_faults_surface_as_socket_errors(servers, admin_for, scenario, e
         admin.get_users()
     assert words.lower() in repr(error.value).lower(), repr(error.value)
     assert server.alive(), "the fake stays up"
+
+
+def _through_proxy(ready, admin_for, headers=None):
+    admin = admin_for(ready, CUSTOMER)
+    proxy = ready["proxy_url"].removeprefix("http://")
+    host, port = proxy.rsplit(":", 1)
+    admin.set_proxy(host=host, port=int(port), headers=headers)
+    return admin
+
+
+def test_a_proxy_that_wants_credentials(serve, admin_for, dump):
+    ready = serve("catalogue/d11-proxy-needs-credentials.toml")
+    with pytest.raises(OSError) as error:
+        _through_proxy(ready, admin_for).get_users()
+    assert "Tunnel connection failed: 407 Proxy Authentication Required" in str(error.value)
+    credentials = {"Proxy-Authorization": "Basic cHJveHktdXNlcjpwcm94eS1wYXNz"}  # proxy-user:proxy-pass
+    users = _through_proxy(ready, admin_for, credentials).get_users()
+    assert users == dump("catalogue/d11-proxy-needs-credentials.toml")["users"]
+
+
+def test_a_proxy_that_blocks_the_destination(serve, admin_for):
+    ready = serve("catalogue/d11-proxy-blocks-destination.toml")
+    with pytest.raises(OSError) as error:
+        _through_proxy(ready, admin_for).get_users()
+    assert "Tunnel connection failed: 403 Forbidden" in str(error.value)

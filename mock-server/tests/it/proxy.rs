@@ -126,3 +126,48 @@ fn proxy_tables_are_checked_and_located() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn serve_starts_the_scenarios_proxy_and_names_it_in_the_ready_info() {
+    let sc = mock_server::Scenario::builder()
+        .users(2)
+        .toml("[options]\ntls = true\n[proxy]\nusername = \"u\"\npassword = \"p\"\n")
+        .build()
+        .expect("builds");
+    let server = mock_server::MockServer::start(&sc, mock_server::StartOptions::default())
+        .await
+        .expect("starts");
+    let proxy_url = server.info().proxy_url.clone().expect("a proxy_url");
+    let ca = reqwest::Certificate::from_pem(server.ca_pem().expect("CA").as_bytes()).expect("pem");
+    let client = |proxy: reqwest::Proxy| {
+        reqwest::Client::builder()
+            .tls_built_in_root_certs(false)
+            .add_root_certificate(ca.clone())
+            .proxy(proxy)
+            .build()
+            .expect("client")
+    };
+    let ping = format!("{}/auth/v2/ping", server.base_url());
+    let without = client(reqwest::Proxy::all(&proxy_url).expect("proxy"))
+        .get(&ping)
+        .send()
+        .await;
+    assert!(format!("{without:?}").contains("ProxyAuthRequired"), "{without:?}");
+    let with = client(
+        reqwest::Proxy::all(&proxy_url)
+            .expect("proxy")
+            .basic_auth("u", "p"),
+    )
+    .get(&ping)
+    .send()
+    .await
+    .expect("through the proxy");
+    assert_eq!(with.status(), 200);
+    let plain = mock_server::MockServer::start(
+        &crate::support::scenario("users-1.toml"),
+        mock_server::StartOptions::default(),
+    )
+    .await
+    .expect("starts");
+    assert!(plain.info().proxy_url.is_none());
+}
