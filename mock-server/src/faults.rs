@@ -144,6 +144,19 @@ pub struct FaultRule {
     pub network: Option<Network>,
     /// The rate of `network = "trickle"` (default 1024).
     pub trickle_bytes_per_s: Option<u64>,
+    /// Something in the path rewrites the request's date before Duo sees it (D4).
+    pub rewrite_date: Option<RewriteDate>,
+}
+
+/// How an intermediary changes the request's date header (failure catalogue D4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RewriteDate {
+    /// `Date` and `X-Duo-Date` are stripped: Duo answers 40104 Missing request timestamp.
+    Remove,
+    /// The same instant in another format (`GMT` for `-0000`, or back): the signed text changed,
+    /// so Duo answers 40103 Invalid signature.
+    Reformat,
 }
 
 fn any_path() -> String {
@@ -161,19 +174,20 @@ impl FaultRule {
             self.malformed.is_some(),
             !self.drift.is_empty(),
             self.network.is_some(),
+            self.rewrite_date.is_some(),
         ]
         .iter()
         .filter(|a| **a)
         .count();
         if actions > 1 {
             return Err(
-                "a fault rule takes one of duo_error, intermediary, status (custom answer), malformed, drift, network"
+                "a fault rule takes one of duo_error, intermediary, status (custom answer), malformed, drift, network, rewrite_date"
                     .into(),
             );
         }
         if actions == 0 && self.delay_ms.is_none() {
             return Err(
-                "a fault rule needs an action: duo_error, intermediary, status, malformed, drift, network or delay_ms"
+                "a fault rule needs an action: duo_error, intermediary, status, malformed, drift, network, rewrite_date or delay_ms"
                     .into(),
             );
         }
@@ -386,6 +400,10 @@ pub async fn apply(State(state): State<AppState>, request: Request, next: Next) 
         tokio::time::sleep(Duration::from_millis(ms)).await;
     }
     let seq = live.calls_seen.load(Ordering::Relaxed) ^ (index as u64) << 48;
+    let mut request = request;
+    if let Some(rewrite) = rule.rewrite_date {
+        rewrite_date(request.headers_mut(), rewrite);
+    }
     let mut response = if let Some(code) = rule.duo_error {
         let message = rule
             .message
@@ -467,6 +485,31 @@ async fn network(kind: Network, bytes_per_s: u64, request: Request, next: Next) 
             let response = next.run(request).await;
             connection.arm(Cut::Trickle { bytes_per_s });
             response
+        }
+    }
+}
+
+/// Changes the date headers as a rewriting framework or proxy would.
+fn rewrite_date(headers: &mut axum::http::HeaderMap, rewrite: RewriteDate) {
+    for name in ["x-duo-date", "date"] {
+        match rewrite {
+            RewriteDate::Remove => {
+                headers.remove(name);
+            }
+            RewriteDate::Reformat => {
+                let Some(value) = headers.get(name).and_then(|v| v.to_str().ok()) else {
+                    continue;
+                };
+                let reformatted = if value.ends_with("-0000") || value.ends_with("+0000") {
+                    format!("{} GMT", &value[..value.len() - 6])
+                } else {
+                    duo_auth::date::parse_date(value)
+                        .map_or_else(|| value.to_owned(), duo_auth::date::format_date)
+                };
+                if let Ok(value) = HeaderValue::try_from(reformatted) {
+                    headers.insert(name, value);
+                }
+            }
         }
     }
 }

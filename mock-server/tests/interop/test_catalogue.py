@@ -208,3 +208,12 @@ def test_a_proxy_that_blocks_the_destination(serve, admin_for):
     with pytest.raises(OSError) as error:
         _through_proxy(ready, admin_for).get_users()
     assert "Tunnel connection failed: 403 Forbidden" in str(error.value)
+
+
+@pytest.mark.parametrize(("scenario", "message"), [
+    ("d04-date-header-stripped", "Received 401 Missing request timestamp"),
+    ("d04-date-header-rewritten", "Received 401 Invalid signature in request credentials"),
+])
+def test_a_date_changed_on_the_way(serve, admin_for, scenario, message):
+    error = raised(admin_for(serve(f"catalogue/{scenario}.toml"), CUSTOMER).get_users)
+    assert str(error) == message

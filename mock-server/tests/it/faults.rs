@@ -597,3 +597,22 @@ fn network_faults_are_one_action_and_checked() {
     let text = format!("{base}\n[[faults]]\ndelay_ms = 10\nnetwork = \"trickle\"\n");
     Scenario::parse(&text, "f.toml").expect("delay and network combine");
 }
+
+#[tokio::test]
+async fn a_date_rewritten_in_the_path_is_missing_or_no_longer_signed() {
+    let s = spawn(&with_faults(
+        "[[faults]]\npath = \"/admin/v1/users\"\nrewrite_date = \"remove\"\n\
+         [[faults]]\npath = \"/admin/v1/admins\"\nrewrite_date = \"reformat\"\n",
+    ))
+    .await;
+    s.get(USERS, "")
+        .await
+        .assert_fail(40104, "Missing request timestamp");
+    s.get("/admin/v1/admins", "")
+        .await
+        .assert_fail(40103, "Invalid signature in request credentials");
+    // The same instant reformatted still reads as a valid date: only the signature broke.
+    s.get("/admin/v1/groups", "").await.ok();
+    let journal = s.server.state().journal().entries();
+    assert_eq!(journal[1].fault.as_deref(), Some("fault #2"));
+}

@@ -152,7 +152,10 @@ async fn serve_starts_the_scenarios_proxy_and_names_it_in_the_ready_info() {
         .get(&ping)
         .send()
         .await;
-    assert!(format!("{without:?}").contains("ProxyAuthRequired"), "{without:?}");
+    assert!(
+        format!("{without:?}").contains("ProxyAuthRequired"),
+        "{without:?}"
+    );
     let with = client(
         reqwest::Proxy::all(&proxy_url)
             .expect("proxy")
