@@ -206,9 +206,9 @@ pub fn verify(state: &AppState, parts: &Parts, body: &Bytes) -> Result<Caller, A
         ),
         _ => (&[], &[]),
     };
-    for scheme in current.iter().chain(legacy).copied() {
-        let signs_form = matches!(scheme, Scheme::V1(_) | Scheme::V2(_));
-        let params = match (&form_params, signs_form) {
+    // What a scheme signs: v1/v2 the query and form pairs, v4/v5 the query and the raw body.
+    let prepare = |scheme: Scheme| {
+        let params = match (&form_params, matches!(scheme, Scheme::V1(_) | Scheme::V2(_))) {
             (Some(all), true) => all,
             _ => &query,
         };
@@ -221,7 +221,11 @@ pub fn verify(state: &AppState, parts: &Parts, body: &Bytes) -> Result<Caller, A
             body,
             duo_headers: &duo_headers,
         };
-        let prepared = Prepared::new(scheme, &signed);
+        Prepared::new(scheme, &signed)
+    };
+    for scheme in current.iter().chain(legacy).copied() {
+        let signs_form = matches!(scheme, Scheme::V1(_) | Scheme::V2(_));
+        let prepared = prepare(scheme);
         if hosts
             .iter()
             .any(|host| prepared.verify(&credential.key, host, signature))
@@ -273,24 +277,11 @@ pub fn verify(state: &AppState, parts: &Parts, body: &Bytes) -> Result<Caller, A
         // The canonical string the server expected under the scheme the signature's length
         // suggests, for the most likely host: compare it with the client's.
         let scheme = current.first().copied().unwrap_or(Scheme::V5);
-        let params = match (&form_params, matches!(scheme, Scheme::V2(_))) {
-            (Some(all), true) => all,
-            _ => &query,
-        };
-        let signed = SignedParts {
-            date,
-            method: parts.method.as_str(),
-            host: "",
-            path: parts.uri.path(),
-            params: params.pairs(),
-            body,
-            duo_headers: &duo_headers,
-        };
         let host = hosts.first().map_or("", String::as_str);
         format!(
             "no signature matched; expected under {} for host {host:?} the canonical string {:?} (duo-mock explain-signature compares every version)",
             scheme.name(),
-            Prepared::new(scheme, &signed).canonical_string(host)
+            prepare(scheme).canonical_string(host)
         )
     }))
 }

@@ -167,36 +167,20 @@ fn apply(world: &World, index: usize, event: &ChurnEvent) -> crate::store::Tenan
         }
     }
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(scenario.tenant.seed ^ 0xC4_0000 ^ index as u64);
-    let render = RenderOptions {
-        group_voice_enabled: scenario.options.group_voice_enabled,
-        user_enable_auto_prompt: scenario.options.user_enable_auto_prompt,
-    };
+    let render = RenderOptions::of(&scenario.options);
     for k in 0..event.create_users {
         let username = format!("new.hire{}.{k}", index + 1);
-        let user = User {
-            user_id: model::random_id(&mut rng, "DU"),
-            email: format!("{username}@{}", scenario.tenant.email_domain),
-            realname: Some(format!("New Hire {k}")),
-            firstname: Some("New".into()),
-            lastname: Some(format!("Hire {k}")),
-            status: "active",
-            created: scenario.tenant.reference_time,
-            last_login: None,
-            last_directory_sync: None,
-            external_id: None,
-            notes: String::new(),
-            aliases: Vec::new(),
-            groups: Vec::new(),
-            phones: Vec::new(),
-            tokens: Vec::new(),
-            webauthn: Vec::new(),
+        let email = format!("{username}@{}", scenario.tenant.email_domain);
+        let mut user = User::new(
+            model::random_id(&mut rng, "DU"),
             username,
-        };
-        let mut json = Vec::new();
-        model::render_user(&user, |_| b"", render, &mut json);
-        if let Ok(Value::Object(object)) = serde_json::from_slice::<Value>(&json) {
-            edit.users.push(object);
-        }
+            email,
+            scenario.tenant.reference_time,
+        );
+        user.realname = Some(format!("New Hire {k}"));
+        user.firstname = Some("New".into());
+        user.lastname = Some(format!("Hire {k}"));
+        edit.users.push(user.to_object(render));
     }
     edit.build()
 }

@@ -16,7 +16,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::error::Result;
 use crate::model::{self, Admin, Group, Phone, RenderOptions, Token, User, WebAuthn};
-use crate::scenario::{GroupStatusCase, Scenario};
+use crate::scenario::Scenario;
 use crate::store::{CHUNK_ITEMS, ChunkBuilder, JsonList, KeyIndex, Tenant, key_hash};
 
 /// Independent random streams, so adding admins never changes the users.
@@ -51,10 +51,7 @@ pub fn build(scenario: &Scenario) -> Result<Tenant> {
 /// users generated, rendered into its arena and dropped (parallel), leaving only JSON and compact
 /// indexes.
 pub fn build_with_threads(scenario: &Scenario, threads: usize) -> Result<Tenant> {
-    let render = RenderOptions {
-        group_voice_enabled: scenario.options.group_voice_enabled,
-        user_enable_auto_prompt: scenario.options.user_enable_auto_prompt,
-    };
+    let render = RenderOptions::of(&scenario.options);
     let groups = make_groups(scenario);
     let group_json: Vec<Vec<u8>> = groups
         .iter()
@@ -284,16 +281,7 @@ const DEPARTMENTS: &[&str] = &[
 
 fn make_groups(scenario: &Scenario) -> Vec<Group> {
     let case = scenario.options.group_status_case;
-    let status = |s: &str| -> &'static str {
-        match (s, case) {
-            ("bypass", GroupStatusCase::Lower) => "bypass",
-            ("disabled", GroupStatusCase::Lower) => "disabled",
-            (_, GroupStatusCase::Lower) => "active",
-            ("bypass", GroupStatusCase::Capitalized) => "Bypass",
-            ("disabled", GroupStatusCase::Capitalized) => "Disabled",
-            (_, GroupStatusCase::Capitalized) => "Active",
-        }
-    };
+    let status = |s: &str| case.spell(s);
     let mut rng = rng_for(scenario.tenant.seed, Stream::Groups, 0);
     let mut out = Vec::new();
     let mut names = HashSet::new();

@@ -193,6 +193,52 @@ pub struct RenderOptions {
     pub user_enable_auto_prompt: bool,
 }
 
+impl RenderOptions {
+    /// The switches a scenario's options set.
+    pub fn of(options: &crate::scenario::Options) -> Self {
+        Self {
+            group_voice_enabled: options.group_voice_enabled,
+            user_enable_auto_prompt: options.user_enable_auto_prompt,
+        }
+    }
+}
+
+impl User {
+    /// A user as Duo creates one: active, never logged in, no methods, groups or aliases.
+    pub fn new(user_id: String, username: String, email: String, created: i64) -> Self {
+        Self {
+            user_id,
+            username,
+            email,
+            realname: None,
+            firstname: None,
+            lastname: None,
+            status: "active",
+            created,
+            last_login: None,
+            last_directory_sync: None,
+            external_id: None,
+            notes: String::new(),
+            aliases: Vec::new(),
+            groups: Vec::new(),
+            phones: Vec::new(),
+            tokens: Vec::new(),
+            webauthn: Vec::new(),
+        }
+    }
+
+    /// The user rendered as a JSON object (for edits of a built tenant). Users made this way
+    /// belong to no group yet.
+    pub fn to_object(&self, options: RenderOptions) -> serde_json::Map<String, serde_json::Value> {
+        let mut json = Vec::new();
+        render_user(self, |_| b"", options, &mut json);
+        match serde_json::from_slice(&json) {
+            Ok(serde_json::Value::Object(object)) => object,
+            _ => serde_json::Map::new(),
+        }
+    }
+}
+
 /// A small JSON writer: keys are written by the caller in Duo's (alphabetical) order.
 struct Obj<'a> {
     out: &'a mut Vec<u8>,

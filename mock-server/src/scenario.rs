@@ -143,6 +143,20 @@ pub enum GroupStatusCase {
     Capitalized,
 }
 
+impl GroupStatusCase {
+    /// How a group status (`active`, `bypass`, `disabled`) is spelled; anything else is active.
+    pub fn spell(self, status: &str) -> &'static str {
+        match (status, self) {
+            ("bypass", Self::Lower) => "bypass",
+            ("disabled", Self::Lower) => "disabled",
+            (_, Self::Lower) => "active",
+            ("bypass", Self::Capitalized) => "Bypass",
+            ("disabled", Self::Capitalized) => "Disabled",
+            (_, Self::Capitalized) => "Active",
+        }
+    }
+}
+
 /// Largest page each list endpoint serves; a larger `limit` is clamped to it.
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(deny_unknown_fields, default)]

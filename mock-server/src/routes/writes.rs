@@ -20,7 +20,7 @@ use crate::edit::TenantEdit;
 use crate::grants::Grant;
 use crate::model::{self, Group, RenderOptions, User};
 use crate::params::Params;
-use crate::scenario::{GROUP_STATUSES, GroupStatusCase};
+use crate::scenario::GROUP_STATUSES;
 use crate::state::AppState;
 
 /// Serializes edits, so two writes never start from the same tenant and lose one.
@@ -149,34 +149,13 @@ pub(super) async fn create_user(
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(
             scenario.tenant.seed ^ crate::store::key_hash(&username) ^ tenant.users.len() as u64,
         );
-        let user = User {
-            user_id: model::random_id(&mut rng, "DU"),
-            email: String::new(),
-            realname: None,
-            firstname: None,
-            lastname: None,
-            status: "active",
-            created: state.now(),
-            last_login: None,
-            last_directory_sync: None,
-            external_id: None,
-            notes: String::new(),
-            aliases: Vec::new(),
-            groups: Vec::new(),
-            phones: Vec::new(),
-            tokens: Vec::new(),
-            webauthn: Vec::new(),
+        let user = User::new(
+            model::random_id(&mut rng, "DU"),
             username,
-        };
-        let render = RenderOptions {
-            group_voice_enabled: scenario.options.group_voice_enabled,
-            user_enable_auto_prompt: scenario.options.user_enable_auto_prompt,
-        };
-        let mut json = Vec::new();
-        model::render_user(&user, |_| b"", render, &mut json);
-        let Ok(Value::Object(mut object)) = serde_json::from_slice::<Value>(&json) else {
-            return Err(ApiError::custom(50000, "Internal server error"));
-        };
+            String::new(),
+            state.now(),
+        );
+        let mut object = user.to_object(RenderOptions::of(&scenario.options));
         apply_user_fields(&mut object, &params)?;
         tenant.users.push(object.clone());
         Ok(as_response(&object))
@@ -296,24 +275,14 @@ pub(super) async fn create_group(
             return Err(ApiError::invalid_parameter("name"));
         }
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ crate::store::key_hash(&name));
-        let shown_status: &'static str = match (status.as_str(), options.group_status_case) {
-            ("bypass", GroupStatusCase::Lower) => "bypass",
-            ("disabled", GroupStatusCase::Lower) => "disabled",
-            (_, GroupStatusCase::Lower) => "active",
-            ("bypass", GroupStatusCase::Capitalized) => "Bypass",
-            ("disabled", GroupStatusCase::Capitalized) => "Disabled",
-            (_, GroupStatusCase::Capitalized) => "Active",
-        };
+        let shown_status = options.group_status_case.spell(&status);
         let group = Group {
             group_id: model::random_id(&mut rng, "DG"),
             name,
             desc,
             status: shown_status,
         };
-        let render = RenderOptions {
-            group_voice_enabled: options.group_voice_enabled,
-            user_enable_auto_prompt: options.user_enable_auto_prompt,
-        };
+        let render = RenderOptions::of(&options);
         let mut json = Vec::new();
         model::render_group(&group, render, &mut json);
         let Ok(Value::Object(object)) = serde_json::from_slice::<Value>(&json) else {
