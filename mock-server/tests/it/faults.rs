@@ -23,18 +23,17 @@ fn with_faults(rules: &str) -> Scenario {
         .unwrap_or_else(|e| panic!("{e}"))
 }
 
-async fn raw(s: &TestServer, path: &str) -> reqwest::Response {
-    // A signed request whose answer is read raw (headers, bytes).
-    let info = s.server.info();
-    let integration = &info.integrations[0];
+/// Date and Authorization of a v5-signed GET of `path` by the first integration, for the host
+/// `127.0.0.1` (the plain-HTTP base URL's host).
+fn signed_get_headers(s: &TestServer, path: &str) -> (String, String) {
+    let integration = &s.server.info().integrations[0];
     let date = duo_auth::date::format_date(crate::support::now());
-    let params = duo_auth::params::parse_urlencoded(b"");
     let parts = duo_auth::SignedParts {
         date: &date,
         method: "GET",
         host: "127.0.0.1",
         path,
-        params: &params,
+        params: &[],
         body: b"",
         duo_headers: &[],
     };
@@ -43,13 +42,17 @@ async fn raw(s: &TestServer, path: &str) -> reqwest::Response {
         duo_auth::Scheme::V5,
         &parts,
     );
+    (date, duo_auth::authorization_header(&integration.ikey, &sig))
+}
+
+async fn raw(s: &TestServer, path: &str) -> reqwest::Response {
+    // A signed request whose answer is read raw (headers, bytes).
+    let info = s.server.info();
+    let (date, authorization) = signed_get_headers(s, path);
     s.http
         .get(format!("{}{path}", info.base_url))
         .header("Date", date)
-        .header(
-            "Authorization",
-            duo_auth::authorization_header(&integration.ikey, &sig),
-        )
+        .header("Authorization", authorization)
         .send()
         .await
         .expect("request")
@@ -318,28 +321,10 @@ fn with_network_faults(users: u32, rules: &str) -> Scenario {
 
 /// A signed GET of `path` as raw HTTP/1.1, signed for the host of the base URL.
 fn signed_request(s: &TestServer, path: &str) -> String {
-    let info = s.server.info();
-    let integration = &info.integrations[0];
-    let date = duo_auth::date::format_date(crate::support::now());
-    let params = duo_auth::params::parse_urlencoded(b"");
-    let parts = duo_auth::SignedParts {
-        date: &date,
-        method: "GET",
-        host: "127.0.0.1",
-        path,
-        params: &params,
-        body: b"",
-        duo_headers: &[],
-    };
-    let sig = duo_auth::sign(
-        &duo_auth::SigningKey::new(integration.skey.as_bytes()),
-        duo_auth::Scheme::V5,
-        &parts,
-    );
+    let (date, authorization) = signed_get_headers(s, path);
     format!(
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nDate: {date}\r\nAuthorization: {}\r\n\r\n",
-        info.port,
-        duo_auth::authorization_header(&integration.ikey, &sig)
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nDate: {date}\r\nAuthorization: {authorization}\r\n\r\n",
+        s.server.info().port,
     )
 }
 
