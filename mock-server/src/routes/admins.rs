@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::get;
 
-use super::{object, page_of};
+use super::{object, page_of, path_id};
 use crate::api_error::ApiError;
 use crate::auth::Caller;
 use crate::grants::Grant;
@@ -38,7 +38,7 @@ async fn one(
 ) -> Result<Response, ApiError> {
     caller.require(Grant::Administrators)?;
     let world = state.world();
-    let Path(admin_id) = admin_id.map_err(|_| ApiError::not_found())?;
+    let admin_id = path_id(admin_id)?;
     let tenant = &world.tenant;
     let index = tenant.admin_by_id(&admin_id).ok_or_else(ApiError::not_found)?;
     Ok(object(tenant.admins.item(index).ok_or_else(ApiError::not_found)?))

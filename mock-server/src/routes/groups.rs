@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::get;
 
-use super::{object, page_of, writes};
+use super::{object, page_of, path_id, writes};
 use crate::api_error::ApiError;
 use crate::auth::Caller;
 use crate::grants::Grant;
@@ -44,7 +44,7 @@ async fn one(
 ) -> Result<Response, ApiError> {
     caller.require(Grant::ReadResource)?;
     let world = state.world();
-    let Path(group_id) = group_id.map_err(|_| ApiError::not_found())?;
+    let group_id = path_id(group_id)?;
     let tenant = &world.tenant;
     let index = tenant.group_by_id(&group_id).ok_or_else(ApiError::not_found)?;
     Ok(object(tenant.groups.item(index).ok_or_else(ApiError::not_found)?))
@@ -57,7 +57,7 @@ async fn members(
 ) -> Result<Response, ApiError> {
     caller.require(Grant::ReadResource)?;
     let world = state.world();
-    let Path(group_id) = group_id.map_err(|_| ApiError::not_found())?;
+    let group_id = path_id(group_id)?;
     let options = world.options();
     let tenant = &world.tenant;
     let index = tenant.group_by_id(&group_id).ok_or_else(ApiError::not_found)?;

@@ -10,6 +10,8 @@ mod users;
 mod writes;
 
 use axum::Router;
+use axum::extract::Path;
+use axum::extract::rejection::PathRejection;
 use axum::middleware::from_fn_with_state;
 use axum::response::Response;
 use axum::routing::get;
@@ -83,6 +85,11 @@ fn page_of_selection(list: &JsonList, indices: &[u32], page: PageRequest, mode: 
         Bytes::from(body),
         Bytes::from_static(LIST_TAIL),
     ])
+}
+
+/// A path id (user, group, admin), or Duo's 404 when the path does not decode.
+fn path_id(id: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
+    id.map(|Path(id)| id).map_err(|_| ApiError::not_found())
 }
 
 /// `{"response":<object>,"stat":"OK"}`.

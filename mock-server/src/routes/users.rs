@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::get;
 
-use super::{object, page_of, page_of_selection, writes};
+use super::{object, page_of, page_of_selection, path_id, writes};
 use crate::api_error::ApiError;
 use crate::auth::Caller;
 use crate::grants::Grant;
@@ -109,7 +109,7 @@ async fn one(
 ) -> Result<Response, ApiError> {
     caller.require(Grant::ReadResource)?;
     let world = state.world();
-    let Path(user_id) = user_id.map_err(|_| ApiError::not_found())?;
+    let user_id = path_id(user_id)?;
     let tenant = &world.tenant;
     let index = tenant.user_by_id(&user_id).ok_or_else(ApiError::not_found)?;
     let user = tenant.users.item(index).ok_or_else(ApiError::not_found)?;
@@ -123,7 +123,7 @@ async fn groups(
 ) -> Result<Response, ApiError> {
     caller.require(Grant::ReadResource)?;
     let world = state.world();
-    let Path(user_id) = user_id.map_err(|_| ApiError::not_found())?;
+    let user_id = path_id(user_id)?;
     let options = world.options();
     let tenant = &world.tenant;
     let index = tenant.user_by_id(&user_id).ok_or_else(ApiError::not_found)?;

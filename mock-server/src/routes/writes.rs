@@ -13,7 +13,7 @@ use bytes::Bytes;
 use rand::SeedableRng;
 use serde_json::{Map, Value};
 
-use super::object;
+use super::{object, path_id};
 use crate::api_error::ApiError;
 use crate::auth::Caller;
 use crate::edit::TenantEdit;
@@ -21,7 +21,7 @@ use crate::grants::Grant;
 use crate::model::{self, Group, RenderOptions, User};
 use crate::params::Params;
 use crate::scenario::GROUP_STATUSES;
-use crate::state::AppState;
+use crate::state::{AppState, World};
 
 /// Serializes edits, so two writes never start from the same tenant and lose one.
 static EDITS: Mutex<()> = Mutex::new(());
@@ -59,7 +59,7 @@ fn text(params: &Params, key: &str) -> Result<Option<String>, ApiError> {
 /// Runs `change` on the tenant being served and serves the result.
 fn edit<R>(
     state: &AppState,
-    change: impl FnOnce(&mut TenantEdit) -> Result<R, ApiError>,
+    change: impl FnOnce(&mut TenantEdit, &World) -> Result<R, ApiError>,
 ) -> Result<R, ApiError> {
     let _one_at_a_time = EDITS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let world = state.world();
@@ -69,7 +69,7 @@ fn edit<R>(
         scenario.integrations.len() as u64,
         scenario.tenant.telephony_credits_remaining,
     );
-    let result = change(&mut tenant)?;
+    let result = change(&mut tenant, &world)?;
     state.swap_world(world.with_tenant(tenant.build()));
     Ok(result)
 }
@@ -139,10 +139,8 @@ pub(super) async fn create_user(
     let username = text(&params, "username")?
         .filter(|u| !u.is_empty())
         .ok_or_else(|| ApiError::invalid_parameter("username"))?;
-    let world = state.world();
-    let scenario = world.scenario.clone();
-    drop(world);
-    edit(&state, |tenant| {
+    edit(&state, |tenant, world| {
+        let scenario = &world.scenario;
         if username_taken(tenant, &username, None) {
             return Err(ApiError::invalid_parameter("username"));
         }
@@ -162,10 +160,6 @@ pub(super) async fn create_user(
     })
 }
 
-fn path_id(id: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
-    id.map(|Path(id)| id).map_err(|_| ApiError::not_found())
-}
-
 /// `POST /admin/v1/users/{user_id}`
 pub(super) async fn modify_user(
     State(state): State<AppState>,
@@ -176,7 +170,7 @@ pub(super) async fn modify_user(
     caller.require(Grant::WriteResource)?;
     let user_id = path_id(user_id)?;
     let params = write_params(&caller, &body);
-    edit(&state, |tenant| {
+    edit(&state, |tenant, _| {
         let index = tenant.user_index(&user_id).ok_or_else(ApiError::not_found)?;
         if let Some(username) = text(&params, "username")? {
             if username.is_empty() || username_taken(tenant, &username, Some(index)) {
@@ -197,7 +191,7 @@ pub(super) async fn delete_user(
 ) -> Result<Response, ApiError> {
     caller.require(Grant::WriteResource)?;
     let user_id = path_id(user_id)?;
-    edit(&state, |tenant| {
+    edit(&state, |tenant, _| {
         let index = tenant.user_index(&user_id).ok_or_else(ApiError::not_found)?;
         tenant.users.remove(index);
         Ok(empty())
@@ -215,7 +209,7 @@ pub(super) async fn add_user_group(
     let user_id = path_id(user_id)?;
     let params = write_params(&caller, &body);
     let group_id = text(&params, "group_id")?.ok_or_else(|| ApiError::invalid_parameter("group_id"))?;
-    edit(&state, |tenant| {
+    edit(&state, |tenant, _| {
         let index = tenant.user_index(&user_id).ok_or_else(ApiError::not_found)?;
         let group = tenant
             .group(&group_id)
@@ -241,7 +235,7 @@ pub(super) async fn remove_user_group(
 ) -> Result<Response, ApiError> {
     caller.require(Grant::WriteResource)?;
     let Path((user_id, group_id)) = ids.map_err(|_| ApiError::not_found())?;
-    edit(&state, |tenant| {
+    edit(&state, |tenant, _| {
         let index = tenant.user_index(&user_id).ok_or_else(ApiError::not_found)?;
         if let Some(Value::Array(list)) = tenant.users[index].get_mut("groups") {
             list.retain(|g| g["group_id"] != group_id.as_str());
@@ -266,11 +260,8 @@ pub(super) async fn create_group(
         return Err(ApiError::invalid_parameter("status"));
     }
     let desc = text(&params, "desc")?.unwrap_or_default();
-    let world = state.world();
-    let options = world.scenario.options.clone();
-    let seed = world.scenario.tenant.seed;
-    drop(world);
-    edit(&state, |tenant| {
+    edit(&state, |tenant, world| {
+        let (options, seed) = (&world.scenario.options, world.scenario.tenant.seed);
         if tenant.groups.iter().any(|g| field(g, "name") == name) {
             return Err(ApiError::invalid_parameter("name"));
         }
@@ -282,7 +273,7 @@ pub(super) async fn create_group(
             desc,
             status: shown_status,
         };
-        let render = RenderOptions::of(&options);
+        let render = RenderOptions::of(options);
         let mut json = Vec::new();
         model::render_group(&group, render, &mut json);
         let Ok(Value::Object(object)) = serde_json::from_slice::<Value>(&json) else {
@@ -301,7 +292,7 @@ pub(super) async fn delete_group(
 ) -> Result<Response, ApiError> {
     caller.require(Grant::WriteResource)?;
     let group_id = path_id(group_id)?;
-    edit(&state, |tenant| {
+    edit(&state, |tenant, _| {
         let before = tenant.groups.len();
         tenant.groups.retain(|g| field(g, "group_id") != group_id);
         if tenant.groups.len() == before {
