@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use serde::Serialize;
@@ -169,7 +170,7 @@ fn rfc3339_ms(unix_ms: u64) -> String {
 /// Middleware around the whole app: times the request and journals the answer.
 pub async fn record(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if !state.journal().is_enabled() {
-        return next.run(request).await;
+        return with_server_date(&state, next.run(request).await);
     }
     let started = Instant::now();
     let unix_ms = SystemTime::now()
@@ -204,6 +205,19 @@ pub async fn record(State(state): State<AppState>, request: Request, next: Next)
         peer,
     };
     state.journal().record(entry);
+    with_server_date(&state, response)
+}
+
+/// With a clock offset, the answer's `Date` is the fake's clock, as Duo's `Date` is Duo's: a
+/// connector that reports clock skew reads the distance from it. Without one, hyper's own `Date`
+/// (the machine's clock) is already right.
+fn with_server_date(state: &AppState, mut response: Response) -> Response {
+    if state.clock_offset() != 0 {
+        let date = duo_auth::date::format_date(state.now()).replace("-0000", "GMT");
+        if let Ok(value) = HeaderValue::from_str(&date) {
+            response.headers_mut().insert(header::DATE, value);
+        }
+    }
     response
 }
 
