@@ -1,1 +1,35 @@
-//! Reference Duo connector (placeholder until its issue lands): syncs users, admins and groups.
+//! Reference Duo Admin API connector: checks a connection, syncs users, administrators, groups and
+//! group membership into a snapshot, and compares and reviews snapshots for access reviews.
+//!
+//! The layers, from the wire up: [`client`] signs one request and classifies its answer (retrying
+//! what the [`retry`] table says), [`paging`] follows `next_offset` through a list, [`sync`] reads
+//! the whole tenant consistently, and [`snapshot`] is what it produces. [`check`] is the "Connect"
+//! button; [`diff`], [`review`] and [`sqlite`] work on snapshots.
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), duo_connector::Error> {
+//! use duo_connector::{client::Client, config::Config, sync};
+//! let config = Config::from_env()?;
+//! let client = Client::new(&config)?;
+//! let snapshot = sync::sync(&client, &sync::SyncOptions::default()).await?;
+//! println!("{} users", snapshot.users.len());
+//! # Ok(()) }
+//! ```
+
+pub mod check;
+pub mod classify;
+pub mod client;
+pub mod config;
+pub mod contract;
+pub mod diff;
+pub mod error;
+pub mod paging;
+pub mod retry;
+pub mod review;
+pub mod snapshot;
+pub mod sqlite;
+pub mod sync;
+mod time;
+
+pub use error::{Error, ErrorKind, Failure};
+pub use snapshot::Snapshot;

@@ -1,0 +1,353 @@
+//! Flags, output and exit codes of `duo-connector`; the work is in the library.
+
+use std::io::{IsTerminal as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use duo_connector::client::{Client, ClientEvent, Observer};
+use duo_connector::config::{self, Config, SecretKey, Transport};
+use duo_connector::contract::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, error_document, write_whole};
+use duo_connector::retry::RetryPolicy;
+use duo_connector::sync::{SyncEvent, SyncObserver, SyncOptions};
+use duo_connector::{Error, Snapshot, check, diff, review, sqlite};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// Syncs Duo users, administrators and groups for access reviews.
+#[derive(Debug, Parser)]
+#[command(name = "duo-connector", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// Request-level logs on stderr (-vv for more).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Checks the connection, the keys and the permission grants, one line per check.
+    Check(Connection),
+    /// Reads every user, administrator, group and group member into a snapshot.
+    Sync(SyncArgs),
+    /// What changed in access between two snapshots.
+    Diff {
+        /// The earlier snapshot.
+        old: PathBuf,
+        /// The later snapshot.
+        new: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+        format: DiffFormat,
+    },
+    /// An access-review summary of a snapshot.
+    Review {
+        /// The snapshot.
+        snapshot: PathBuf,
+        /// Users whose last login is older than this many days are listed as inactive.
+        #[arg(long, default_value_t = 90)]
+        inactive_days: u32,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ReviewFormat::Table)]
+        format: ReviewFormat,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum DiffFormat {
+    Text,
+    Markdown,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ReviewFormat {
+    Table,
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+struct Connection {
+    /// API hostname, `host` or `host:port`, no scheme.
+    #[arg(long, env = config::ENV_API_HOST)]
+    api_host: Option<String>,
+    /// Integration key of the Admin API application.
+    #[arg(long, env = config::ENV_IKEY)]
+    ikey: Option<String>,
+    /// Secret key (prefer the environment variable: flags show in the process list).
+    #[arg(long, env = config::ENV_SKEY, hide_env_values = true)]
+    skey: Option<String>,
+    /// PEM file of CA certificates to trust besides the system's.
+    #[arg(long, env = config::ENV_CA_CERT)]
+    ca_cert: Option<PathBuf>,
+    /// HTTP proxy for HTTPS requests (`http://user:pass@host:port`); HTTPS_PROXY is read too.
+    #[arg(long)]
+    proxy: Option<String>,
+    /// Plain HTTP instead of HTTPS: for a local fake only.
+    #[arg(long)]
+    plain_http: bool,
+    /// Signature scheme: v5 (default), v2 (HMAC-SHA1, as Duo documents it) or v2-sha512.
+    #[arg(long, default_value = "v5")]
+    signature: String,
+    /// Member lists read at once.
+    #[arg(long, default_value_t = 4)]
+    parallelism: usize,
+    /// Give up after this many seconds, waits included.
+    #[arg(long, default_value_t = 1800)]
+    deadline_s: u64,
+    /// Retry waits in milliseconds instead of seconds (for tests against a local fake).
+    #[arg(long, hide = true)]
+    quick_retries: bool,
+}
+
+#[derive(Debug, Args)]
+struct SyncArgs {
+    #[command(flatten)]
+    connection: Connection,
+    /// Where to write the snapshot (or, on failure, the error document); stdout if not given.
+    #[arg(long, short, env = config::ENV_OUTPUT)]
+    output: Option<PathBuf>,
+    /// Also record the run in this SQLite database.
+    #[arg(long)]
+    sqlite: Option<PathBuf>,
+}
+
+/// Parses flags and runs the command; the exit code follows the contract.
+pub(crate) fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logs(cli.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start: {e}");
+            return ExitCode::from(EXIT_FAILED);
+        }
+    };
+    runtime.block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::Check(connection) => match connect(&connection, None) {
+            Ok((config, client)) => {
+                let report = check::check(&config, &client).await;
+                print!("{}", report.render());
+                ExitCode::from(if report.ok() { EXIT_OK } else { EXIT_FAILED })
+            }
+            Err(e) => usage(&e),
+        },
+        Command::Sync(args) => run_sync(args).await,
+        Command::Diff { old, new, format } => finish(run_diff(&old, &new, format)),
+        Command::Review {
+            snapshot,
+            inactive_days,
+            format,
+        } => finish(run_review(&snapshot, inactive_days, format)),
+    }
+}
+
+fn finish(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::from(EXIT_OK),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_FAILED)
+        }
+    }
+}
+
+fn usage(error: &Error) -> ExitCode {
+    eprintln!("error: {error}");
+    ExitCode::from(EXIT_USAGE)
+}
+
+fn connect(connection: &Connection, observer: Option<Observer>) -> Result<(Config, Client), Error> {
+    let missing =
+        |what: &str, env: &str| Error::Config(format!("{what} is missing: give --{what} or set {env}"));
+    let host = connection
+        .api_host
+        .as_deref()
+        .ok_or_else(|| missing("api-host", config::ENV_API_HOST))?;
+    let ikey = connection
+        .ikey
+        .as_deref()
+        .ok_or_else(|| missing("ikey", config::ENV_IKEY))?;
+    let skey = connection
+        .skey
+        .clone()
+        .ok_or_else(|| missing("skey", config::ENV_SKEY))?;
+    let mut config = Config::new(host, ikey, SecretKey::new(skey))?;
+    config.ca_cert = connection.ca_cert.clone().filter(|p| !p.as_os_str().is_empty());
+    if connection.plain_http {
+        config.transport = Transport::PlainHttp;
+    }
+    config.scheme = config::parse_scheme(&connection.signature)?;
+    config.proxy = connection.proxy.clone();
+    config.parallelism = connection.parallelism.max(1);
+    if connection.quick_retries {
+        config.retry = RetryPolicy::quick();
+    }
+    config.retry.deadline = Duration::from_secs(connection.deadline_s);
+    let client = Client::with_observer(&config, observer)?;
+    Ok((config, client))
+}
+
+async fn run_sync(args: SyncArgs) -> ExitCode {
+    let progress = Progress::new();
+    let (config, client) = match connect(&args.connection, Some(progress.client_observer())) {
+        Ok(connected) => connected,
+        Err(e) => return usage(&e),
+    };
+    let options = SyncOptions {
+        parallelism: config.parallelism,
+        observer: Some(progress.sync_observer()),
+        ..SyncOptions::default()
+    };
+    let result = duo_connector::sync::sync(&client, &options).await;
+    progress.finish();
+    let stats = client.stats();
+    let requests = stats.requests.load(std::sync::atomic::Ordering::Relaxed);
+    match result {
+        Ok(snapshot) => {
+            if let Err(e) = write_snapshot(&snapshot, args.output.as_deref(), args.sqlite.as_deref()) {
+                eprintln!("error: {e:#}");
+                return ExitCode::from(EXIT_FAILED);
+            }
+            eprintln!(
+                "synced {} users, {} administrators, {} groups ({requests} requests)",
+                snapshot.users.len(),
+                snapshot.admins.len(),
+                snapshot.groups.len()
+            );
+            ExitCode::from(EXIT_OK)
+        }
+        Err(Error::Failed(failure)) => {
+            eprintln!("error: {}: {}", failure.kind, failure.message);
+            if let Some(path) = &args.output
+                && let Err(e) = write_whole(path, &error_document(&failure))
+            {
+                eprintln!("error: {e}");
+            }
+            ExitCode::from(EXIT_FAILED)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_FAILED)
+        }
+    }
+}
+
+fn write_snapshot(snapshot: &Snapshot, output: Option<&Path>, sqlite: Option<&Path>) -> anyhow::Result<()> {
+    if let Some(path) = sqlite {
+        let mut store = sqlite::SnapshotStore::open(path)?;
+        let run = store.record(snapshot)?;
+        eprintln!("recorded as run {run} in {}", path.display());
+    }
+    let json = snapshot.to_json();
+    match output {
+        Some(path) => write_whole(path, &json)?,
+        None => std::io::stdout()
+            .lock()
+            .write_all(&json)
+            .context("writing the snapshot to stdout")?,
+    }
+    Ok(())
+}
+
+fn run_diff(old: &Path, new: &Path, format: DiffFormat) -> anyhow::Result<()> {
+    let changes = diff::diff(&Snapshot::read(old)?, &Snapshot::read(new)?)?;
+    let text = match format {
+        DiffFormat::Text => changes.render_text(),
+        DiffFormat::Markdown => changes.render_markdown(),
+        DiffFormat::Json => serde_json::to_string_pretty(&changes)? + "\n",
+    };
+    print!("{text}");
+    Ok(())
+}
+
+fn run_review(path: &Path, inactive_days: u32, format: ReviewFormat) -> anyhow::Result<()> {
+    let now_unix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let options = review::ReviewOptions {
+        inactive_days,
+        now_unix,
+    };
+    let summary = review::review(&Snapshot::read(path)?, &options)?;
+    let text = match format {
+        ReviewFormat::Table => summary.render_table(),
+        ReviewFormat::Markdown => summary.render_markdown(),
+    };
+    print!("{text}");
+    Ok(())
+}
+
+fn init_logs(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "duo_connector=debug",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("DUO_CONNECTOR_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// A spinner on a terminal with objects, pages and retry waits; nothing when stderr is not one.
+struct Progress {
+    bar: ProgressBar,
+}
+
+impl Progress {
+    fn new() -> Self {
+        let bar = if std::io::stderr().is_terminal() {
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {prefix}: {pos} objects, {msg} [{elapsed}]")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        } else {
+            ProgressBar::hidden()
+        };
+        bar.set_message("0 pages");
+        Self { bar }
+    }
+
+    fn sync_observer(&self) -> SyncObserver {
+        let bar = self.bar.clone();
+        let pages = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        Arc::new(move |event| match event {
+            SyncEvent::Phase(name) => bar.set_prefix(*name),
+            SyncEvent::Page(items) => {
+                bar.inc(*items as u64);
+                let n = pages.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                bar.set_message(format!("{n} pages"));
+            }
+            SyncEvent::Groups(count) => bar.set_prefix(format!("group members of {count} groups")),
+        })
+    }
+
+    fn client_observer(&self) -> Observer {
+        let bar = self.bar.clone();
+        Arc::new(move |event| {
+            if let ClientEvent::RetryWait { path, class, wait } = event {
+                bar.println(format!(
+                    "waiting {:.1} s before retrying {path} ({class:?})",
+                    wait.as_secs_f64()
+                ));
+            }
+        })
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}

@@ -1,0 +1,439 @@
+//! One signed request at a time: sign, send, classify, retry as the policy says.
+//!
+//! Every request is signed afresh (a new `Date`), so a retry late in a long back-off never falls
+//! outside Duo's timestamp window. Workers that share a client share its rate-limit pause: when
+//! one sees a 429, none sends until the wait is over, so parallel reads don't spend the budget
+//! that the waiting one is trying to recover.
+
+use std::error::Error as StdError;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use duo_auth::{Scheme, SignedParts, SigningKey};
+use reqwest::header::{self, HeaderMap};
+use tokio::sync::Mutex;
+
+use crate::classify::{Answer, TransportFailure, Verdict, classify_answer, classify_transport};
+use crate::config::{Config, Transport};
+use crate::error::{Error, Failure};
+use crate::retry::{RetryClass, RetryPolicy};
+use crate::time::now_unix;
+
+/// What the client reports to an observer (a progress bar, a log).
+#[derive(Debug, Clone)]
+pub enum ClientEvent {
+    /// A request got an answer (or failed to).
+    Request {
+        /// Path requested.
+        path: String,
+        /// HTTP status, if an answer came.
+        status: Option<u16>,
+        /// How long the attempt took.
+        elapsed: Duration,
+    },
+    /// The client waits before a retry.
+    RetryWait {
+        /// Path to be retried.
+        path: String,
+        /// Why.
+        class: RetryClass,
+        /// How long.
+        wait: Duration,
+    },
+}
+
+/// A callback for [`ClientEvent`]s.
+pub type Observer = Arc<dyn Fn(&ClientEvent) + Send + Sync>;
+
+/// Counters over the client's life.
+#[derive(Debug, Default)]
+pub struct ClientStats {
+    /// Requests sent (retries included).
+    pub requests: AtomicU64,
+    /// Retries made.
+    pub retries: AtomicU64,
+    /// Milliseconds spent waiting before retries.
+    pub waited_ms: AtomicU64,
+}
+
+/// A Duo Admin API client. Cheap to clone; clones share the connection pool, the rate-limit pause
+/// and the counters.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    base_url: String,
+    /// The host line signed: the API hostname as configured, lower-cased, with its port if given.
+    host: String,
+    ikey: String,
+    key: SigningKey,
+    scheme: Scheme,
+    retry: RetryPolicy,
+    /// No request leaves before this instant (set by a 429's wait).
+    paused_until: Mutex<Option<Instant>>,
+    /// When the client was made: the overall deadline counts from here.
+    started: Instant,
+    stats: ClientStats,
+    observer: Option<Observer>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.inner.base_url)
+            .field("ikey", &self.inner.ikey)
+            .field("scheme", &self.inner.scheme.name())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A successful answer: Duo's `stat: OK` body, whole.
+#[derive(Debug)]
+pub struct DuoAnswer {
+    /// The body bytes.
+    pub body: Bytes,
+    /// The answer's `Date` as unix seconds, if it had one.
+    pub server_date: Option<i64>,
+}
+
+impl Client {
+    /// A client for `config`: TLS with the system's roots plus `config.ca_cert`.
+    pub fn new(config: &Config) -> Result<Self, Error> {
+        Self::with_observer(config, None)
+    }
+
+    /// A client that reports each request and wait to `observer`.
+    pub fn with_observer(config: &Config, observer: Option<Observer>) -> Result<Self, Error> {
+        let mut builder = reqwest::Client::builder()
+            .user_agent(concat!("duo-connector/", env!("CARGO_PKG_VERSION")))
+            .timeout(config.retry.request_timeout)
+            .connect_timeout(config.retry.connect_timeout)
+            .https_only(config.transport == Transport::Https)
+            .pool_max_idle_per_host(config.parallelism.max(1));
+        if let Some(proxy) = &config.proxy {
+            let proxy = reqwest::Proxy::https(proxy)
+                .map_err(|e| Error::Config(format!("the proxy address is not a URL: {e}")))?;
+            builder = builder.proxy(proxy);
+        }
+        if let Some(path) = &config.ca_cert {
+            let pem = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+            let certificates = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                Error::Config(format!("{}: not a PEM certificate bundle: {e}", path.display()))
+            })?;
+            if certificates.is_empty() {
+                return Err(Error::Config(format!(
+                    "{}: no PEM certificate in it",
+                    path.display()
+                )));
+            }
+            for certificate in certificates {
+                builder = builder.add_root_certificate(certificate);
+            }
+        }
+        let http = builder
+            .build()
+            .map_err(|e| Error::Config(format!("cannot set up HTTPS: {e}")))?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                http,
+                base_url: config.base_url(),
+                host: config.api_host.clone(),
+                ikey: config.ikey.clone(),
+                key: SigningKey::new(config.skey.expose()),
+                scheme: config.scheme,
+                retry: config.retry.clone(),
+                paused_until: Mutex::new(None),
+                started: Instant::now(),
+                stats: ClientStats::default(),
+                observer,
+            }),
+        })
+    }
+
+    /// The API hostname as configured.
+    pub fn host(&self) -> &str {
+        &self.inner.host
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> &ClientStats {
+        &self.inner.stats
+    }
+
+    /// A signed `GET path?params`, retried per the policy; the body of Duo's success answer.
+    pub async fn get(&self, path: &str, params: &[(&str, &str)]) -> Result<DuoAnswer, Error> {
+        let mut retries = [0usize; 3];
+        loop {
+            self.wait_for_pause().await;
+            let verdict = self.attempt(path, params, true).await;
+            let (class, retry_after, failure) = match verdict {
+                Ok(answer) => return Ok(answer),
+                Err(Verdict::Fail(failure)) => return Err(failure.into()),
+                Err(Verdict::Retry {
+                    class,
+                    retry_after,
+                    failure,
+                }) => (class, retry_after, failure),
+                Err(Verdict::Success) => return Err(success_as_error(path).into()),
+            };
+            let used = &mut retries[class as usize];
+            let wait = self.inner.retry.wait(class, *used, retry_after);
+            match wait {
+                Some(wait) if self.inner.started.elapsed() + wait < self.inner.retry.deadline => {
+                    *used += 1;
+                    self.inner.stats.retries.fetch_add(1, Ordering::Relaxed);
+                    self.inner.stats.waited_ms.fetch_add(
+                        u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                        Ordering::Relaxed,
+                    );
+                    tracing::info!(
+                        path,
+                        ?class,
+                        wait_ms = wait.as_millis() as u64,
+                        "waiting before a retry"
+                    );
+                    self.emit(&ClientEvent::RetryWait {
+                        path: path.to_owned(),
+                        class,
+                        wait,
+                    });
+                    if class == RetryClass::RateLimited {
+                        self.pause(wait).await;
+                    } else {
+                        tokio::time::sleep(wait).await;
+                    }
+                }
+                _ => return Err(failure.into()),
+            }
+        }
+    }
+
+    /// An unsigned `GET` (Duo's `/auth/v2/ping`), once, without retries.
+    pub async fn get_unsigned(&self, path: &str) -> Result<DuoAnswer, Error> {
+        match self.attempt(path, &[], false).await {
+            Ok(answer) => Ok(answer),
+            Err(Verdict::Fail(failure) | Verdict::Retry { failure, .. }) => Err(failure.into()),
+            Err(Verdict::Success) => Err(success_as_error(path).into()),
+        }
+    }
+
+    async fn wait_for_pause(&self) {
+        loop {
+            let until = *self.inner.paused_until.lock().await;
+            match until {
+                Some(until) if until > Instant::now() => tokio::time::sleep_until(until.into()).await,
+                _ => return,
+            }
+        }
+    }
+
+    async fn pause(&self, wait: Duration) {
+        let until = Instant::now() + wait;
+        {
+            let mut paused = self.inner.paused_until.lock().await;
+            if paused.is_none_or(|p| p < until) {
+                *paused = Some(until);
+            }
+        }
+        self.wait_for_pause().await;
+    }
+
+    fn emit(&self, event: &ClientEvent) {
+        if let Some(observer) = &self.inner.observer {
+            observer(event);
+        }
+    }
+
+    /// One attempt: the answer if Duo said OK, else the verdict on it.
+    async fn attempt(&self, path: &str, params: &[(&str, &str)], signed: bool) -> Result<DuoAnswer, Verdict> {
+        let inner = &self.inner;
+        let decoded: Vec<duo_auth::Param> = params
+            .iter()
+            .map(|(k, v)| (k.as_bytes().to_vec(), v.as_bytes().to_vec()))
+            .collect();
+        let query = duo_auth::params::canon_params(&decoded);
+        let url = if query.is_empty() {
+            format!("{}{path}", inner.base_url)
+        } else {
+            format!("{}{path}?{query}", inner.base_url)
+        };
+        let mut request = inner.http.get(&url);
+        if signed {
+            let date = duo_auth::date::format_date(now_unix());
+            let parts = SignedParts {
+                date: &date,
+                method: "GET",
+                host: &inner.host,
+                path,
+                params: &decoded,
+                body: b"",
+                duo_headers: &[],
+            };
+            let signature = duo_auth::sign(&inner.key, inner.scheme, &parts);
+            request = request.header(header::DATE, date).header(
+                header::AUTHORIZATION,
+                duo_auth::authorization_header(&inner.ikey, &signature),
+            );
+        }
+        let started = Instant::now();
+        inner.stats.requests.fetch_add(1, Ordering::Relaxed);
+        let sent = request.send().await;
+        let outcome = match sent {
+            Ok(response) => {
+                let status = response.status().as_u16();
+                let headers = response.headers().clone();
+                match response.bytes().await {
+                    Ok(body) => Ok((status, headers, body)),
+                    Err(e) => Err((transport_failure(&e), e)),
+                }
+            }
+            Err(e) => Err((transport_failure(&e), e)),
+        };
+        let elapsed = started.elapsed();
+        match outcome {
+            Ok((status, headers, body)) => {
+                tracing::debug!(
+                    path,
+                    query,
+                    status,
+                    elapsed_ms = elapsed.as_millis() as u64,
+                    "answer"
+                );
+                self.emit(&ClientEvent::Request {
+                    path: path.to_owned(),
+                    status: Some(status),
+                    elapsed,
+                });
+                let server_date = header_str(&headers, header::DATE).and_then(duo_auth::date::parse_date);
+                let answer = Answer {
+                    endpoint: path,
+                    status,
+                    content_type: header_str(&headers, header::CONTENT_TYPE),
+                    server: header_str(&headers, header::SERVER),
+                    retry_after: header_str(&headers, header::RETRY_AFTER).and_then(parse_retry_after),
+                    server_date,
+                    local_now: now_unix(),
+                    body: &body,
+                };
+                match classify_answer(&answer) {
+                    Verdict::Success => Ok(DuoAnswer {
+                        body: body.clone(),
+                        server_date,
+                    }),
+                    other => Err(other),
+                }
+            }
+            Err((failure, error)) => {
+                let detail = error_chain(&error);
+                tracing::debug!(path, query, %detail, "no answer");
+                self.emit(&ClientEvent::Request {
+                    path: path.to_owned(),
+                    status: None,
+                    elapsed,
+                });
+                Err(classify_transport(path, &inner.host, failure, &detail))
+            }
+        }
+    }
+}
+
+/// `attempt` turns a success into `Ok`, so this is never reached; it still yields an error
+/// rather than a panic.
+fn success_as_error(path: &str) -> Failure {
+    Failure::new(
+        crate::ErrorKind::Protocol,
+        "a successful answer was reported as an error",
+    )
+    .at(path)
+}
+
+fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// `Retry-After`: seconds, or an HTTP date.
+fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = duo_auth::date::parse_date(value)?;
+    Some(Duration::from_secs(u64::try_from(at - now_unix()).unwrap_or(0)))
+}
+
+/// The whole chain of causes, for messages: reqwest's own text is only "error sending request".
+fn error_chain(error: &reqwest::Error) -> String {
+    let mut parts = vec![error.to_string()];
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = cause.source();
+    }
+    parts.join(": ")
+}
+
+/// Sorts a failed request into DNS, refused, timeout, TLS, proxy tunnel or a cut connection.
+fn transport_failure(error: &reqwest::Error) -> TransportFailure {
+    let mut source: Option<&(dyn StdError + 'static)> = Some(error);
+    let mut io_kind = None;
+    while let Some(cause) = source {
+        if cause.downcast_ref::<rustls::Error>().is_some() {
+            return TransportFailure::Tls;
+        }
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            if io
+                .get_ref()
+                .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
+            {
+                return TransportFailure::Tls;
+            }
+            io_kind.get_or_insert(io.kind());
+        }
+        source = cause.source();
+    }
+    let text = error_chain(error).to_ascii_lowercase();
+    if error.is_timeout() || text.contains("timed out") {
+        return TransportFailure::Timeout;
+    }
+    if text.contains("tunnel") || text.contains("proxy") {
+        return TransportFailure::ProxyTunnel;
+    }
+    if text.contains("dns error") || text.contains("failed to lookup") || text.contains("name or service") {
+        return TransportFailure::Dns;
+    }
+    match io_kind {
+        Some(std::io::ErrorKind::ConnectionRefused) => TransportFailure::Refused,
+        _ if error.is_connect() && text.contains("refused") => TransportFailure::Refused,
+        _ if text.contains("certificate") || text.contains("handshake") => TransportFailure::Tls,
+        _ => TransportFailure::Cut,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_reads_seconds_and_http_dates() {
+        assert_eq!(parse_retry_after("7"), Some(Duration::from_secs(7)));
+        let soon = duo_auth::date::format_date(now_unix() + 30).replace("-0000", "GMT");
+        let wait = parse_retry_after(&soon).unwrap();
+        assert!(
+            wait >= Duration::from_secs(28) && wait <= Duration::from_secs(30),
+            "{wait:?}"
+        );
+        assert_eq!(
+            parse_retry_after("Sat, 01 Jan 2000 00:00:00 GMT"),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+}
