@@ -8,8 +8,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::header;
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
@@ -21,9 +21,6 @@ use crate::journal::CallerTag;
 use crate::params::Params;
 use crate::ratelimit::EndpointClass;
 use crate::state::{AppState, Credential};
-
-/// Largest request body read (POST bodies of the Admin API are small).
-pub const MAX_BODY_BYTES: usize = 1 << 20;
 
 /// The authenticated integration and the parameters its signature covered.
 #[derive(Debug, Clone)]
@@ -78,8 +75,33 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
 /// Middleware: buffers the body, verifies the signature, attaches the [`Caller`].
 pub async fn authenticate(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let (parts, body) = request.into_parts();
-    let Ok(body) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
-        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    // `server::run` already bounds the body's size; this bound holds when the app is served
+    // otherwise. Its time is bounded here: the HTTP layer's timeout covers only the head.
+    let limits = state.world().options().limits;
+    let read = axum::body::to_bytes(body, limits.body_bytes);
+    let body = match tokio::time::timeout(limits.header_read_timeout(), read).await {
+        Ok(Ok(body)) => body,
+        Err(_) => {
+            tracing::info!(
+                path = parts.uri.path(),
+                "408 40800: the body did not arrive in time"
+            );
+            return crate::limits::body_timeout().into_response();
+        }
+        Ok(Err(error)) if crate::limits::is_length_limit(&error) => {
+            let limit = limits.body_bytes;
+            tracing::info!(
+                path = parts.uri.path(),
+                limit,
+                "413 41300: body over options.limits.body_bytes"
+            );
+            return crate::limits::body_too_large().into_response();
+        }
+        Ok(Err(error)) => {
+            // A malformed chunked body or a client gone mid-body: nothing was signed yet.
+            tracing::debug!(path = parts.uri.path(), %error, "the request body could not be read");
+            return ApiError::custom(40002, "Invalid request parameters").into_response();
+        }
     };
     match verify(&state, &parts, &body) {
         Ok(caller) => {

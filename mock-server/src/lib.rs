@@ -40,6 +40,7 @@ pub mod generate;
 pub mod grants;
 pub mod intermediary;
 pub mod journal;
+pub mod limits;
 pub mod model;
 pub mod netfault;
 pub mod network;

@@ -15,6 +15,7 @@ use crate::churn::ChurnEvent;
 use crate::error::{Error, Result};
 use crate::faults::FaultRule;
 use crate::grants::{Grant, GrantSet};
+use crate::limits::Limits;
 use crate::network::IpNet;
 use crate::proxy::ProxyConfig;
 use crate::ratelimit::RateLimits;
@@ -223,6 +224,8 @@ pub struct Options {
     pub group_voice_enabled: bool,
     /// Whether user objects carry `enable_auto_prompt` (in Duo's docs, absent from a 2024 capture).
     pub user_enable_auto_prompt: bool,
+    /// Request limits (head, query, body, connections, header-read timeout).
+    pub limits: Limits,
 }
 
 impl Default for Options {
@@ -243,6 +246,7 @@ impl Default for Options {
             group_status_case: GroupStatusCase::default(),
             group_voice_enabled: true,
             user_enable_auto_prompt: true,
+            limits: Limits::default(),
         }
     }
 }
@@ -640,6 +644,7 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
                 return Err(in_options(format!("options.max_limit.{name} must be at least 1")));
             }
         }
+        options.limits.check().map_err(in_options)?;
 
         let integrations = self.integrations(integrations)?;
 

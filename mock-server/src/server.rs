@@ -6,9 +6,12 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::extract::ConnectInfo;
+use axum::response::IntoResponse as _;
+use http_body_util::Limited;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
@@ -20,20 +23,20 @@ use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt as _;
 
 use crate::error::{Error, Result};
+use crate::limits::Limits;
 use crate::netfault::{ConnectionFault, FaultIo};
 use crate::proxy::ProxyConfig;
 use crate::scenario::Scenario;
 use crate::state::AppState;
 use crate::tls::{self, TlsMaterial};
 
-/// Longest wait for a client to send a request's headers (slow-loris guard).
-pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(15);
 /// Longest TLS handshake.
 pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-/// Largest request head (request line and headers); hyper answers 431 past it.
-pub const MAX_HEAD_BYTES: usize = 64 * 1024;
 /// How long shutdown waits for requests in flight.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+/// Smallest cap on hyper's read and write buffers: a head limit set lower (tests set 1 KiB) is
+/// enforced by `max_header_size`, and the buffer stays large enough to write a page in few calls.
+const MIN_BUFFER_BYTES: usize = 64 * 1024;
 
 /// A bound socket, with TLS or without.
 pub struct Listener {
@@ -60,7 +63,7 @@ pub async fn run(
     state: AppState,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let app = crate::routes::app(state);
+    let app = crate::routes::app(state.clone());
     let graceful = GracefulShutdown::new();
     let mut listener = listener;
     let proxy = match (listener.proxy.take(), listener.tcp.local_addr()) {
@@ -72,12 +75,12 @@ pub async fn run(
         ))),
         _ => None,
     };
-    let mut builder = hyper::server::conn::http1::Builder::new();
-    builder
-        .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT)
-        .max_buf_size(MAX_HEAD_BYTES)
-        .keep_alive(true);
+    let mut base = hyper::server::conn::http1::Builder::new();
+    base.timer(TokioTimer::new()).keep_alive(true);
+    // Connections being served, and connections being told the server is full (a second count,
+    // so a flood past the cap cannot hold unbounded sockets either).
+    let open = Arc::new(AtomicUsize::new(0));
+    let refusing = Arc::new(AtomicUsize::new(0));
     tokio::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -92,7 +95,30 @@ pub async fn run(
             },
             () = &mut shutdown => break,
         };
+        // Read per connection, so a scenario loaded through the control API governs the
+        // connections opened after it.
+        let limits = state.world().options().limits;
+        let (slot, over_capacity) = match take_slot(&open, limits.connections) {
+            Some(slot) => (slot, false),
+            None => match take_slot(&refusing, limits.connections) {
+                Some(slot) => {
+                    tracing::debug!(%peer, cap = limits.connections, "503 50300: options.limits.connections reached");
+                    (slot, true)
+                }
+                None => {
+                    tracing::debug!(%peer, "connection closed at once: the server is full and so is its refusal queue");
+                    continue;
+                }
+            },
+        };
         let _ = stream.set_nodelay(true);
+        let mut builder = base.clone();
+        builder
+            .header_read_timeout(limits.header_read_timeout())
+            .max_header_size(limits.header_bytes)
+            .max_buf_size(limits.header_bytes.max(MIN_BUFFER_BYTES))
+            // A refusal closes the connection: the client must come back when a slot is free.
+            .keep_alive(!over_capacity);
         let app = app.clone();
         // The connection's network fault: armed by the fault middleware, carried out by `FaultIo`.
         let fault = Arc::new(ConnectionFault::new());
@@ -101,16 +127,38 @@ pub async fn run(
             hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
                 // One request at a time: a new one means the last answer is out.
                 fault.clear();
-                let mut request = request.map(axum::body::Body::new);
+                let applies = Limits::applies_to(&request);
+                let refusal = if over_capacity {
+                    Some(crate::limits::over_capacity())
+                } else if applies {
+                    limits.refuse_head(&request)
+                } else {
+                    None
+                };
+                let mut request = request.map(|body| {
+                    if applies {
+                        // A chunked body announces no length: count it as it is read.
+                        axum::body::Body::new(Limited::new(body, limits.body_bytes))
+                    } else {
+                        axum::body::Body::new(body)
+                    }
+                });
                 request.extensions_mut().insert(ConnectInfo(peer));
                 request.extensions_mut().insert(fault.clone());
-                app.clone().oneshot(request)
+                let app = app.clone();
+                async move {
+                    match refusal {
+                        Some(error) => Ok(error.into_response()),
+                        None => app.oneshot(request).await,
+                    }
+                }
             })
         };
-        let builder = builder.clone();
         let watcher = graceful.watcher();
         let tls = listener.tls.clone();
         tokio::spawn(async move {
+            // Held until the connection ends, then given back.
+            let _slot = slot;
             let result = match tls {
                 None => {
                     let io = TokioIo::new(FaultIo::new(stream, fault));
@@ -144,6 +192,23 @@ pub async fn run(
         tracing::warn!("requests still in flight after {DRAIN_TIMEOUT:?}; closing anyway");
     }
     Ok(())
+}
+
+/// One of the connections counted by `count`; gives itself back when dropped.
+struct Slot(Arc<AtomicUsize>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// A slot of `count` if fewer than `cap` are taken.
+fn take_slot(count: &Arc<AtomicUsize>, cap: usize) -> Option<Slot> {
+    let taken = count.fetch_add(1, Ordering::AcqRel);
+    // Made before the test, so that a refused slot is given back by its own drop.
+    let slot = Slot(Arc::clone(count));
+    (taken < cap).then_some(slot)
 }
 
 /// Where the server listens and with which certificate.

@@ -297,3 +297,322 @@ fn ready_file_is_written_atomically_into_its_folder() {
     assert!(leftovers.is_empty(), "no temporary file left behind");
     assert!(Path::new(&served.ready_path).exists());
 }
+
+/// A scenario file in a temporary folder, for `serve`, whose one integration has `SLOW_SKEY`
+/// and whose `/admin/v1/users` answers after `delay_ms`.
+fn slow_scenario(delay_ms: u64) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("slow.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[tenant]\napi_hostname = \"api-51000000.duosecurity.com\"\nseed = 3\n\n\
+             [generate]\nusers = 2\n\n\
+             [[integrations]]\nname = \"main\"\nikey = \"{SLOW_IKEY}\"\nskey = \"{SLOW_SKEY}\"\n\
+             grants = [\"Grant read resource\"]\n\n\
+             [[faults]]\nname = \"slow\"\npath = \"/admin/v1/users\"\ndelay_ms = {delay_ms}\n"
+        ),
+    )
+    .expect("write scenario");
+    let path = path.to_str().expect("UTF-8 path").to_owned();
+    (dir, path)
+}
+
+const SLOW_IKEY: &str = "DISLOWANSWERS0000001";
+const SLOW_SKEY: &str = "sl0wSecretKeyThatMustNeverBeLogged0000001";
+
+/// A signed GET of `path` to `base`, signed with `skey` (v5, host 127.0.0.1).
+fn signed_get(
+    client: &reqwest::Client,
+    base: &str,
+    ikey: &str,
+    skey: &str,
+    path: &str,
+) -> reqwest::RequestBuilder {
+    let date = duo_auth::date::format_date(crate::support::now());
+    let params = duo_auth::params::parse_urlencoded(b"");
+    let parts = duo_auth::SignedParts {
+        date: &date,
+        method: "GET",
+        host: "127.0.0.1",
+        path,
+        params: &params,
+        body: b"",
+        duo_headers: &[],
+    };
+    let signature = duo_auth::sign(
+        &duo_auth::SigningKey::new(skey.as_bytes()),
+        duo_auth::Scheme::V5,
+        &parts,
+    );
+    client
+        .get(format!("{base}{path}"))
+        .header("Date", date)
+        .header("Authorization", duo_auth::authorization_header(ikey, &signature))
+}
+
+/// The process's log lines as they come, read on a thread.
+fn log_lines(child: &mut Child) -> std::sync::mpsc::Receiver<String> {
+    use std::io::BufRead as _;
+    let stderr = child.stderr.take().expect("stderr is piped");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Waits for a log line containing `needle`.
+fn wait_for_line(lines: &std::sync::mpsc::Receiver<String>, needle: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(line) if line.contains(needle) => return,
+            Ok(_) => {}
+            Err(error) => panic!("no log line with {needle:?}: {error}"),
+        }
+    }
+}
+
+// Several threads: this one blocks on the process while the request runs on another.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_lets_the_request_in_flight_finish_then_removes_the_ready_file() {
+    let (_dir, scenario) = slow_scenario(3000);
+    let mut served = serve(&scenario, &[]);
+    let lines = log_lines(&mut served.child);
+    let base = served.ready["base_url"].as_str().expect("url").to_owned();
+    let port = served.ready["port"]
+        .as_u64()
+        .and_then(|p| u16::try_from(p).ok())
+        .expect("port");
+    let slow = tokio::spawn(
+        signed_get(
+            &reqwest::Client::new(),
+            &base,
+            SLOW_IKEY,
+            SLOW_SKEY,
+            "/admin/v1/users",
+        )
+        .send(),
+    );
+    // The server is holding the request (the fault rule's delay) when the signal comes.
+    wait_for_line(&lines, "fault rule fired");
+    let interrupted = Instant::now();
+    interrupt(&served.child);
+    wait_for_line(&lines, "shutting down");
+    // While it drains it accepts nothing new, and is still running.
+    let refused = loop {
+        match std::net::TcpStream::connect(("127.0.0.1", port)) {
+            Err(_) => break Instant::now(),
+            Ok(_) => {
+                assert!(interrupted.elapsed() < Duration::from_secs(2), "still accepting");
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    };
+    assert!(
+        served.child.try_wait().expect("poll").is_none(),
+        "exited before draining"
+    );
+    let answer = slow
+        .await
+        .expect("task")
+        .expect("the request in flight is answered");
+    assert_eq!(answer.status(), 200);
+    let body: Value = answer.json().await.expect("JSON");
+    assert_eq!(body["response"].as_array().map(Vec::len), Some(2));
+    let status = wait_exit(&mut served.child);
+    assert!(status.success(), "graceful stop exits 0: {status:?}");
+    assert!(
+        !served.ready_path.exists(),
+        "the ready file is removed at shutdown"
+    );
+    assert!(refused.duration_since(interrupted) < Duration::from_secs(2));
+}
+
+// Several threads: this one blocks on the process while the request runs on another.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_ctrl_c_exits_at_once() {
+    let (_dir, scenario) = slow_scenario(60_000);
+    let mut served = serve(&scenario, &[]);
+    let lines = log_lines(&mut served.child);
+    let base = served.ready["base_url"].as_str().expect("url").to_owned();
+    let slow = tokio::spawn(
+        signed_get(
+            &reqwest::Client::new(),
+            &base,
+            SLOW_IKEY,
+            SLOW_SKEY,
+            "/admin/v1/users",
+        )
+        .send(),
+    );
+    wait_for_line(&lines, "fault rule fired");
+    interrupt(&served.child);
+    wait_for_line(&lines, "shutting down");
+    // The second handler is installed right after that line; give it a moment to be polled.
+    std::thread::sleep(Duration::from_millis(300));
+    let second = Instant::now();
+    interrupt(&served.child);
+    let status = wait_exit(&mut served.child);
+    assert!(
+        second.elapsed() < Duration::from_secs(3),
+        "exited {:?} after the second Ctrl-C: it waited for the drain",
+        second.elapsed()
+    );
+    assert_eq!(status.code(), Some(130), "{status:?}");
+    assert!(
+        slow.await.expect("task").is_err(),
+        "the request in flight is cut, not answered"
+    );
+}
+
+#[tokio::test]
+async fn skeys_stay_out_of_trace_logs_the_journal_and_errors() {
+    let (dir, scenario) = slow_scenario(0);
+    let journal = dir.path().join("journal.jsonl");
+    let mut child = duo_mock()
+        .args(["serve", "--verbose", "--scenario", &scenario, "--ready-file"])
+        .arg(dir.path().join("ready.json"))
+        .arg("--journal")
+        .arg(&journal)
+        .env("RUST_LOG", "trace")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("duo-mock starts");
+    let started = Instant::now();
+    while !dir.path().join("ready.json").exists() {
+        assert!(started.elapsed() < Duration::from_secs(30), "no ready file");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let ready: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("ready.json")).expect("ready"))
+            .expect("JSON");
+    let base = ready["base_url"].as_str().expect("url").to_owned();
+    let client = reqwest::Client::new();
+    let mut statuses = Vec::new();
+    // Right key, wrong keys (one a prefix of the real one), unknown ikey, and a client that
+    // sends its skey as the Authorization password instead of a signature.
+    for (ikey, key) in [
+        (SLOW_IKEY, SLOW_SKEY),
+        (SLOW_IKEY, "wrong"),
+        (SLOW_IKEY, &SLOW_SKEY[..20]),
+        ("DIUNKNOWN00000000000", SLOW_SKEY),
+    ] {
+        let response = signed_get(&client, &base, ikey, key, "/admin/v1/users")
+            .send()
+            .await
+            .expect("request");
+        statuses.push(response.status().as_u16());
+    }
+    let leaked = client
+        .get(format!("{base}/admin/v1/users"))
+        .header("Date", duo_auth::date::format_date(crate::support::now()))
+        .header(
+            "Authorization",
+            duo_auth::authorization_header(SLOW_IKEY, SLOW_SKEY),
+        )
+        .send()
+        .await
+        .expect("request");
+    statuses.push(leaked.status().as_u16());
+    assert_eq!(statuses, [200, 401, 401, 401, 401]);
+    // A control load that fails next to the skey.
+    let bad = std::fs::read_to_string(&scenario)
+        .expect("scenario")
+        .replace("Grant read resource", "Grant everything");
+    let refused = client
+        .post(format!(
+            "{}/load",
+            ready["control_url"].as_str().expect("control url")
+        ))
+        .header(
+            "X-Duo-Mock-Token",
+            ready["control_token"].as_str().expect("token"),
+        )
+        .body(bad)
+        .send()
+        .await
+        .expect("control request");
+    assert_eq!(refused.status(), 400);
+    let refusal = refused.text().await.expect("body");
+    assert!(
+        refusal.contains("Grant everything") && !refusal.contains(SLOW_SKEY),
+        "{refusal}"
+    );
+    let control_journal = client
+        .get(format!(
+            "{}/journal",
+            ready["control_url"].as_str().expect("control url")
+        ))
+        .header(
+            "X-Duo-Mock-Token",
+            ready["control_token"].as_str().expect("token"),
+        )
+        .send()
+        .await
+        .expect("control request")
+        .text()
+        .await
+        .expect("body");
+
+    interrupt(&child);
+    assert!(wait_exit(&mut child).success());
+    let stderr = read_all(child.stderr.take());
+    let stdout = read_all(child.stdout.take());
+    let journaled = std::fs::read_to_string(&journal).expect("journal file");
+    assert_eq!(journaled.lines().count(), 5, "{journaled}");
+    assert!(
+        stderr.contains("TRACE") || stderr.contains("DEBUG"),
+        "logging at trace: {stderr}"
+    );
+    assert!(stderr.contains("refused"), "the refusals are logged: {stderr}");
+    for (what, text) in [
+        ("the log", &stderr),
+        ("the journal file", &journaled),
+        ("the control journal", &control_journal),
+    ] {
+        assert!(!text.contains(SLOW_SKEY), "the skey appears in {what}: {text}");
+        assert!(
+            !text.contains(&SLOW_SKEY[..20]),
+            "part of the skey appears in {what}"
+        );
+    }
+    assert_eq!(
+        stdout.matches(SLOW_SKEY).count(),
+        1,
+        "the banner shows the test key once, by design"
+    );
+}
+
+#[test]
+fn skeys_stay_out_of_debug_output_and_scenario_errors() {
+    let (_dir, path) = slow_scenario(0);
+    let scenario = mock_server::Scenario::load(Path::new(&path)).expect("scenario");
+    assert!(!format!("{scenario:?}").contains(SLOW_SKEY));
+    assert!(!format!("{:?}", scenario.integrations).contains(SLOW_SKEY));
+    let state = mock_server::AppState::from_scenario(&scenario).expect("state");
+    assert!(!format!("{state:?}").contains(SLOW_SKEY));
+    assert!(!format!("{:?}", mock_server::server::IntegrationInfo::of(&scenario)).contains(SLOW_SKEY));
+    // Errors about the integration whose skey is on the line above.
+    let text = std::fs::read_to_string(&path).expect("scenario");
+    for bad in [
+        text.replace("Grant read resource", "Grant everything"),
+        text.replace("grants = ", "grant = "),
+        text.replace(SLOW_IKEY, "DI-not-a-key"),
+        text.replace("name = \"main\"\n", ""),
+        format!(
+            "{text}\n[[integrations]]\nname = \"again\"\nikey = \"{SLOW_IKEY}\"\nskey = \"{SLOW_SKEY}\"\ngrants = []\n"
+        ),
+    ] {
+        let error = mock_server::Scenario::parse(&bad, "bad.toml").expect_err("a broken scenario");
+        assert!(!error.to_string().contains(SLOW_SKEY), "{error}");
+        assert!(!format!("{error:?}").contains(SLOW_SKEY), "{error:?}");
+    }
+}

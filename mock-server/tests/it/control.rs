@@ -152,3 +152,108 @@ async fn reset_starts_fault_counters_over_and_load_serves_another_scenario() {
         "a bad load changes nothing"
     );
 }
+
+#[tokio::test]
+async fn every_route_refuses_a_missing_or_near_miss_token_and_changes_nothing() {
+    let s = spawn(&burst()).await;
+    s.get(USERS, "").await;
+    let info = s.server.info();
+    let token = info.control_token.clone();
+    let mut near_misses = vec![
+        None,
+        Some(String::new()),
+        Some(token[..31].to_owned()),
+        Some(format!("{token}x")),
+        Some(token.to_uppercase()),
+    ];
+    let mut flipped = token.clone().into_bytes();
+    flipped[31] = if flipped[31] == b'a' { b'b' } else { b'a' };
+    near_misses.push(Some(String::from_utf8(flipped).expect("ASCII")));
+    let other = Scenario::builder().users(9).to_toml();
+    let routes: [(&str, &str, Option<&str>); 8] = [
+        ("GET", "/health", None),
+        ("GET", "/journal", None),
+        ("DELETE", "/journal", None),
+        ("POST", "/reset", None),
+        ("POST", "/load", Some(&other)),
+        ("GET", "/clock", None),
+        ("PUT", "/clock", Some(r#"{"offset_s": 999}"#)),
+        ("GET", "/dump", None),
+    ];
+    for (method, route, body) in routes {
+        for sent in &near_misses {
+            let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+            let mut request = s
+                .http
+                .request(method.clone(), format!("{}{route}", info.control_url));
+            if let Some(sent) = sent {
+                request = request.header("X-Duo-Mock-Token", sent);
+            }
+            if let Some(body) = body {
+                request = request.body(body.to_owned());
+            }
+            let response = request.send().await.expect("control request");
+            assert_eq!(response.status(), 401, "{method} {route} with {sent:?}");
+            let refusal: Value = response.json().await.expect("JSON refusal");
+            assert!(refusal["error"].is_string(), "{refusal}");
+        }
+        // The token in the query string is not the header.
+        let in_query = s
+            .http
+            .get(format!(
+                "{}{route}?token={token}&x-duo-mock-token={token}",
+                info.control_url
+            ))
+            .send()
+            .await
+            .expect("control request");
+        assert_eq!(in_query.status(), 401, "{route} with the token in the query");
+    }
+    // Nothing was done: the journal still holds the request, the clock and the tenant are as
+    // they were, and the fault counters did not start over.
+    let (_, journal) = control(&s, "GET", "/journal", None).await;
+    assert_eq!(journal["entries"].as_array().map(Vec::len), Some(1));
+    assert_eq!(control(&s, "GET", "/clock", None).await.1["offset_s"], 0);
+    assert_eq!(s.get(USERS, "").await.status, 429, "the burst's second call");
+    assert_eq!(s.get(USERS, "").await.ok().as_array().map(Vec::len), Some(3));
+}
+
+#[tokio::test]
+async fn forwarded_headers_cannot_make_a_remote_peer_local() {
+    // Even a scenario that trusts X-Forwarded-For for Networks for API Access.
+    let scenario = Scenario::builder()
+        .users(1)
+        .toml("[options]\ntrust_forwarded_for = true\n")
+        .build()
+        .expect("builds");
+    let state = mock_server::AppState::from_scenario(&scenario).expect("state");
+    let token = state.control_token().to_owned();
+    let app = mock_server::app(state);
+    let request = |peer: Option<SocketAddr>| {
+        let mut r = axum::http::Request::get("/__duo-mock/health")
+            .header("X-Duo-Mock-Token", &token)
+            .header("X-Forwarded-For", "127.0.0.1")
+            .header("Forwarded", "for=127.0.0.1")
+            .header("X-Real-IP", "127.0.0.1")
+            .body(axum::body::Body::empty())
+            .expect("request");
+        if let Some(peer) = peer {
+            r.extensions_mut().insert(ConnectInfo(peer));
+        }
+        r
+    };
+    let status = |peer| {
+        let app = app.clone();
+        async move { app.oneshot(request(peer)).await.expect("answer").status() }
+    };
+    assert_eq!(
+        status(Some(SocketAddr::from(([192, 168, 1, 20], 5000)))).await,
+        403
+    );
+    assert_eq!(status(None).await, 403, "no peer address: not known to be local");
+    assert_eq!(
+        status(Some(SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, 5000)))).await,
+        200,
+        "::1 is loopback"
+    );
+}

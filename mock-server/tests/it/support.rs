@@ -339,3 +339,178 @@ pub(crate) fn dump(scenario: &Scenario) -> Value {
 
 pub(crate) const V2_SHA1: Scheme = Scheme::V2(Digest::Sha1);
 pub(crate) const V2_SHA512: Scheme = Scheme::V2(Digest::Sha512);
+
+/// An HTTP answer read off a raw connection (for requests `reqwest` cannot send).
+#[derive(Debug)]
+pub(crate) struct RawAnswer {
+    pub(crate) status: u16,
+    /// Header names lower-cased, in received order.
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Vec<u8>,
+}
+
+impl RawAnswer {
+    /// The first value of header `name` (lower-case).
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body as JSON, or `Null`.
+    pub(crate) fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+
+    /// Whether this is Duo's failure envelope: JSON with `stat` FAIL, a five-digit `code` whose
+    /// first three digits are the status, and a `message`.
+    pub(crate) fn is_duo_failure(&self) -> bool {
+        let json = self.json();
+        self.header("content-type") == Some("application/json")
+            && json["stat"] == "FAIL"
+            && json["message"].as_str().is_some_and(|m| !m.is_empty())
+            && json["code"]
+                .as_u64()
+                .is_some_and(|code| (10_000..100_000).contains(&code) && code / 100 == u64::from(self.status))
+    }
+}
+
+/// What came back on a raw connection.
+#[derive(Debug)]
+pub(crate) enum RawOutcome {
+    /// A whole answer.
+    Answer(RawAnswer),
+    /// The connection was closed or reset before a whole answer; `bytes` came before that.
+    Closed { bytes: usize },
+    /// Neither an answer nor a close in the time allowed.
+    TimedOut,
+}
+
+impl RawOutcome {
+    /// The answer, or a panic naming what came instead.
+    #[track_caller]
+    pub(crate) fn answer(self) -> RawAnswer {
+        match self {
+            Self::Answer(answer) => answer,
+            other => panic!("expected an answer, got {other:?}"),
+        }
+    }
+}
+
+/// Reads one answer: the head, then `Content-Length` bytes of body (or up to the close when the
+/// answer gives no length).
+pub(crate) async fn read_raw_answer(
+    stream: &mut tokio::net::TcpStream,
+    within: std::time::Duration,
+) -> RawOutcome {
+    use tokio::io::AsyncReadExt as _;
+    let deadline = tokio::time::Instant::now() + within;
+    let mut buf: Vec<u8> = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 8192];
+    // The answer once its head is in (body still empty), and where its body starts in `buf`.
+    let mut head: Option<(RawAnswer, usize)> = None;
+    loop {
+        if head.is_none()
+            && let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n")
+        {
+            head = Some((parse_head(&buf[..end]), end + 4));
+        }
+        let length = head
+            .as_ref()
+            .and_then(|(answer, _)| answer.header("content-length"))
+            .and_then(|v| v.parse::<usize>().ok());
+        if let Some(length) = length
+            && let Some((mut answer, start)) = head.take_if(|(_, start)| buf.len() >= *start + length)
+        {
+            answer.body = buf[start..start + length].to_vec();
+            return RawOutcome::Answer(answer);
+        }
+        let Ok(read) = tokio::time::timeout_at(deadline, stream.read(&mut chunk)).await else {
+            return RawOutcome::TimedOut;
+        };
+        match read {
+            Ok(n) if n > 0 => buf.extend_from_slice(&chunk[..n]),
+            Ok(_) => match head.take() {
+                // Closed after a head without a length: the body runs to the close.
+                Some((mut answer, start)) if length.is_none() => {
+                    answer.body = buf[start..].to_vec();
+                    return RawOutcome::Answer(answer);
+                }
+                _ => return RawOutcome::Closed { bytes: buf.len() },
+            },
+            Err(_) => return RawOutcome::Closed { bytes: buf.len() },
+        }
+    }
+}
+
+/// The status line and headers of an answer, its body empty.
+fn parse_head(head: &[u8]) -> RawAnswer {
+    let text = String::from_utf8_lossy(head);
+    let mut lines = text.split("\r\n");
+    let status = lines
+        .next()
+        .and_then(|line| line.split(' ').nth(1))
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
+    let headers = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    RawAnswer {
+        status,
+        headers,
+        body: Vec::new(),
+    }
+}
+
+/// Connects to `addr`, writes `request` (a write cut short by the server is not an error: its
+/// answer may still be readable) and reads one answer.
+pub(crate) async fn raw_exchange(
+    addr: std::net::SocketAddr,
+    request: &[u8],
+    within: std::time::Duration,
+) -> RawOutcome {
+    use tokio::io::AsyncWriteExt as _;
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let _ = stream.write_all(request).await;
+    read_raw_answer(&mut stream, within).await
+}
+
+/// A request signed with v5 by the first integration of `info`, as raw bytes: `target` is the
+/// path and query exactly as sent, `headers` more header lines (each ending in CRLF).
+pub(crate) fn signed_raw(
+    info: &mock_server::ServerInfo,
+    method: &str,
+    target: &str,
+    headers: &str,
+    body: &[u8],
+) -> Vec<u8> {
+    let integration = &info.integrations[0];
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let date = date_at(now());
+    let params = duo_auth::params::parse_urlencoded(query.as_bytes());
+    let parts = SignedParts {
+        date: &date,
+        method,
+        host: "127.0.0.1",
+        path,
+        params: &params,
+        body,
+        duo_headers: &[],
+    };
+    let signature = duo_auth::sign(&SigningKey::new(integration.skey.as_bytes()), Scheme::V5, &parts);
+    let authorization = duo_auth::authorization_header(&integration.ikey, &signature);
+    let length = if body.is_empty() && method == "GET" {
+        String::new()
+    } else {
+        format!("Content-Length: {}\r\n", body.len())
+    };
+    let mut out = format!(
+        "{method} {target} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nDate: {date}\r\nAuthorization: {authorization}\r\n{headers}{length}\r\n",
+        info.port
+    )
+    .into_bytes();
+    out.extend_from_slice(body);
+    out
+}
