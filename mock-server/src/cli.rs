@@ -347,11 +347,20 @@ fn serve(
         if let Some(path) = ready_file {
             write_ready_file(path, &info)?;
         }
-        let shutdown = async {
+        let leftovers: Vec<PathBuf> = ready_file
+            .map(Path::to_path_buf)
+            .into_iter()
+            .chain(info.ca_cert.clone())
+            .collect();
+        let shutdown = async move {
             wait_for_signal().await;
             tracing::info!("shutting down: draining requests in flight (Ctrl-C again to exit now)");
-            tokio::spawn(async {
+            tokio::spawn(async move {
                 wait_for_signal().await;
+                // Exiting at once still leaves nothing behind that says the fake is up.
+                for path in &leftovers {
+                    let _ = std::fs::remove_file(path);
+                }
                 std::process::exit(130);
             });
         };

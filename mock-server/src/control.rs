@@ -55,7 +55,7 @@ async fn guard(State(state): State<AppState>, request: Request, next: Next) -> R
     let loopback = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .is_some_and(|ConnectInfo(peer)| peer.ip().is_loopback());
+        .is_some_and(|ConnectInfo(peer)| peer.ip().to_canonical().is_loopback());
     if !loopback {
         return refuse(
             StatusCode::FORBIDDEN,

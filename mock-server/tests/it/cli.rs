@@ -467,6 +467,10 @@ async fn a_second_ctrl_c_exits_at_once() {
     );
     assert_eq!(status.code(), Some(130), "{status:?}");
     assert!(
+        !served.ready_path.exists(),
+        "the ready file is removed on the quick exit too"
+    );
+    assert!(
         slow.await.expect("task").is_err(),
         "the request in flight is cut, not answered"
     );

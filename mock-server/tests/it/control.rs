@@ -87,6 +87,40 @@ async fn non_loopback_peers_are_refused() {
 }
 
 #[tokio::test]
+async fn a_loopback_peer_seen_through_a_dual_stack_socket_is_loopback() {
+    let state = mock_server::AppState::from_scenario(&burst()).expect("state");
+    let token = state.control_token().to_owned();
+    let app = mock_server::app(state);
+    let request = |peer: std::net::IpAddr| {
+        let mut r = axum::http::Request::get("/__duo-mock/health")
+            .header("X-Duo-Mock-Token", &token)
+            .body(axum::body::Body::empty())
+            .expect("request");
+        r.extensions_mut()
+            .insert(ConnectInfo(SocketAddr::new(peer, 5000)));
+        r
+    };
+    // A server bound to [::] sees IPv4 clients as ::ffff:a.b.c.d.
+    let mapped_loopback = std::net::Ipv4Addr::LOCALHOST.to_ipv6_mapped().into();
+    let mapped_remote = std::net::Ipv4Addr::new(10, 0, 0, 7).to_ipv6_mapped().into();
+    assert_eq!(
+        app.clone()
+            .oneshot(request(mapped_loopback))
+            .await
+            .expect("answer")
+            .status(),
+        200
+    );
+    assert_eq!(
+        app.oneshot(request(mapped_remote))
+            .await
+            .expect("answer")
+            .status(),
+        403
+    );
+}
+
+#[tokio::test]
 async fn the_journal_can_be_read_from_a_point_and_cleared() {
     let s = spawn(&burst()).await;
     s.get(USERS, "limit=1").await;
