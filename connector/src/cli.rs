@@ -1,6 +1,6 @@
 //! Flags, output and exit codes of `duo-connector`; the work is in the library.
 
-use std::io::{IsTerminal as _, Write as _};
+use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -10,7 +10,9 @@ use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use duo_connector::client::{Client, ClientEvent, Observer};
 use duo_connector::config::{self, Config, SecretKey, Transport};
-use duo_connector::contract::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, error_document, write_whole};
+use duo_connector::contract::{
+    EXIT_FAILED, EXIT_OK, EXIT_USAGE, error_document, write_whole, write_whole_with,
+};
 use duo_connector::retry::RetryPolicy;
 use duo_connector::sync::{SyncEvent, SyncObserver, SyncOptions};
 use duo_connector::{Error, Snapshot, check, diff, review, sqlite};
@@ -246,12 +248,10 @@ fn write_snapshot(snapshot: &Snapshot, output: Option<&Path>, sqlite: Option<&Pa
         let run = store.record(snapshot)?;
         eprintln!("recorded as run {run} in {}", path.display());
     }
-    let json = snapshot.to_json();
     match output {
-        Some(path) => write_whole(path, &json)?,
-        None => std::io::stdout()
-            .lock()
-            .write_all(&json)
+        Some(path) => write_whole_with(path, |out| snapshot.write_to(out))?,
+        None => snapshot
+            .write_to(std::io::BufWriter::new(std::io::stdout().lock()))
             .context("writing the snapshot to stdout")?,
     }
     Ok(())

@@ -31,6 +31,14 @@ pub fn error_document(failure: &Failure) -> Vec<u8> {
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so a reader
 /// never sees half a document.
 pub fn write_whole(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    write_whole_with(path, |out| out.write_all(bytes))
+}
+
+/// Like [`write_whole`], with the content streamed by `write` into a buffered file.
+pub fn write_whole_with(
+    path: &Path,
+    write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
+) -> Result<(), Error> {
     let folder = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -41,7 +49,13 @@ pub fn write_whole(path: &Path, bytes: &[u8]) -> Result<(), Error> {
         .unwrap_or_default();
     let temporary = folder.join(format!(".{name}.{}.tmp", std::process::id()));
     let written = std::fs::File::create(&temporary)
-        .and_then(|mut file| file.write_all(bytes).and_then(|()| file.sync_all()))
+        .and_then(|file| {
+            let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+            write(&mut out)?;
+            out.into_inner()
+                .map_err(std::io::IntoInnerError::into_error)?
+                .sync_all()
+        })
         .and_then(|()| std::fs::rename(&temporary, path));
     written.map_err(|e| {
         let _ = std::fs::remove_file(&temporary);

@@ -26,6 +26,7 @@ pub mod error;
 pub mod paging;
 pub mod retry;
 pub mod review;
+mod scan;
 pub mod snapshot;
 pub mod sqlite;
 pub mod sync;

@@ -4,9 +4,6 @@
 //! Objects are kept as raw JSON; only the id is parsed out of each (borrowed, skipping the rest),
 //! which is most of why a sync costs little more than downloading the pages.
 
-use std::borrow::Cow;
-use std::collections::HashSet;
-
 use serde::Deserialize;
 use serde::de::{self, Deserializer};
 use serde_json::value::RawValue;
@@ -80,7 +77,7 @@ impl ListEndpoint {
 /// A list as read: each object once, with its id.
 #[derive(Debug, Default)]
 pub struct ListItems {
-    /// Objects, raw, in Duo's order.
+    /// Objects, raw, in Duo's order (each once when the read is consistent).
     pub objects: Vec<Box<RawValue>>,
     /// Their ids, same order.
     pub ids: Vec<String>,
@@ -160,16 +157,6 @@ fn lenient_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u
     }
 }
 
-#[derive(Deserialize)]
-struct Ids<'a> {
-    #[serde(borrow, default)]
-    user_id: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    admin_id: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    group_id: Option<Cow<'a, str>>,
-}
-
 /// Reads every page of `endpoint` once. `on_page(items)` is called after each page.
 ///
 /// Returns the objects with an [`Inconsistency`] if the tenant visibly changed during the read;
@@ -181,7 +168,6 @@ pub async fn read_once(
 ) -> Result<(ListItems, Option<Inconsistency>), Error> {
     let limit = endpoint.limit.to_string();
     let mut items = ListItems::default();
-    let mut seen: HashSet<String> = HashSet::new();
     let mut offset: u64 = 0;
     let mut total: Option<u64> = None;
     let mut inconsistency = None;
@@ -199,33 +185,18 @@ pub async fn read_once(
         })?;
         let metadata = page.metadata.unwrap_or_default();
         for raw in &page.response {
-            let ids: Ids<'_> = serde_json::from_str(raw.get()).map_err(|e| {
-                protocol(
-                    &endpoint.path,
-                    format!("an object of {} is not a JSON object: {e}", endpoint.path),
-                )
-            })?;
-            let id = match endpoint.id_field {
-                IdField::User => ids.user_id,
-                IdField::Admin => ids.admin_id,
-                IdField::Group => ids.group_id,
-            }
-            .filter(|id| !id.is_empty())
-            .ok_or_else(|| {
-                protocol(
-                    &endpoint.path,
-                    format!(
-                        "an object of {} has no {}",
-                        endpoint.path,
-                        endpoint.id_field.name()
-                    ),
-                )
-            })?;
-            if seen.contains(id.as_ref()) {
-                inconsistency.get_or_insert(Inconsistency::Duplicate(id.into_owned()));
-                continue;
-            }
-            seen.insert(id.clone().into_owned());
+            let id = crate::scan::top_level_string(raw.get(), endpoint.id_field.name())
+                .filter(|id| !id.is_empty())
+                .ok_or_else(|| {
+                    protocol(
+                        &endpoint.path,
+                        format!(
+                            "an object of {} has no {}",
+                            endpoint.path,
+                            endpoint.id_field.name()
+                        ),
+                    )
+                })?;
             items.ids.push(id.into_owned());
             items.objects.push((*raw).to_owned());
         }
@@ -252,6 +223,11 @@ pub async fn read_once(
             Some(next) => offset = next,
         }
     }
+    // A duplicate means objects shifted back under the offsets; the read is then discarded (read
+    // again, or tenant_changed), so it is only detected here, not removed.
+    if let Some(id) = first_duplicate(&items.ids) {
+        inconsistency.get_or_insert(Inconsistency::Duplicate(id.to_owned()));
+    }
     if let Some(total) = total
         && usize::try_from(total).ok() != Some(items.objects.len())
     {
@@ -261,6 +237,17 @@ pub async fn read_once(
         });
     }
     Ok((items, inconsistency))
+}
+
+/// An id that occurs twice, if any. Sorting borrowed ids costs less than hashing every one into a
+/// set as it arrives, and duplicates are rare.
+fn first_duplicate(ids: &[String]) -> Option<&str> {
+    let mut sorted: Vec<&str> = ids.iter().map(String::as_str).collect();
+    sorted.sort_unstable();
+    sorted
+        .windows(2)
+        .find(|pair| pair[0] == pair[1])
+        .map(|pair| pair[0])
 }
 
 /// Reads `endpoint` until a read is consistent, at most `1 + rereads` times.
@@ -300,4 +287,17 @@ pub fn tenant_changed(path: &str, reads: u32, what: &dyn std::fmt::Display) -> E
 
 fn protocol(path: &str, message: String) -> Error {
     Failure::new(ErrorKind::Protocol, message).at(path).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duplicates_are_found_wherever_they_are() {
+        let ids = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(first_duplicate(&ids(&["DU1", "DU2", "DU3"])), None);
+        assert_eq!(first_duplicate(&ids(&["DU3", "DU1", "DU2", "DU3"])), Some("DU3"));
+        assert_eq!(first_duplicate(&ids(&[])), None);
+    }
 }

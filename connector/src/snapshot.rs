@@ -59,9 +59,17 @@ impl Snapshot {
 
     /// The document as written to disk: compact JSON ending in a newline.
     pub fn to_json(&self) -> Vec<u8> {
-        // Serializing raw values and strings cannot fail.
-        let mut out = serde_json::to_vec(self).unwrap_or_default();
-        out.push(b'\n');
+        let mut out = Vec::new();
+        // Writing raw values and strings to memory cannot fail.
+        let _ = self.write_to(&mut out);
         out
+    }
+
+    /// Streams the document to `out`, so writing a large snapshot does not hold a second copy of
+    /// it in memory.
+    pub fn write_to(&self, mut out: impl std::io::Write) -> std::io::Result<()> {
+        serde_json::to_writer(&mut out, self)?;
+        out.write_all(b"\n")?;
+        out.flush()
     }
 }
