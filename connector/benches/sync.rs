@@ -3,7 +3,7 @@
 //! ≤ 4× at 1,000,000; peak memory ≤ 2× the snapshot's size; signing ≤ 2 µs a request).
 //!
 //! ```sh
-//! cargo bench -p connector --bench sync -- --users 100000 --rounds 3
+//! cargo bench -p connector --bench sync -- --scenario scenarios/users-100k.toml --rounds 3
 //! cargo bench -p connector --bench sync -- --users 1000000 --rounds 1
 //! ```
 //!
@@ -22,12 +22,14 @@ use mock_server::{MockServer, Scenario, StartOptions, TlsMode};
 struct Flags {
     users: u64,
     rounds: u32,
+    scenario: Option<std::path::PathBuf>,
 }
 
 fn flags() -> Flags {
     let mut flags = Flags {
         users: 100_000,
         rounds: 3,
+        scenario: None,
     };
     let args: Vec<String> = std::env::args().collect();
     let mut i = 1;
@@ -35,6 +37,10 @@ fn flags() -> Flags {
         match args[i].as_str() {
             "--users" => {
                 flags.users = args[i + 1].parse().expect("--users N");
+                i += 1;
+            }
+            "--scenario" => {
+                flags.scenario = Some(args[i + 1].clone().into());
                 i += 1;
             }
             "--rounds" => {
@@ -139,7 +145,14 @@ fn main() {
         .build()
         .unwrap();
     let started = Instant::now();
-    let scenario = scenario(flags.users);
+    // Paths are relative to the workspace root, where the docs run the command.
+    let scenario = match &flags.scenario {
+        Some(path) => {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path);
+            Scenario::load(&path).expect("scenario loads")
+        }
+        None => scenario(flags.users),
+    };
     let server = fake_runtime
         .block_on(MockServer::start(
             &scenario,

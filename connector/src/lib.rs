@@ -23,6 +23,7 @@ pub mod config;
 pub mod contract;
 pub mod diff;
 pub mod error;
+mod objects;
 pub mod paging;
 pub mod retry;
 pub mod review;

@@ -22,11 +22,9 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use serde::Serialize;
 
-use crate::diff::{
-    AdminView, GroupRef, UserView, group_names, markdown_cell, memberships, read_admins, read_groups,
-    read_users,
-};
+use crate::diff::{GroupRef, markdown_cell};
 use crate::error::Error;
+use crate::objects::{AdminView, UserView, group_names, memberships, read_admins, read_groups, read_users};
 use crate::snapshot::Snapshot;
 
 /// The inactivity threshold when none is given, in days.

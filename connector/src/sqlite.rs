@@ -24,8 +24,8 @@ use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, 
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use crate::diff::{AdminView, GroupView, UserView, read_admins, read_groups, read_users};
 use crate::error::Error;
+use crate::objects::{AdminView, GroupView, UserView, read_admins, read_groups, read_users};
 use crate::snapshot::Snapshot;
 
 /// Migration `i` takes a database from `user_version` `i` to `i + 1`; the last one's result is
