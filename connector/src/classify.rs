@@ -382,7 +382,7 @@ pub fn classify_transport(endpoint: &str, host: &str, failure: TransportFailure,
             ),
         },
         TransportFailure::Timeout => Verdict::Retry {
-            class: RetryClass::Transient,
+            class: RetryClass::Timeout,
             retry_after: None,
             failure: fail(
                 ErrorKind::Network,

@@ -100,6 +100,9 @@ struct Connection {
     /// Give up after this many seconds, waits included.
     #[arg(long, default_value_t = 1800)]
     deadline_s: u64,
+    /// A request times out when its whole answer takes longer than this [default: 20].
+    #[arg(long)]
+    timeout_s: Option<u64>,
     /// Retry waits in milliseconds instead of seconds (for tests against a local fake).
     #[arg(long, hide = true)]
     quick_retries: bool,
@@ -193,6 +196,9 @@ fn connect(connection: &Connection, observer: Option<Observer>) -> Result<(Confi
         config.retry = RetryPolicy::quick();
     }
     config.retry.deadline = Duration::from_secs(connection.deadline_s);
+    if let Some(seconds) = connection.timeout_s {
+        config.retry.request_timeout = Duration::from_secs(seconds.max(1));
+    }
     let client = Client::with_observer(&config, observer)?;
     Ok((config, client))
 }

@@ -112,6 +112,7 @@ impl Client {
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("duo-connector/", env!("CARGO_PKG_VERSION")))
             .timeout(config.retry.request_timeout)
+            .read_timeout(config.retry.read_timeout)
             .connect_timeout(config.retry.connect_timeout)
             .https_only(config.transport == Transport::Https)
             .pool_max_idle_per_host(config.parallelism.max(1));
@@ -167,7 +168,7 @@ impl Client {
 
     /// A signed `GET path?params`, retried per the policy; the body of Duo's success answer.
     pub async fn get(&self, path: &str, params: &[(&str, &str)]) -> Result<DuoAnswer, Error> {
-        let mut retries = [0usize; 3];
+        let mut retries = [0usize; 4];
         loop {
             self.wait_for_pause().await;
             let verdict = self.attempt(path, params, true).await;

@@ -3,8 +3,9 @@
 //! | Outcome                                   | Retries | Waits (before jitter)     |
 //! |-------------------------------------------|---------|---------------------------|
 //! | 429 (Duo's 42901)                         | 6       | 1, 2, 4, 8, 16, 32 s      |
-//! | 5xx (Duo's or a gateway's)                | 3       | 1, 2, 4 s                 |
-//! | timeout, reset or close before an answer  | 2       | 1, 2 s                    |
+//! | 5xx (Duo's or a gateway's)                | 2       | 1, 2 s                    |
+//! | refused, reset or closed before an answer | 2       | 1, 2 s                    |
+//! | timeout (no byte for 10 s, or 20 s whole) | 1       | 1 s                       |
 //! | anything else (401, 403, 404, TLS, …)     | 0       |                           |
 //!
 //! Every wait gets up to 1 s of random jitter, like Duo's official clients (which make 7 attempts
@@ -22,8 +23,10 @@ pub enum RetryClass {
     RateLimited,
     /// HTTP 5xx.
     ServerError,
-    /// No whole answer: a timeout, or the connection reset or closed early.
+    /// No whole answer: the connection refused, reset or closed early.
     Transient,
+    /// No whole answer in time.
+    Timeout,
 }
 
 /// When and how long to retry. [`RetryPolicy::default`] is the table above.
@@ -33,14 +36,18 @@ pub struct RetryPolicy {
     pub rate_limited: Vec<Duration>,
     /// Waits after each 5xx.
     pub server_error: Vec<Duration>,
-    /// Waits after a timeout, reset or early close.
+    /// Waits after a refused, reset or early-closed connection.
     pub transient: Vec<Duration>,
+    /// Waits after a timeout: few, since each attempt already waited the timeout out.
+    pub timeout: Vec<Duration>,
     /// Up to this much random time is added to every wait.
     pub jitter: Duration,
     /// A `Retry-After` longer than the table's wait is honoured up to this.
     pub retry_after_cap: Duration,
     /// One request (connect, send, whole answer) may take this long.
     pub request_timeout: Duration,
+    /// The answer may pause this long between two reads (a stalled server).
+    pub read_timeout: Duration,
     /// Connecting (TCP and TLS) may take this long.
     pub connect_timeout: Duration,
     /// The whole sync may take this long, waits included.
@@ -51,11 +58,15 @@ impl Default for RetryPolicy {
     fn default() -> Self {
         Self {
             rate_limited: seconds(&[1, 2, 4, 8, 16, 32]),
-            server_error: seconds(&[1, 2, 4]),
+            server_error: seconds(&[1, 2]),
             transient: seconds(&[1, 2]),
+            timeout: seconds(&[1]),
             jitter: Duration::from_secs(1),
             retry_after_cap: Duration::from_secs(60),
-            request_timeout: Duration::from_secs(30),
+            // A 300-user page is about 350 KB and Duo answers in well under a second; these
+            // bound a stalled or crawling answer without cutting a slow but moving link short.
+            request_timeout: Duration::from_secs(20),
+            read_timeout: Duration::from_secs(10),
             connect_timeout: Duration::from_secs(10),
             deadline: Duration::from_secs(30 * 60),
         }
@@ -76,9 +87,11 @@ impl RetryPolicy {
             rate_limited: scale(&default.rate_limited),
             server_error: scale(&default.server_error),
             transient: scale(&default.transient),
+            timeout: scale(&default.timeout),
             jitter: Duration::from_millis(1),
             retry_after_cap: Duration::from_millis(50),
             request_timeout: Duration::from_secs(2),
+            read_timeout: Duration::from_secs(1),
             connect_timeout: Duration::from_secs(2),
             deadline: Duration::from_secs(60),
         }
@@ -91,6 +104,7 @@ impl RetryPolicy {
             RetryClass::RateLimited => &self.rate_limited,
             RetryClass::ServerError => &self.server_error,
             RetryClass::Transient => &self.transient,
+            RetryClass::Timeout => &self.timeout,
         };
         let base = *table.get(retry)?;
         let base = match retry_after {
@@ -135,8 +149,10 @@ mod tests {
     #[test]
     fn server_errors_and_transients_have_their_own_budgets() {
         let policy = RetryPolicy::default();
-        assert!(policy.wait(RetryClass::ServerError, 2, None).is_some());
-        assert!(policy.wait(RetryClass::ServerError, 3, None).is_none());
+        assert!(policy.wait(RetryClass::ServerError, 1, None).is_some());
+        assert!(policy.wait(RetryClass::ServerError, 2, None).is_none());
+        assert!(policy.wait(RetryClass::Timeout, 0, None).is_some());
+        assert!(policy.wait(RetryClass::Timeout, 1, None).is_none());
         assert!(policy.wait(RetryClass::Transient, 1, None).is_some());
         assert!(policy.wait(RetryClass::Transient, 2, None).is_none());
     }
