@@ -1,0 +1,240 @@
+//! `duo-conformance run` as CI uses it: listing and selecting cases, reports, the ledger, and the
+//! exit codes (0 every case passed, 1 a case failed, 2 the kit could not run).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use crate::{broken_connector_command, catalogue};
+
+fn kit() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_duo-conformance"));
+    // The repository root, as CI runs it.
+    command.current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."));
+    command.arg("run");
+    command
+}
+
+fn run(command: &mut Command) -> (i32, String, String) {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = command.output().expect("duo-conformance starts");
+    (
+        status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&stdout).into_owned(),
+        String::from_utf8_lossy(&stderr).into_owned(),
+    )
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("conformance-cli-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch folder");
+    dir
+}
+
+#[test]
+fn list_prints_every_case_and_runs_nothing() {
+    let (code, stdout, _) = run(kit().arg("--list"));
+    assert_eq!(code, 0);
+    let cases = catalogue();
+    for case in &cases {
+        assert!(stdout.contains(&case.id), "{} not listed", case.id);
+        assert!(
+            stdout.contains(&case.must),
+            "{}: MUST statement not listed",
+            case.id
+        );
+    }
+    assert!(stdout.ends_with(&format!("{} cases\n", cases.len())), "{stdout}");
+}
+
+#[test]
+fn partitions_split_the_selection_without_overlap() {
+    let ids = |k: &str| -> Vec<String> {
+        let (code, stdout, _) = run(kit().args(["--list", "--category", "auth", "--partition", k]));
+        assert_eq!(code, 0);
+        stdout
+            .lines()
+            .filter_map(|l| l.split_whitespace().next())
+            .filter(|w| w.starts_with("auth-"))
+            .map(str::to_owned)
+            .collect()
+    };
+    let (first, second) = (ids("1/2"), ids("2/2"));
+    assert!(!first.is_empty() && !second.is_empty());
+    assert!(first.iter().all(|id| !second.contains(id)));
+    let auth = catalogue()
+        .into_iter()
+        .filter(|c| c.id.starts_with("auth-"))
+        .count();
+    assert_eq!(first.len() + second.len(), auth);
+}
+
+#[test]
+fn bad_selections_and_flags_exit_2() {
+    let (code, _, stderr) = run(kit().args(["--case", "sync-nothing-like-this"]));
+    assert_eq!(code, 2);
+    assert!(stderr.contains("matches no case"), "{stderr}");
+    let (code, _, stderr) = run(kit().args(["--category", "everything"]));
+    assert_eq!(code, 2);
+    assert!(stderr.contains("unknown category"), "{stderr}");
+    let (code, _, stderr) = run(kit().args(["--partition", "3/2", "--list"]));
+    assert_eq!(code, 2, "{stderr}");
+    let (code, _, stderr) = run(kit().args(["--report", "xml=out.xml", "--list"]));
+    assert_eq!(code, 2, "{stderr}");
+}
+
+#[test]
+fn a_passing_run_exits_0_and_writes_every_report() {
+    let dir = scratch("reports");
+    let (junit, json, markdown) = (dir.join("r.xml"), dir.join("r.json"), dir.join("r.md"));
+    let (code, stdout, stderr) = run(kit()
+        .args([
+            "--case",
+            "sync-1-user",
+            "--case",
+            "auth-wrong-skey",
+            "--jobs",
+            "2",
+        ])
+        .args(["--connector", &broken_connector_command("none")])
+        .arg(format!("--report=junit={}", junit.display()))
+        .arg(format!("--report=json={}", json.display()))
+        .arg(format!("--report=markdown={}", markdown.display())));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("✔ sync-1-user"), "{stdout}");
+    assert!(stdout.ends_with("2 passed, 0 failed\n"), "{stdout}");
+
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert_eq!(
+        xml.matches("<testsuite ").count(),
+        2,
+        "one suite per category: {xml}"
+    );
+    assert!(xml.contains("<testcase classname=\"auth\" name=\"auth-wrong-skey: The right integration key with a wrong secret key\""));
+    assert!(
+        xml.contains("<testcase classname=\"sync\" name=\"sync-1-user: A tenant with exactly one user\"")
+    );
+
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(
+        report["summary"],
+        serde_json::json!({"passed": 2, "failed": 0, "skipped": 0, "expected_failures": 0})
+    );
+    assert_eq!(report["kit_version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(report["cases"].as_array().map(Vec::len), Some(2));
+    assert_eq!(report["cases"][0]["id"], "auth-wrong-skey", "catalogue order");
+
+    let md = std::fs::read_to_string(&markdown).unwrap();
+    assert!(
+        md.starts_with("## Duo connector conformance: 2 passed, 0 failed"),
+        "{md}"
+    );
+}
+
+#[test]
+fn a_failing_case_exits_1_with_its_reason_and_keeps_its_artifacts() {
+    let dir = scratch("artifacts");
+    let (code, stdout, _) = run(kit()
+        .args(["--case", "sync-301-users", "--case", "sync-1-user"])
+        .args(["--connector", &broken_connector_command("ignores-paging")])
+        .arg("--artifacts")
+        .arg(&dir));
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("✖ sync-301-users"), "{stdout}");
+    assert!(
+        stdout.contains("snapshot differs from the tenant: users: 1 of 301 missing, first DU"),
+        "{stdout}"
+    );
+    assert!(stdout.ends_with("1 passed, 1 failed\n"), "{stdout}");
+    for kept in ["output.json", "stderr.txt", "journal.jsonl"] {
+        assert!(dir.join("sync-301-users").join(kept).is_file(), "{kept} not kept");
+    }
+    assert!(!dir.join("sync-1-user").exists(), "a passing case leaves nothing");
+}
+
+#[test]
+fn the_ledger_expects_listed_failures_and_refuses_stale_entries() {
+    let dir = scratch("ledger");
+    let ledger = dir.join("ledger.toml");
+    std::fs::write(
+        &ledger,
+        "connector = \"a connector that ignores paging\"\n\n[[expected_failure]]\ncase = \"sync-301-users\"\nreason = \"reads one page\"\nfails_with = \"users: 1 of 301 missing\"\n",
+    )
+    .unwrap();
+    let with = |breakage: &str| {
+        run(kit()
+            .args(["--case", "sync-301-users"])
+            .args(["--connector", &broken_connector_command(breakage)])
+            .arg("--ledger")
+            .arg(&ledger))
+    };
+    let (code, stdout, _) = with("ignores-paging");
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.contains("expected failure"), "{stdout}");
+    assert!(
+        stdout.ends_with("0 passed, 0 failed (1 expected failures)\n"),
+        "{stdout}"
+    );
+    let (code, stdout, _) = with("none");
+    assert_eq!(
+        code, 1,
+        "a ledger entry that no longer fails fails the run: {stdout}"
+    );
+    assert!(stdout.contains("remove the entry"), "{stdout}");
+
+    std::fs::write(
+        &ledger,
+        "connector = \"x\"\n[[expected_failure]]\ncase = \"sync-302-users\"\nreason = \"r\"\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = with("none");
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("ledger.toml:3:8: no case \"sync-302-users\" in the catalogue"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn connectors_that_break_the_contract_fail_their_cases() {
+    // A usage error (exit 2) and a command that does not exist (the shell's 127) are case
+    // failures with the reason, not kit errors.
+    let (code, stdout, _) = run(kit()
+        .args(["--case", "sync-1-user"])
+        .args(["--connector", &broken_connector_command("no-such-breakage")]));
+    assert_eq!(code, 1);
+    assert!(stdout.contains("exited 2 (a usage error"), "{stdout}");
+    assert!(
+        stdout.contains("unknown breakage"),
+        "the connector's stderr is quoted: {stdout}"
+    );
+    let (code, stdout, _) = run(kit().args([
+        "--case",
+        "sync-1-user",
+        "--connector",
+        "/nonexistent/connector sync",
+    ]));
+    assert_eq!(code, 1);
+    assert!(stdout.contains("exited with status 127"), "{stdout}");
+}
+
+#[test]
+fn without_a_bundled_connector_the_kit_says_how_to_get_one() {
+    // A copy of the kit in a folder without duo-connector beside it.
+    let dir = scratch("lonely");
+    let copy = dir.join("duo-conformance");
+    std::fs::hard_link(env!("CARGO_BIN_EXE_duo-conformance"), &copy)
+        .or_else(|_| std::fs::copy(env!("CARGO_BIN_EXE_duo-conformance"), &copy).map(|_| ()))
+        .unwrap();
+    let (code, _, stderr) = run(Command::new(&copy)
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
+        .args(["run", "--case", "sync-1-user"]));
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("cargo build -p connector --bin duo-connector"),
+        "{stderr}"
+    );
+}
