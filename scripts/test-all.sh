@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every check and test of the workspace: formatting, clippy, the Rust tests, and the interop
-# tests with Duo's official Python client (installed into .venv on first use).
+# Runs every check and test of the workspace: formatting, clippy, the Rust tests, the interop tests
+# with Duo's official Python client (installed into .venv on first use), and the conformance
+# catalogue against the bundled connector and against the Python adapter with its ledger.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,3 +9,10 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
 scripts/interop-tests.sh
+
+# The main job, as README.md's first command runs it (debug builds: the tests above built them).
+cargo build --locked -p conformance -p connector --bins
+mkdir -p target/conformance
+target/debug/duo-conformance run --jobs 2 \
+  --report junit=target/conformance/bundled.xml --report markdown=target/conformance/bundled.md
+conformance/scripts/run-python-adapter.sh --jobs 2 --report junit=target/conformance/duo-client-python.xml
