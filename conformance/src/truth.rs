@@ -86,46 +86,12 @@ fn always_fires(rule: &FaultRule) -> bool {
             .is_none_or(|m| m.eq_ignore_ascii_case("GET"))
 }
 
-/// The same changes `mock_server::faults` makes to each object of a drifted answer (its
-/// `drifted`). The self-tests check the two agree: the correct self-test connector keeps objects
-/// as served, so `drift-response-drift` fails for it as soon as they differ.
+/// Drifts each object as the fake drifts its answers (the same function).
 fn apply_drift(drift: &[Drift], list: &mut [Box<RawValue>]) -> Result<(), String> {
     for raw in list.iter_mut() {
         let mut object: Map<String, Value> = serde_json::from_str(raw.get())
             .map_err(|e| format!("the fake's dump has an object that is not one: {e}"))?;
-        for d in drift {
-            match d {
-                Drift::ExtraFields => {
-                    object.insert("x_new_property".into(), serde_json::json!({"added": "by drift"}));
-                    object.insert("risk_score".into(), Value::from(0.25));
-                }
-                Drift::NewEnumValues => {
-                    if object.contains_key("status") {
-                        object.insert("status".into(), Value::from("quarantined"));
-                    }
-                    if object.contains_key("role") {
-                        object.insert("role".into(), Value::from("Compliance Auditor"));
-                    }
-                }
-                Drift::Nulls => {
-                    for key in [
-                        "realname",
-                        "firstname",
-                        "lastname",
-                        "email",
-                        "last_login",
-                        "phone",
-                        "desc",
-                        "notes",
-                    ] {
-                        if let Some(value) = object.get_mut(key) {
-                            *value = Value::Null;
-                        }
-                    }
-                }
-                Drift::ReorderedKeys => {}
-            }
-        }
+        mock_server::faults::drift_object(drift, &mut object);
         let text = serde_json::to_string(&object).map_err(|e| e.to_string())?;
         *raw = RawValue::from_string(text).map_err(|e| e.to_string())?;
     }

@@ -563,26 +563,41 @@ async fn drifted(drift: &[Drift], real: Response) -> Response {
     let Ok(mut value) = serde_json::from_slice::<Value>(&body) else {
         return Response::from_parts(parts, Body::from(body));
     };
+    if drift.contains(&Drift::ExtraFields)
+        && let Some(envelope) = value.as_object_mut()
+    {
+        envelope.insert("trace_id".into(), Value::from("3f1c2a9e-drift"));
+    }
+    for_each_object(&mut value["response"], &mut |o| drift_object(drift, o));
+    let mut out = Vec::with_capacity(body.len() + 256);
+    if drift.contains(&Drift::ReorderedKeys) {
+        write_reversed(&value, &mut out);
+    } else if serde_json::to_writer(&mut out, &value).is_err() {
+        out = body.to_vec();
+    }
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(out))
+}
+
+/// The change `drift` makes to each object of an answer (key order aside, which only the
+/// serialization changes). Public so that ground truth for a drifted scenario is computed by the
+/// same code that drifts the answers.
+pub fn drift_object(drift: &[Drift], object: &mut serde_json::Map<String, Value>) {
     for d in drift {
         match d {
             Drift::ExtraFields => {
-                if let Some(envelope) = value.as_object_mut() {
-                    envelope.insert("trace_id".into(), Value::from("3f1c2a9e-drift"));
-                }
-                for_each_object(&mut value["response"], &mut |o| {
-                    o.insert("x_new_property".into(), serde_json::json!({"added": "by drift"}));
-                    o.insert("risk_score".into(), Value::from(0.25));
-                });
+                object.insert("x_new_property".into(), serde_json::json!({"added": "by drift"}));
+                object.insert("risk_score".into(), Value::from(0.25));
             }
-            Drift::NewEnumValues => for_each_object(&mut value["response"], &mut |o| {
-                if o.contains_key("status") {
-                    o.insert("status".into(), Value::from("quarantined"));
+            Drift::NewEnumValues => {
+                if object.contains_key("status") {
+                    object.insert("status".into(), Value::from("quarantined"));
                 }
-                if o.contains_key("role") {
-                    o.insert("role".into(), Value::from("Compliance Auditor"));
+                if object.contains_key("role") {
+                    object.insert("role".into(), Value::from("Compliance Auditor"));
                 }
-            }),
-            Drift::Nulls => for_each_object(&mut value["response"], &mut |o| {
+            }
+            Drift::Nulls => {
                 for key in [
                     "realname",
                     "firstname",
@@ -593,22 +608,14 @@ async fn drifted(drift: &[Drift], real: Response) -> Response {
                     "desc",
                     "notes",
                 ] {
-                    if o.contains_key(key) {
-                        o.insert(key.into(), Value::Null);
+                    if let Some(value) = object.get_mut(key) {
+                        *value = Value::Null;
                     }
                 }
-            }),
+            }
             Drift::ReorderedKeys => {}
         }
     }
-    let mut out = Vec::with_capacity(body.len() + 256);
-    if drift.contains(&Drift::ReorderedKeys) {
-        write_reversed(&value, &mut out);
-    } else if serde_json::to_writer(&mut out, &value).is_err() {
-        out = body.to_vec();
-    }
-    parts.headers.remove(header::CONTENT_LENGTH);
-    Response::from_parts(parts, Body::from(out))
 }
 
 /// Applies `f` to the object, or to each object of the array.
