@@ -144,40 +144,16 @@ pub async fn check(config: &Config, client: &Client) -> CheckReport {
     let mut credentials_checked = false;
     for (path, covers) in NEEDED_GRANTS {
         let grant = grant_for(path);
-        match client.get(path, &[("limit", "1")]).await {
-            Ok(_) => {
-                if !credentials_checked {
-                    report.push(
-                        "credentials",
-                        CheckStatus::Pass,
-                        "integration key and secret key accepted",
-                    );
-                    credentials_checked = true;
-                }
-                report.push(
-                    "grant",
-                    CheckStatus::Pass,
-                    format!("\"{grant}\" is on ({covers})"),
-                );
-            }
-            Err(Error::Failed(failure)) if failure.kind == ErrorKind::PermissionDenied => {
-                if !credentials_checked {
-                    report.push(
-                        "credentials",
-                        CheckStatus::Pass,
-                        "integration key and secret key accepted",
-                    );
-                    credentials_checked = true;
-                }
-                report.push(
-                    "grant",
-                    CheckStatus::Fail,
-                    format!(
-                        "\"{grant}\" is missing, so the sync cannot read {covers}: {}",
-                        where_to_grant(grant)
-                    ),
-                );
-            }
+        // Duo checks the keys before the grant: an answer or a 403 40301 both mean the keys work.
+        let grant_line = match client.get(path, &[("limit", "1")]).await {
+            Ok(_) => (CheckStatus::Pass, format!("\"{grant}\" is on ({covers})")),
+            Err(Error::Failed(failure)) if failure.kind == ErrorKind::PermissionDenied => (
+                CheckStatus::Fail,
+                format!(
+                    "\"{grant}\" is missing, so the sync cannot read {covers}: {}",
+                    where_to_grant(grant)
+                ),
+            ),
             Err(error) => {
                 let name = if credentials_checked {
                     "grant"
@@ -190,7 +166,16 @@ pub async fn check(config: &Config, client: &Client) -> CheckReport {
                 }
                 return report;
             }
+        };
+        if !credentials_checked {
+            report.push(
+                "credentials",
+                CheckStatus::Pass,
+                "integration key and secret key accepted",
+            );
+            credentials_checked = true;
         }
+        report.push("grant", grant_line.0, grant_line.1);
     }
 
     let info = "/admin/v1/info/summary";

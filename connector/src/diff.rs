@@ -648,15 +648,7 @@ pub(crate) fn markdown_cell(text: &str) -> String {
 mod tests {
     use super::*;
 
-    /// A snapshot from JSON fragments: `users`, `admins`, `groups` are the list contents, and
-    /// `members` the `group_members` object's contents.
-    fn snapshot(synced_at: &str, users: &str, admins: &str, groups: &str, members: &str) -> Snapshot {
-        let text = format!(
-            r#"{{"schema_version":1,"api_host":"api-test.duosecurity.com","synced_at":"{synced_at}",
-               "users":[{users}],"admins":[{admins}],"groups":[{groups}],"group_members":{{{members}}}}}"#
-        );
-        Snapshot::parse(&text).unwrap()
-    }
+    use crate::snapshot::test_snapshot as snapshot;
 
     const USERS: &str = r#"
         {"user_id":"DU1","username":"alice","status":"active","is_enrolled":true,"last_login":1700000000,"groups":[]},

@@ -515,11 +515,7 @@ mod tests {
     const DAY: i64 = SECONDS_PER_DAY;
 
     fn snapshot(users: &str, admins: &str, groups: &str, members: &str) -> Snapshot {
-        let text = format!(
-            r#"{{"schema_version":1,"api_host":"api-test.duosecurity.com","synced_at":"2026-01-01T00:00:00Z",
-               "users":[{users}],"admins":[{admins}],"groups":[{groups}],"group_members":{{{members}}}}}"#
-        );
-        Snapshot::parse(&text).unwrap()
+        crate::snapshot::test_snapshot("2026-01-01T00:00:00Z", users, admins, groups, members)
     }
 
     fn options(inactive_days: u32) -> ReviewOptions {

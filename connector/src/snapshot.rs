@@ -73,3 +73,20 @@ impl Snapshot {
         out.flush()
     }
 }
+
+/// A snapshot from JSON fragments, for tests: `users`, `admins`, `groups` are the lists' contents
+/// and `members` the `group_members` object's contents.
+#[cfg(test)]
+pub(crate) fn test_snapshot(
+    synced_at: &str,
+    users: &str,
+    admins: &str,
+    groups: &str,
+    members: &str,
+) -> Snapshot {
+    let text = format!(
+        r#"{{"schema_version":1,"api_host":"api-test.duosecurity.com","synced_at":"{synced_at}",
+           "users":[{users}],"admins":[{admins}],"groups":[{groups}],"group_members":{{{members}}}}}"#
+    );
+    Snapshot::parse(&text).expect("a test snapshot parses")
+}

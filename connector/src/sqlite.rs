@@ -372,13 +372,7 @@ mod tests {
     use super::*;
     use crate::diff::diff;
 
-    fn snapshot(synced_at: &str, users: &str, admins: &str, groups: &str, members: &str) -> Snapshot {
-        let text = format!(
-            r#"{{"schema_version":1,"api_host":"api-test.duosecurity.com","synced_at":"{synced_at}",
-               "users":[{users}],"admins":[{admins}],"groups":[{groups}],"group_members":{{{members}}}}}"#
-        );
-        Snapshot::parse(&text).unwrap()
-    }
+    use crate::snapshot::test_snapshot as snapshot;
 
     /// Duo's shapes with drift: unknown fields, nulls, a status of the wrong type, odd spacing and
     /// non-ASCII text, which must all come back exactly as recorded.

@@ -80,8 +80,8 @@ impl Fake {
         self.server.info().integrations[0].skey.clone()
     }
 
-    /// The tenant as served now (`/__duo-mock/dump`).
-    pub(crate) async fn dump(&self) -> Value {
+    /// A control API route's JSON answer (`/__duo-mock/ROUTE`).
+    async fn control(&self, route: &str) -> Value {
         let info = self.server.info();
         let ca = reqwest::Certificate::from_pem(self.server.ca_pem().unwrap().as_bytes()).unwrap();
         let http = reqwest::Client::builder()
@@ -89,34 +89,23 @@ impl Fake {
             .add_root_certificate(ca)
             .build()
             .unwrap();
-        http.get(format!("{}/dump", info.control_url))
+        let answer = http
+            .get(format!("{}/{route}", info.control_url))
             .header("X-Duo-Mock-Token", &info.control_token)
             .send()
             .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+            .unwrap();
+        answer.json().await.unwrap()
+    }
+
+    /// The tenant as served now.
+    pub(crate) async fn dump(&self) -> Value {
+        self.control("dump").await
     }
 
     /// The API requests the fake saw, as `(path, query, status)`.
     pub(crate) async fn journal(&self) -> Vec<(String, String, u16)> {
-        let info = self.server.info();
-        let ca = reqwest::Certificate::from_pem(self.server.ca_pem().unwrap().as_bytes()).unwrap();
-        let http = reqwest::Client::builder()
-            .tls_built_in_root_certs(false)
-            .add_root_certificate(ca)
-            .build()
-            .unwrap();
-        let journal: Value = http
-            .get(format!("{}/journal?after=0", info.control_url))
-            .header("X-Duo-Mock-Token", &info.control_token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let journal = self.control("journal?after=0").await;
         journal["entries"]
             .as_array()
             .unwrap()
