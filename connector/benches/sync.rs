@@ -148,7 +148,9 @@ fn main() {
     // Paths are relative to the workspace root, where the docs run the command.
     let scenario = match &flags.scenario {
         Some(path) => {
-            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path);
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("..")
+                .join(path);
             Scenario::load(&path).expect("scenario loads")
         }
         None => scenario(flags.users),
@@ -162,11 +164,7 @@ fn main() {
             },
         ))
         .unwrap();
-    println!(
-        "fake with {} users ready in {:.2?}",
-        flags.users,
-        started.elapsed()
-    );
+    println!("fake ready in {:.2?}", started.elapsed());
     let ca = server.info().ca_cert.clone().unwrap();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
