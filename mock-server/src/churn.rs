@@ -3,11 +3,11 @@
 //! tenant. Deleting users at the front makes a pager that goes on by offset skip users; creating
 //! users adds to the end; renames and group moves change objects already read.
 
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
-use axum::extract::{Request, State};
-use axum::middleware::Next;
+use axum::extract::Request;
 use axum::response::Response;
 use rand::SeedableRng;
 use serde::Deserialize;
@@ -107,21 +107,26 @@ impl Churn {
     }
 }
 
-/// Middleware: applies timed events before a request and counted events after a list request.
-pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
+/// Runs `inner` (the rest of the app) under the scenario's churn: applies timed events before the
+/// request and counted events after a list request. Part of the outer layer (`routes::app`).
+pub async fn track<F, Fut>(state: &AppState, request: Request, inner: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: Future<Output = Response>,
+{
     if state.world().churn.is_empty() {
-        return next.run(request).await;
+        return inner(request).await;
     }
-    apply_due(&state);
+    apply_due(state);
     let class = EndpointClass::of(
         request.method().as_str(),
         request.uri().path(),
         request.uri().query().unwrap_or(""),
     );
-    let response = next.run(request).await;
+    let response = inner(request).await;
     if class == EndpointClass::Page && response.status().is_success() {
         state.world().churn.list_requests.fetch_add(1, Ordering::SeqCst);
-        apply_due(&state);
+        apply_due(state);
     }
     response
 }

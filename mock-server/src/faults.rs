@@ -5,15 +5,15 @@
 //! rule whose filters match counts the call.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde::Deserialize;
@@ -375,11 +375,16 @@ impl FaultSet {
     }
 }
 
-/// Middleware: applies the first fault rule that fires, else passes the request on.
-pub async fn apply(State(state): State<AppState>, request: Request, next: Next) -> Response {
+/// Applies the first fault rule that fires, else passes the request on to `next` (the rest of the
+/// app). Part of the outer layer (`routes::app`).
+pub async fn apply<F, Fut>(state: &AppState, request: Request, next: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: Future<Output = Response>,
+{
     let world = state.world();
     if world.faults.is_empty() {
-        return next.run(request).await;
+        return next(request).await;
     }
     let integration = request
         .headers()
@@ -392,7 +397,7 @@ pub async fn apply(State(state): State<AppState>, request: Request, next: Next) 
         integration.as_deref(),
     );
     let Some((index, live)) = selected else {
-        return next.run(request).await;
+        return next(request).await;
     };
     let rule = &live.rule;
     tracing::info!(fault = %live.name, path = request.uri().path(), "fault rule fired");
@@ -430,14 +435,14 @@ pub async fn apply(State(state): State<AppState>, request: Request, next: Next) 
             body: live.custom_body.to_vec(),
         })
     } else if let Some(kind) = rule.malformed {
-        malformed(kind, next.run(request).await).await
+        malformed(kind, next(request).await).await
     } else if !rule.drift.is_empty() {
-        drifted(&rule.drift, next.run(request).await).await
+        drifted(&rule.drift, next(request).await).await
     } else if let Some(kind) = rule.network {
         let rate = rule.trickle_bytes_per_s.unwrap_or(DEFAULT_TRICKLE_BYTES_PER_S);
         network(kind, rate, request, next).await
     } else {
-        next.run(request).await
+        next(request).await
     };
     response.extensions_mut().insert(FaultTag(live.name.clone()));
     response
@@ -450,13 +455,17 @@ const MAX_DRAINED_BODY: usize = 1 << 20;
 /// close before the answer, the app is not run (nothing is changed) and the answer, never written,
 /// is 444 (nginx's "no response"), which is what the journal shows; a cut or trickled answer is
 /// journaled with the real answer's status.
-async fn network(kind: Network, bytes_per_s: u64, request: Request, next: Next) -> Response {
+async fn network<F, Fut>(kind: Network, bytes_per_s: u64, request: Request, next: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: Future<Output = Response>,
+{
     let Some(connection) = request.extensions().get::<Arc<ConnectionFault>>().cloned() else {
         tracing::warn!(
             network = kind.name(),
             "network fault on a request not served by server::run: answering normally"
         );
-        return next.run(request).await;
+        return next(request).await;
     };
     match kind {
         Network::Reset | Network::CloseBeforeAnswer => {
@@ -473,7 +482,7 @@ async fn network(kind: Network, bytes_per_s: u64, request: Request, next: Next) 
         }
         Network::CloseMidBody => {
             let head_only = request.method() == Method::HEAD;
-            let (mut parts, body) = body_of(next.run(request).await).await;
+            let (mut parts, body) = body_of(next(request).await).await;
             parts
                 .headers
                 .insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
@@ -482,7 +491,7 @@ async fn network(kind: Network, bytes_per_s: u64, request: Request, next: Next) 
             Response::from_parts(parts, Body::from(body))
         }
         Network::Trickle => {
-            let response = next.run(request).await;
+            let response = next(request).await;
             connection.arm(Cut::Trickle { bytes_per_s });
             response
         }

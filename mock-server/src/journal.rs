@@ -11,9 +11,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderValue, header};
-use axum::middleware::Next;
+use axum::extract::{ConnectInfo, Request};
+use axum::http::{HeaderValue, Method, header};
 use axum::response::Response;
 use serde::Serialize;
 
@@ -73,11 +72,52 @@ pub struct FaultTag(pub String);
 pub struct Journal {
     /// Off only when asked (benchmarks, long soaks): requests then pass unrecorded.
     enabled: std::sync::atomic::AtomicBool,
-    entries: Mutex<VecDeque<JournalEntry>>,
+    /// Compact records, turned into [`JournalEntry`] only when read: formatting the time and the
+    /// peer for every request, to be read by few, cost more than the rest of a tiny answer.
+    entries: Mutex<VecDeque<Record>>,
     capacity: usize,
     next_seq: AtomicU64,
     /// JSON Lines copy of every entry, when asked for.
     file: Mutex<Option<BufWriter<File>>>,
+}
+
+/// One request as kept in the ring: what [`JournalEntry`] shows, before formatting.
+#[derive(Debug)]
+struct Record {
+    seq: u64,
+    unix_ms: u64,
+    method: Method,
+    /// Path then query (without its `?`) in one allocation, split at `path_len`.
+    target: Box<str>,
+    path_len: usize,
+    integration: Option<String>,
+    signature: Option<&'static str>,
+    status: u16,
+    duo_code: Option<u32>,
+    fault: Option<String>,
+    latency_us: u64,
+    peer: Option<SocketAddr>,
+}
+
+impl Record {
+    fn entry(&self) -> JournalEntry {
+        let (path, query) = self.target.split_at(self.path_len);
+        JournalEntry {
+            seq: self.seq,
+            time: rfc3339_ms(self.unix_ms),
+            unix_ms: self.unix_ms,
+            method: self.method.as_str().to_owned(),
+            path: path.to_owned(),
+            query: query.to_owned(),
+            integration: self.integration.clone(),
+            signature: self.signature,
+            status: self.status,
+            duo_code: self.duo_code,
+            fault: self.fault.clone(),
+            latency_us: self.latency_us,
+            peer: self.peer.map(|p| p.to_string()),
+        }
+    }
 }
 
 impl Default for Journal {
@@ -89,10 +129,12 @@ impl Default for Journal {
 impl Journal {
     /// A journal keeping the last `capacity` entries in memory.
     pub fn new(capacity: usize) -> Self {
+        let capacity = capacity.max(1);
         Self {
             enabled: std::sync::atomic::AtomicBool::new(true),
-            entries: Mutex::new(VecDeque::with_capacity(capacity.min(1024))),
-            capacity: capacity.max(1),
+            // Full size at once: growing the ring copies it while requests wait on the lock.
+            entries: Mutex::new(VecDeque::with_capacity(capacity.min(DEFAULT_CAPACITY))),
+            capacity,
             next_seq: AtomicU64::new(1),
             file: Mutex::new(None),
         }
@@ -108,12 +150,12 @@ impl Journal {
         Ok(())
     }
 
-    fn record(&self, mut entry: JournalEntry) {
-        entry.seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
+    fn record(&self, mut record: Record) {
+        record.seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
         let mut file = self.file.lock();
         if let Ok(Some(file)) = file.as_deref_mut() {
             // A journal file that cannot be written must not fail the request.
-            if serde_json::to_writer(&mut *file, &entry).is_ok() {
+            if serde_json::to_writer(&mut *file, &record.entry()).is_ok() {
                 let _ = file.write_all(b"\n");
                 let _ = file.flush();
             }
@@ -123,10 +165,15 @@ impl Journal {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),
         };
-        if entries.len() == self.capacity {
-            entries.pop_front();
-        }
-        entries.push_back(entry);
+        let dropped = if entries.len() == self.capacity {
+            entries.pop_front()
+        } else {
+            None
+        };
+        entries.push_back(record);
+        drop(entries);
+        // Freed after the lock is released.
+        drop(dropped);
     }
 
     /// Turns recording on or off.
@@ -145,7 +192,11 @@ impl Journal {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),
         };
-        entries.iter().filter(|e| e.seq > after).cloned().collect()
+        entries
+            .iter()
+            .filter(|e| e.seq > after)
+            .map(Record::entry)
+            .collect()
     }
 
     /// Every entry kept in memory, oldest first.
@@ -167,45 +218,67 @@ fn rfc3339_ms(unix_ms: u64) -> String {
     format!("{}.{:03}Z", crate::model::iso_time(secs), unix_ms % 1000)
 }
 
-/// Middleware around the whole app: times the request and journals the answer.
-pub async fn record(State(state): State<AppState>, request: Request, next: Next) -> Response {
+/// What the journal notes of a request as it arrives, until its answer is known.
+#[derive(Debug)]
+pub struct Arrival {
+    started: Instant,
+    unix_ms: u64,
+    method: Method,
+    target: Box<str>,
+    path_len: usize,
+    peer: Option<SocketAddr>,
+}
+
+/// Notes a request as it arrives; `None` when the journal is off.
+pub fn arrive(state: &AppState, request: &Request) -> Option<Arrival> {
     if !state.journal().is_enabled() {
-        return with_server_date(&state, next.run(request).await);
+        return None;
     }
-    let started = Instant::now();
     let unix_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-    let method = request.method().to_string();
-    let path = request.uri().path().to_owned();
-    let query = request.uri().query().unwrap_or("").to_owned();
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.to_string());
-    let response = next.run(request).await;
-    let caller = response
-        .extensions()
-        .get::<CallerTag>()
-        .cloned()
-        .unwrap_or_default();
-    let entry = JournalEntry {
-        seq: 0,
-        time: rfc3339_ms(unix_ms),
+    let (path, query) = (request.uri().path(), request.uri().query().unwrap_or(""));
+    let mut target = String::with_capacity(path.len() + query.len());
+    target.push_str(path);
+    target.push_str(query);
+    Some(Arrival {
+        started: Instant::now(),
         unix_ms,
-        method,
-        path,
-        query,
-        integration: caller.integration,
-        signature: caller.signature,
-        status: response.status().as_u16(),
-        duo_code: response.extensions().get::<ApiError>().map(|e| e.code),
-        fault: response.extensions().get::<FaultTag>().map(|f| f.0.clone()),
-        latency_us: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
-        peer,
-    };
-    state.journal().record(entry);
-    with_server_date(&state, response)
+        method: request.method().clone(),
+        target: target.into_boxed_str(),
+        path_len: path.len(),
+        peer: request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| *addr),
+    })
+}
+
+/// Journals the answer to `arrival` (taking the tags the inner layers attached to it) and gives
+/// the answer the fake's `Date`.
+pub fn answer(state: &AppState, arrival: Option<Arrival>, mut response: Response) -> Response {
+    if let Some(arrival) = arrival {
+        let caller = response
+            .extensions_mut()
+            .remove::<CallerTag>()
+            .unwrap_or_default();
+        let record = Record {
+            seq: 0,
+            unix_ms: arrival.unix_ms,
+            method: arrival.method,
+            target: arrival.target,
+            path_len: arrival.path_len,
+            integration: caller.integration,
+            signature: caller.signature,
+            status: response.status().as_u16(),
+            duo_code: response.extensions().get::<ApiError>().map(|e| e.code),
+            fault: response.extensions_mut().remove::<FaultTag>().map(|f| f.0),
+            latency_us: u64::try_from(arrival.started.elapsed().as_micros()).unwrap_or(u64::MAX),
+            peer: arrival.peer,
+        };
+        state.journal().record(record);
+    }
+    with_server_date(state, response)
 }
 
 /// With a clock offset, the answer's `Date` is the fake's clock, as Duo's `Date` is Duo's: a
@@ -225,21 +298,21 @@ fn with_server_date(state: &AppState, mut response: Response) -> Response {
 mod tests {
     use super::*;
 
-    fn entry(path: &str) -> JournalEntry {
-        JournalEntry {
+    fn record(target: &str) -> Record {
+        let (path, query) = target.split_once('?').unwrap_or((target, ""));
+        Record {
             seq: 0,
-            time: rfc3339_ms(1_767_225_600_123),
             unix_ms: 1_767_225_600_123,
-            method: "GET".into(),
-            path: path.into(),
-            query: String::new(),
+            method: Method::GET,
+            target: format!("{path}{query}").into_boxed_str(),
+            path_len: path.len(),
             integration: None,
             signature: None,
             status: 200,
             duo_code: None,
             fault: None,
             latency_us: 1,
-            peer: None,
+            peer: Some(SocketAddr::from(([127, 0, 0, 1], 50_000))),
         }
     }
 
@@ -247,7 +320,7 @@ mod tests {
     fn the_ring_keeps_the_newest_entries_and_numbers_all() {
         let journal = Journal::new(3);
         for i in 0..5 {
-            journal.record(entry(&format!("/{i}")));
+            journal.record(record(&format!("/{i}")));
         }
         let kept: Vec<(u64, String)> = journal.entries().into_iter().map(|e| (e.seq, e.path)).collect();
         assert_eq!(kept, [(3, "/2".into()), (4, "/3".into()), (5, "/4".into())]);
@@ -255,8 +328,12 @@ mod tests {
         journal.clear();
         assert!(journal.entries().is_empty());
         assert!(journal.is_enabled());
-        journal.record(entry("/next"));
-        assert_eq!(journal.entries()[0].seq, 6);
-        assert_eq!(journal.entries()[0].time, "2026-01-01T00:00:00.123Z");
+        journal.record(record("/next?limit=1&offset=0"));
+        let entry = &journal.entries()[0];
+        assert_eq!(entry.seq, 6);
+        assert_eq!(entry.time, "2026-01-01T00:00:00.123Z");
+        assert_eq!((entry.method.as_str(), entry.path.as_str()), ("GET", "/next"));
+        assert_eq!(entry.query, "limit=1&offset=0");
+        assert_eq!(entry.peer.as_deref(), Some("127.0.0.1:50000"));
     }
 }
