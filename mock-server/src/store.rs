@@ -70,6 +70,13 @@ impl ChunkBuilder {
         self.ends.len()
     }
 
+    /// The JSON of object `k` (as pushed), or `None` past the end.
+    pub fn item(&self, k: usize) -> Option<&[u8]> {
+        let end = *self.ends.get(k)? as usize;
+        let start = if k == 0 { 0 } else { self.ends[k - 1] as usize + 1 };
+        self.buf.get(start..end)
+    }
+
     /// Whether nothing was pushed.
     pub fn is_empty(&self) -> bool {
         self.ends.is_empty()
@@ -232,7 +239,11 @@ impl KeyIndex {
 
     /// Objects that may have `key`, in insertion order.
     pub fn candidates(&self, key: &str) -> impl Iterator<Item = usize> + '_ {
-        let hash = key_hash(key);
+        self.candidates_hash(key_hash(key))
+    }
+
+    /// Objects that may have a key of this [`key_hash`], in insertion order.
+    pub fn candidates_hash(&self, hash: u64) -> impl Iterator<Item = usize> + '_ {
         let more = self.more.get(&hash).map_or(&[][..], Vec::as_slice);
         self.first.get(&hash).into_iter().chain(more).map(|i| *i as usize)
     }
