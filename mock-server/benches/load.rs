@@ -20,6 +20,20 @@ fn main() {
         child(size, threads);
         return;
     }
+    if let Some(i) = args.iter().position(|a| a == "--build-only") {
+        // Only the build, for profilers: `valgrind --tool=callgrind load --build-only 20000 1`.
+        let size: u32 = args[i + 1].parse().expect("size");
+        let threads: usize = args[i + 2].parse().expect("threads");
+        let scenario = scenario_of(size);
+        let started = Instant::now();
+        let tenant = mock_server::generate::build_with_threads(&scenario, threads).expect("builds");
+        println!(
+            "{size} users on {threads} thread(s): {:.3} s",
+            started.elapsed().as_secs_f64()
+        );
+        drop(std::hint::black_box(tenant));
+        return;
+    }
     let arg = |name: &str, default: &str| -> String {
         args.iter()
             .position(|a| a == name)
@@ -78,13 +92,18 @@ fn rss_bytes() -> f64 {
         .map_or(0.0, |kb| kb * 1024.0)
 }
 
-fn child(size: u32, threads: usize) {
-    let start = Instant::now();
+/// The bundled 100,000-user scenario with `size` users.
+fn scenario_of(size: u32) -> Scenario {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let text = std::fs::read_to_string(root.join("scenarios/users-100k.toml"))
         .expect("scenario")
         .replace("users = 100000", &format!("users = {size}"));
-    let scenario = Scenario::parse(&text, "users-100k.toml").expect("parses");
+    Scenario::parse(&text, "users-100k.toml").expect("parses")
+}
+
+fn child(size: u32, threads: usize) {
+    let start = Instant::now();
+    let scenario = scenario_of(size);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)
         .enable_all()

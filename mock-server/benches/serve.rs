@@ -7,9 +7,14 @@
 //! on its own core when the machine has two. Rounds interleave the endpoints; ratios are taken
 //! within a round, so they hold on a noisy machine.
 //!
+//! Server side, each request's time from the router's call to the answer's head (what the
+//! journal's `latency_us` measures, without sockets or the client) goes into a histogram per
+//! endpoint: its p99 is the "handler time" goal.
+//!
 //! `cargo bench -p mock-server --bench serve -- [--rounds N] [--seconds S] [--connections C,...]`
 
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::routing::get;
@@ -46,7 +51,8 @@ fn main() {
     let integration = &scenario.integrations[0];
 
     // The exact bytes the signed routes answer, to serve pre-rendered and unsigned.
-    let (addr, raw300, tiny) = start_server(state.clone());
+    let handler_ns: HandlerTimes = Arc::default();
+    let (addr, raw300, tiny) = start_server(state.clone(), handler_ns.clone());
     let endpoints = vec![
         Endpoint {
             name: "a raw300 (unsigned, pre-rendered)",
@@ -101,12 +107,14 @@ fn main() {
     for &c in &connections {
         println!("\n== {c} connection(s), {rounds} rounds of {seconds} s per endpoint ==");
         let mut table: Vec<Vec<(f64, f64, f64)>> = vec![Vec::new(); endpoints.len()];
+        let mut server_side: Vec<Vec<u32>> = vec![Vec::new(); endpoints.len()];
         for round in 0..rounds {
             // Rotate the order each round so no endpoint always runs first.
             for k in 0..endpoints.len() {
                 let i = (k + round) % endpoints.len();
                 // (f) is (d) with the request journal switched off.
                 state.journal().set_enabled(i != 5);
+                handler_ns.lock().expect("histogram").clear();
                 let result = rt.block_on(load(
                     addr,
                     &endpoints[i].request,
@@ -115,6 +123,7 @@ fn main() {
                 ));
                 state.journal().set_enabled(true);
                 table[i].push(result);
+                server_side[i].append(&mut handler_ns.lock().expect("histogram"));
             }
             let rps = |i: usize| table[i][round].0;
             let p99 = |i: usize| table[i][round].2;
@@ -156,6 +165,28 @@ fn main() {
             "journal cost: d/f {:.3} (journal on / off, tiny signed request; goal >= 0.90)",
             ratio(3, 5, |r| r.0)
         );
+        println!(
+            "{:<38} {:>10} {:>10} {:>10} {:>10} {:>12}",
+            "server-side time to head (all rounds)", "p50 µs", "p99 µs", "p99.9 µs", "max µs", "requests"
+        );
+        for (e, times) in endpoints.iter().zip(&mut server_side) {
+            times.sort_unstable();
+            let pct = |p: f64| {
+                times
+                    .get(((times.len() as f64 * p) as usize).min(times.len().saturating_sub(1)))
+                    .map_or(0.0, |ns| f64::from(*ns) / 1e3)
+            };
+            println!(
+                "{:<38} {:>10.2} {:>10.2} {:>10.2} {:>10.1} {:>12}",
+                e.name,
+                pct(0.5),
+                pct(0.99),
+                pct(0.999),
+                pct(1.0),
+                times.len()
+            );
+        }
+        println!("(goal: p99 <= 50 µs for the signed page, b)");
     }
 }
 
@@ -166,7 +197,10 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 /// Starts the fake on its own thread with a one-thread runtime; returns its address and the
 /// bytes of the 300-user and 1-user pages (as served signed), which the bench routes serve raw.
-fn start_server(state: AppState) -> (SocketAddr, Bytes, Bytes) {
+/// Server-side times, nanoseconds, of the requests since the last clear.
+type HandlerTimes = Arc<Mutex<Vec<u32>>>;
+
+fn start_server(state: AppState, handler_ns: HandlerTimes) -> (SocketAddr, Bytes, Bytes) {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
@@ -208,6 +242,7 @@ fn start_server(state: AppState) -> (SocketAddr, Bytes, Bytes) {
                     proxy: None,
                 },
                 app,
+                handler_ns,
             )
             .await;
         });
@@ -219,8 +254,9 @@ fn json(body: Bytes) -> axum::response::Response {
     mock_server::body::json_parts(vec![body])
 }
 
-/// The same accept loop as `mock_server::run`, for a router with the bench routes added.
-async fn serve_router(listener: Listener, app: axum::Router) {
+/// The same accept loop as `mock_server::run`, for a router with the bench routes added; each
+/// request's time to its answer's head goes to `handler_ns`.
+async fn serve_router(listener: Listener, app: axum::Router, handler_ns: HandlerTimes) {
     use tower::ServiceExt as _;
     loop {
         let Ok((stream, _)) = listener.tcp.accept().await else {
@@ -228,10 +264,19 @@ async fn serve_router(listener: Listener, app: axum::Router) {
         };
         let _ = stream.set_nodelay(true);
         let app = app.clone();
+        let handler_ns = handler_ns.clone();
         tokio::spawn(async move {
             let service =
                 hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
-                    app.clone().oneshot(request.map(axum::body::Body::new))
+                    let app = app.clone();
+                    let handler_ns = handler_ns.clone();
+                    async move {
+                        let started = Instant::now();
+                        let response = app.oneshot(request.map(axum::body::Body::new)).await;
+                        let ns = u32::try_from(started.elapsed().as_nanos()).unwrap_or(u32::MAX);
+                        handler_ns.lock().expect("histogram").push(ns);
+                        response
+                    }
                 });
             let _ = hyper::server::conn::http1::Builder::new()
                 .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
