@@ -80,7 +80,7 @@ groups = 40
 [[integrations]]
 name = "bench"
 ikey = "DIBENCH0000000000000"
-skey = "benchbenchbenchbenchbenchbenchbenchbench"
+skey = "bench-only-secret-key"
 grants = ["Grant read resource", "Grant administrators"]
 "#
     );
@@ -177,7 +177,7 @@ fn main() {
         .unwrap();
 
     // Signing cost alone.
-    let key = SigningKey::new(b"benchbenchbenchbenchbenchbenchbenchbench");
+    let key = SigningKey::new(b"bench-only-secret-key");
     let params = duo_auth::params::parse_urlencoded(b"limit=300&offset=99900");
     let signs = 200_000;
     let t = Instant::now();
