@@ -17,6 +17,8 @@
 //!
 //! `cargo bench -p mock-server --bench inproc -- [--rounds N] [--iterations N] [--users N]`
 
+mod common;
+
 use std::net::SocketAddr;
 use std::time::Instant;
 
@@ -51,14 +53,8 @@ const ENDPOINTS: [(&str, &str, Option<Scheme>); 5] = [
 ];
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let arg = |name: &str, default: &str| -> String {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-            .unwrap_or_else(|| default.to_owned())
-    };
+    let flags = common::Flags::from_env();
+    let arg = |name: &str, default: &str| flags.get(name, default);
     let rounds: usize = arg("--rounds", "5").parse().expect("--rounds N");
     let iterations: usize = arg("--iterations", "20000").parse().expect("--iterations N");
     let users: u32 = arg("--users", "100000").parse().expect("--users N");

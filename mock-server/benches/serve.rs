@@ -13,6 +13,8 @@
 //!
 //! `cargo bench -p mock-server --bench serve -- [--rounds N] [--seconds S] [--connections C,...]`
 
+mod common;
+
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -30,14 +32,8 @@ struct Endpoint {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let arg = |name: &str, default: &str| -> String {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-            .unwrap_or_else(|| default.to_owned())
-    };
+    let flags = common::Flags::from_env();
+    let arg = |name: &str, default: &str| flags.get(name, default);
     let rounds: usize = arg("--rounds", "5").parse().expect("--rounds N");
     let seconds: f64 = arg("--seconds", "3").parse().expect("--seconds S");
     let connections: Vec<usize> = arg("--connections", "1,16")

@@ -12,6 +12,8 @@
 //! `cargo bench -p mock-server --bench soak -- [--seconds 600] [--interval 10] [--connections 8]`
 //! (or `SOAK_SECONDS=60`).
 
+mod common;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -183,14 +185,8 @@ struct Window {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let arg = |name: &str, default: &str| -> String {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-            .unwrap_or_else(|| default.to_owned())
-    };
+    let flags = common::Flags::from_env();
+    let arg = |name: &str, default: &str| flags.get(name, default);
     let default_seconds = std::env::var("SOAK_SECONDS").unwrap_or_else(|_| "600".into());
     let seconds: f64 = arg("--seconds", &default_seconds).parse().expect("--seconds S");
     let interval: f64 = arg("--interval", "10").parse().expect("--interval S");
