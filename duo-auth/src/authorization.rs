@@ -21,15 +21,61 @@ pub fn authorization_header(ikey: &str, signature_hex: &str) -> String {
 #[derive(Clone, PartialEq, Eq)]
 pub struct Credentials {
     /// `ikey:signature`, the ikey part always valid UTF-8 (see [`parse_authorization`]).
-    decoded: Vec<u8>,
+    decoded: Decoded,
     colon: usize,
 }
+
+/// Room for `ikey:signature` of any Duo key (20 + 1 + 128 bytes) with some to spare: the server
+/// decodes one per request, without an allocation.
+const INLINE_BYTES: usize = 192;
+
+/// Decoded credentials: inline when they fit (always, for real keys), else on the heap.
+#[derive(Clone)]
+enum Decoded {
+    Inline { bytes: [u8; INLINE_BYTES], len: usize },
+    Heap(Vec<u8>),
+}
+
+impl Decoded {
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            Self::Inline { bytes, len } => bytes.get(..*len).unwrap_or_default(),
+            Self::Heap(bytes) => bytes,
+        }
+    }
+
+    /// Standard base64, padded or not.
+    fn from_base64(encoded: &[u8]) -> Option<Self> {
+        if encoded.len() <= INLINE_BYTES / 3 * 4 {
+            let mut bytes = [0u8; INLINE_BYTES];
+            let len = STANDARD
+                .decode_slice(encoded, &mut bytes)
+                .or_else(|_| STANDARD_NO_PAD.decode_slice(encoded, &mut bytes))
+                .ok()?;
+            return Some(Self::Inline { bytes, len });
+        }
+        STANDARD
+            .decode(encoded)
+            .or_else(|_| STANDARD_NO_PAD.decode(encoded))
+            .ok()
+            .map(Self::Heap)
+    }
+}
+
+impl PartialEq for Decoded {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl Eq for Decoded {}
 
 impl Credentials {
     /// The integration key (before the first `:`); invalid UTF-8 was replaced by U+FFFD, so a
     /// garbled ikey is still reported as an unknown ikey rather than as a malformed header.
     pub fn ikey(&self) -> &str {
         self.decoded
+            .as_slice()
             .get(..self.colon)
             .and_then(|ikey| std::str::from_utf8(ikey).ok())
             .unwrap_or_default()
@@ -38,6 +84,7 @@ impl Credentials {
     /// The signature exactly as sent (after the first `:`); hex expected but not checked.
     pub fn signature(&self) -> &[u8] {
         self.decoded
+            .as_slice()
             .get(self.colon.saturating_add(1)..)
             .unwrap_or_default()
     }
@@ -67,23 +114,21 @@ pub fn parse_authorization(value: &[u8]) -> Result<Credentials, AuthError> {
     if encoded.is_empty() {
         return Err(AuthError::BadBase64);
     }
-    let mut decoded = STANDARD
-        .decode(encoded)
-        .or_else(|_| STANDARD_NO_PAD.decode(encoded))
-        .map_err(|_| AuthError::BadBase64)?;
+    let mut decoded = Decoded::from_base64(encoded).ok_or(AuthError::BadBase64)?;
     let mut colon = decoded
+        .as_slice()
         .iter()
         .position(|b| *b == b':')
         .ok_or(AuthError::NoColon)?;
     if colon == 0 {
         return Err(AuthError::EmptyIkey);
     }
-    let (ikey, signature) = decoded.split_at(colon);
+    let (ikey, signature) = decoded.as_slice().split_at(colon);
     if std::str::from_utf8(ikey).is_err() {
         let mut repaired = String::from_utf8_lossy(ikey).into_owned().into_bytes();
         colon = repaired.len();
         repaired.extend_from_slice(signature);
-        decoded = repaired;
+        decoded = Decoded::Heap(repaired);
     }
     Ok(Credentials { decoded, colon })
 }
@@ -102,6 +147,18 @@ mod tests {
         assert_eq!(parse_authorization(unpadded.as_bytes()), Ok(creds.clone()));
         let spaced = format!("  {}  ", header.replace(' ', "   "));
         assert_eq!(parse_authorization(spaced.as_bytes()), Ok(creds));
+    }
+
+    #[test]
+    fn long_credentials_are_decoded_like_short_ones() {
+        for len in [0, 100, 170, 171, 172, 300, 1000] {
+            let signature = "s".repeat(len);
+            let header = authorization_header("DIABC", &signature);
+            let creds = parse_authorization(header.as_bytes()).expect("parses");
+            assert_eq!((creds.ikey(), creds.signature()), ("DIABC", signature.as_bytes()));
+            let unpadded = parse_authorization(header.trim_end_matches('=').as_bytes()).expect("parses");
+            assert_eq!(unpadded, creds, "{len}");
+        }
     }
 
     #[test]

@@ -4,6 +4,8 @@
 //! spellings Duo's clients sign (with and without port, the configured name) without redoing the
 //! parameter encoding or the SHA-512 hashes; the pieces are fed straight into the HMAC.
 
+use std::borrow::Cow;
+
 use hmac::Mac;
 use sha2::{Digest as _, Sha512};
 
@@ -12,37 +14,34 @@ use crate::{Digest, Scheme, SignedParts, SigningKey};
 
 /// SHA-512 of the empty string, hex: the body hash of every GET and the header hash when no
 /// `X-Duo-*` header is sent, i.e. of most requests, so it is not recomputed.
-const EMPTY_SHA512_HEX: &str = "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e";
+const EMPTY_SHA512: HexSha512 = HexSha512(*b"cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e");
 
-/// Length of a hex SHA-512, for sizing buffers up front.
+/// Length of a hex SHA-512.
 const SHA512_HEX_LEN: usize = 128;
 
-fn push_lower_hex(out: &mut String, bytes: &[u8]) {
-    let digit = |nibble: u8| {
-        char::from(match nibble & 0xF {
-            n @ 0..=9 => b'0' + n,
-            n => b'a' + n - 10,
-        })
+fn lower_hex(digest: &[u8]) -> HexSha512 {
+    let digit = |nibble: u8| match nibble & 0xF {
+        n @ 0..=9 => b'0' + n,
+        n => b'a' + n - 10,
     };
-    out.reserve(bytes.len() * 2);
-    for &b in bytes {
-        out.push(digit(b >> 4));
-        out.push(digit(b));
+    let mut out = [0u8; SHA512_HEX_LEN];
+    for (pair, byte) in out.chunks_exact_mut(2).zip(digest) {
+        pair.copy_from_slice(&[digit(byte >> 4), digit(*byte)]);
     }
+    HexSha512(out)
 }
 
-fn push_body_hash(out: &mut String, body: &[u8]) {
+fn hex_sha512_of_body(body: &[u8]) -> HexSha512 {
     if body.is_empty() {
-        out.push_str(EMPTY_SHA512_HEX);
+        EMPTY_SHA512
     } else {
-        push_lower_hex(out, &Sha512::digest(body));
+        lower_hex(&Sha512::digest(body))
     }
 }
 
-fn push_duo_headers_hash(out: &mut String, headers: &[(&[u8], &[u8])]) {
+fn hex_sha512_of_headers(headers: &[(&[u8], &[u8])]) -> HexSha512 {
     if headers.is_empty() {
-        out.push_str(EMPTY_SHA512_HEX);
-        return;
+        return EMPTY_SHA512;
     }
     let mut sorted: Vec<(Vec<u8>, &[u8])> = headers
         .iter()
@@ -60,66 +59,132 @@ fn push_duo_headers_hash(out: &mut String, headers: &[(&[u8], &[u8])]) {
         hasher.update(b"\0");
         hasher.update(value);
     }
-    push_lower_hex(out, &hasher.finalize());
+    lower_hex(&hasher.finalize())
 }
 
 /// Hex SHA-512 of a body (v4/v5 line 6), over the exact bytes.
 pub fn body_hash_hex(body: &[u8]) -> String {
-    let mut out = String::with_capacity(SHA512_HEX_LEN);
-    push_body_hash(&mut out, body);
-    out
+    hex_sha512_of_body(body).as_str().to_owned()
 }
 
 /// Hex SHA-512 of the `X-Duo-*` header canon (v5 line 7): names lower-cased, sorted by name,
 /// `name\0value\0name\0value…` with no trailing NUL; SHA-512("") when there are none.
 pub fn duo_headers_hash_hex(headers: &[(&[u8], &[u8])]) -> String {
-    let mut out = String::with_capacity(SHA512_HEX_LEN);
-    push_duo_headers_hash(&mut out, headers);
-    out
+    hex_sha512_of_headers(headers).as_str().to_owned()
 }
 
-/// Everything in the canonical string except the host, computed once per request.
+/// Decodes hex (either case) into `out`, which it must fill exactly; `false` for anything else.
+/// A table look-up per digit: the server decodes a 128-digit signature on every request.
+fn decode_hex_exact(hex: &[u8], out: &mut [u8]) -> bool {
+    const INVALID: u8 = 0xFF;
+    #[allow(clippy::indexing_slicing)] // in bounds by construction, evaluated at compile time
+    const TABLE: [u8; 256] = {
+        let mut table = [INVALID; 256];
+        let mut i = 0;
+        while i < 10 {
+            table[b'0' as usize + i] = i as u8;
+            i += 1;
+        }
+        let mut i = 0;
+        while i < 6 {
+            table[b'a' as usize + i] = 10 + i as u8;
+            table[b'A' as usize + i] = 10 + i as u8;
+            i += 1;
+        }
+        table
+    };
+    if hex.len() != out.len() * 2 {
+        return false;
+    }
+    let mut invalid = 0u8;
+    let value = |digit: u8| TABLE.get(usize::from(digit)).copied().unwrap_or(INVALID);
+    for (byte, pair) in out.iter_mut().zip(hex.chunks_exact(2)) {
+        let [hi, lo] = [
+            value(pair.first().copied().unwrap_or(0)),
+            value(pair.last().copied().unwrap_or(0)),
+        ];
+        invalid |= (hi | lo) & 0xF0;
+        *byte = (hi << 4) | (lo & 0xF);
+    }
+    invalid == 0
+}
+
+/// Everything in the canonical string except the host, computed once per request. It borrows the
+/// request's own pieces: preparing a GET whose method is upper-case and whose parameters arrived
+/// in canonical form (see [`crate::params::canonical_query`]) allocates nothing, and signing
+/// feeds the pieces straight into the keyed HMAC.
 #[derive(Debug, Clone)]
-pub struct Prepared {
+pub struct Prepared<'a> {
     scheme: Scheme,
-    /// The lines before the host, each followed by `\n`.
-    head: String,
-    /// `\n` and the lines after the host.
-    tail: String,
+    /// Line 1, or `None` for v1, which does not sign the date.
+    date: Option<Cow<'a, str>>,
+    /// Line 2, upper-case.
+    method: Cow<'a, str>,
+    /// Line 4.
+    path: Cow<'a, str>,
+    /// Line 5, the canonical parameter line.
+    params: Cow<'a, str>,
+    /// Line 6 (v4, v5): hex SHA-512 of the body.
+    body_hash: Option<HexSha512>,
+    /// Line 7 (v5): hex SHA-512 of the `X-Duo-*` headers.
+    headers_hash: Option<HexSha512>,
 }
 
-impl Prepared {
+/// A lower-case hex SHA-512, kept inline (no allocation per request).
+#[derive(Clone, Copy)]
+struct HexSha512([u8; SHA512_HEX_LEN]);
+
+impl HexSha512 {
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Debug for HexSha512 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl<'a> Prepared<'a> {
     /// Canonicalizes `parts` for `scheme`; `parts.host` is ignored.
-    pub fn new(scheme: Scheme, parts: &SignedParts<'_>) -> Self {
-        let signs_date = !matches!(scheme, Scheme::V1(_));
+    pub fn new(scheme: Scheme, parts: &SignedParts<'a>) -> Self {
+        let mut params = String::with_capacity(parts.params.iter().map(|(k, v)| k.len() + v.len() + 2).sum());
+        canon_params_into(parts.params, &mut params);
+        Self::with_params_line(scheme, parts, Cow::Owned(params))
+    }
+
+    /// As [`Prepared::new`], with the canonical parameter line already made (for instance by
+    /// [`crate::params::canonical_query`] from the raw query); `parts.params` is ignored.
+    pub fn with_params_line(scheme: Scheme, parts: &SignedParts<'a>, params: Cow<'a, str>) -> Self {
         let signs_body = matches!(scheme, Scheme::V4 | Scheme::V5);
-        let signs_headers = scheme == Scheme::V5;
+        let method = if parts.method.bytes().any(|b| !b.is_ascii_uppercase()) {
+            Cow::Owned(parts.method.chars().flat_map(char::to_uppercase).collect())
+        } else {
+            Cow::Borrowed(parts.method)
+        };
+        Self {
+            scheme,
+            date: (!matches!(scheme, Scheme::V1(_))).then_some(Cow::Borrowed(parts.date)),
+            method,
+            path: Cow::Borrowed(parts.path),
+            params,
+            body_hash: signs_body.then(|| hex_sha512_of_body(parts.body)),
+            headers_hash: (scheme == Scheme::V5).then(|| hex_sha512_of_headers(parts.duo_headers)),
+        }
+    }
 
-        let mut head = String::with_capacity(parts.date.len() + parts.method.len() + 2);
-        if signs_date {
-            head.push_str(parts.date);
-            head.push('\n');
+    /// The same request, owning its pieces (to keep it past the borrowed parts).
+    pub fn into_owned(self) -> Prepared<'static> {
+        Prepared {
+            scheme: self.scheme,
+            date: self.date.map(|date| Cow::Owned(date.into_owned())),
+            method: Cow::Owned(self.method.into_owned()),
+            path: Cow::Owned(self.path.into_owned()),
+            params: Cow::Owned(self.params.into_owned()),
+            body_hash: self.body_hash,
+            headers_hash: self.headers_hash,
         }
-        // Unicode upper-casing, as Python's `str.upper()` does; identical for real (ASCII) methods.
-        head.extend(parts.method.chars().flat_map(char::to_uppercase));
-        head.push('\n');
-
-        let params_len: usize = parts.params.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
-        let hashes_len = (usize::from(signs_body) + usize::from(signs_headers)) * (SHA512_HEX_LEN + 1);
-        let mut tail = String::with_capacity(2 + parts.path.len() + params_len + hashes_len);
-        tail.push('\n');
-        tail.push_str(parts.path);
-        tail.push('\n');
-        canon_params_into(parts.params, &mut tail);
-        if signs_body {
-            tail.push('\n');
-            push_body_hash(&mut tail, parts.body);
-        }
-        if signs_headers {
-            tail.push('\n');
-            push_duo_headers_hash(&mut tail, parts.duo_headers);
-        }
-        Self { scheme, head, tail }
     }
 
     /// The scheme this request was prepared for.
@@ -127,26 +192,40 @@ impl Prepared {
         self.scheme
     }
 
+    /// The lines in order, the host given; `None` where this scheme has no line.
+    fn lines<'s>(&'s self, host: &'s str) -> [Option<&'s [u8]>; 7] {
+        [
+            self.date.as_deref().map(str::as_bytes),
+            Some(self.method.as_bytes()),
+            Some(host.as_bytes()),
+            Some(self.path.as_bytes()),
+            Some(self.params.as_bytes()),
+            self.body_hash.as_ref().map(|hash| hash.0.as_slice()),
+            self.headers_hash.as_ref().map(|hash| hash.0.as_slice()),
+        ]
+    }
+
     /// The exact canonical string for `host` (LF-joined, no trailing LF).
     pub fn canonical_string(&self, host: &str) -> String {
         let host = host.to_lowercase();
-        let mut out = String::with_capacity(self.head.len() + host.len() + self.tail.len());
-        out.push_str(&self.head);
-        out.push_str(&host);
-        out.push_str(&self.tail);
-        out
+        let lines: Vec<&[u8]> = self.lines(&host).into_iter().flatten().collect();
+        String::from_utf8_lossy(&lines.join(&b'\n')).into_owned()
     }
 
     fn feed(&self, mac: &mut impl Mac, host: &str) {
-        mac.update(self.head.as_bytes());
-        // Every client lower-cases the host with its language's Unicode lower-casing; skip the
-        // allocation for the usual already-lower-case ASCII name.
-        if host.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()) {
-            mac.update(host.to_lowercase().as_bytes());
+        let lowered;
+        let host = if host.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()) {
+            lowered = host.to_lowercase();
+            lowered.as_str()
         } else {
-            mac.update(host.as_bytes());
+            host
+        };
+        for (i, line) in self.lines(host).into_iter().flatten().enumerate() {
+            if i > 0 {
+                mac.update(b"\n");
+            }
+            mac.update(line);
         }
-        mac.update(self.tail.as_bytes());
     }
 
     fn tag_hex<M: Mac>(&self, mut mac: M, host: &str) -> String {
@@ -156,8 +235,14 @@ impl Prepared {
 
     fn tag_matches<M: Mac>(&self, mut mac: M, host: &str, expected: &[u8]) -> bool {
         self.feed(&mut mac, host);
-        // `verify_slice` compares in constant time and refuses a tag of the wrong length.
-        mac.verify_slice(expected).is_ok()
+        let tag = mac.finalize().into_bytes();
+        // Constant time: every byte is compared, whatever differs first.
+        tag.len() == expected.len()
+            && tag
+                .iter()
+                .zip(expected)
+                .fold(0u8, |differ, (a, b)| differ | (a ^ b))
+                == 0
     }
 
     /// The signature for `host`, lower-case hex.
@@ -174,12 +259,12 @@ impl Prepared {
         match self.scheme.digest() {
             Digest::Sha1 => {
                 let mut expected = [0u8; 20];
-                hex::decode_to_slice(signature_hex, &mut expected).is_ok()
+                decode_hex_exact(signature_hex, &mut expected)
                     && self.tag_matches(key.sha1.clone(), host, &expected)
             }
             Digest::Sha512 => {
                 let mut expected = [0u8; 64];
-                hex::decode_to_slice(signature_hex, &mut expected).is_ok()
+                decode_hex_exact(signature_hex, &mut expected)
                     && self.tag_matches(key.sha512.clone(), host, &expected)
             }
         }
@@ -207,12 +292,33 @@ mod tests {
 
     #[test]
     fn empty_hash_constant_is_sha512_of_nothing() {
-        let mut computed = String::new();
-        push_lower_hex(&mut computed, &Sha512::digest(b""));
-        assert_eq!(computed, EMPTY_SHA512_HEX);
-        assert_eq!(body_hash_hex(b""), EMPTY_SHA512_HEX);
-        assert_eq!(duo_headers_hash_hex(&[]), EMPTY_SHA512_HEX);
+        let computed = hex::encode(Sha512::digest(b""));
+        assert_eq!(lower_hex(&Sha512::digest(b"")).as_str(), computed);
+        assert_eq!(EMPTY_SHA512.as_str(), computed);
+        assert_eq!(body_hash_hex(b""), computed);
+        assert_eq!(duo_headers_hash_hex(&[]), computed);
         assert_eq!(body_hash_hex(b"x"), hex::encode(Sha512::digest(b"x")));
+    }
+
+    #[test]
+    fn hex_decoding_agrees_with_the_hex_crate_on_every_pair_of_bytes() {
+        for hi in 0..=255u8 {
+            for lo in 0..=255u8 {
+                let (mut ours, mut theirs) = ([0u8; 2], [0u8; 2]);
+                let input = [b'a', b'F', hi, lo];
+                let accepted = decode_hex_exact(&input, &mut ours);
+                assert_eq!(
+                    accepted,
+                    hex::decode_to_slice(input, &mut theirs).is_ok(),
+                    "{input:?}"
+                );
+                if accepted {
+                    assert_eq!(ours, theirs);
+                }
+            }
+        }
+        let mut two = [0u8; 2];
+        assert!(!decode_hex_exact(b"abc", &mut two) && !decode_hex_exact(b"abcdef", &mut two));
     }
 
     #[test]

@@ -68,6 +68,10 @@ fn zone_offset(zone: &str) -> Option<i64> {
 
 /// Parses a date header value into unix seconds; `None` for anything else.
 pub fn parse_date(s: &str) -> Option<i64> {
+    parse_fixed(s).or_else(|| parse_general(s))
+}
+
+fn parse_general(s: &str) -> Option<i64> {
     let mut words = s.split_ascii_whitespace().peekable();
     if let Some(weekday) = words.peek().and_then(|first| first.strip_suffix(',')) {
         // Checked only for being an English name: Duo answered a German `Mi,` with 40104.
@@ -95,11 +99,94 @@ pub fn parse_date(s: &str) -> Option<i64> {
         return None;
     }
     let offset = zone_offset(zone)?;
+    unix_seconds([year, month, day, hour, minute, second], offset)
+}
+
+/// `[year, month, day, hour, minute, second]` at `offset` seconds east of UTC, checked (a leap
+/// second is taken), as unix seconds.
+fn unix_seconds([year, month, day, hour, minute, second]: [i64; 6], offset: i64) -> Option<i64> {
     if day < 1 || day > days_in_month(year, month) || hour > 23 || minute > 59 || second > 60 {
         return None;
     }
     let local = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second;
     Some(local - offset)
+}
+
+/// The layout every official client sends, `Sat, 28 Nov 2026 05:55:57 -0000`, read at fixed
+/// positions (the server reads one per request); `None` for any other shape, which the general
+/// reading then decides. Where it answers, it answers as the general reading does.
+fn parse_fixed(s: &str) -> Option<i64> {
+    let bytes: &[u8; 31] = s.as_bytes().try_into().ok()?;
+    let [
+        w0,
+        w1,
+        w2,
+        b',',
+        b' ',
+        d0,
+        d1,
+        b' ',
+        m0,
+        m1,
+        m2,
+        b' ',
+        y0,
+        y1,
+        y2,
+        y3,
+        b' ',
+        h0,
+        h1,
+        b':',
+        n0,
+        n1,
+        b':',
+        s0,
+        s1,
+        b' ',
+        sign,
+        z0,
+        z1,
+        z2,
+        z3,
+    ] = *bytes
+    else {
+        return None;
+    };
+    let decimal = |digits: &[u8]| {
+        digits.iter().try_fold(0i64, |value, &d| {
+            d.is_ascii_digit().then(|| value * 10 + i64::from(d - b'0'))
+        })
+    };
+    if !DAY_NAMES
+        .iter()
+        .any(|day| day.as_bytes().eq_ignore_ascii_case(&[w0, w1, w2]))
+    {
+        return None;
+    }
+    let month = MONTH_NAMES.iter().zip(1..).find_map(|(name, number)| {
+        name.as_bytes()
+            .eq_ignore_ascii_case(&[m0, m1, m2])
+            .then_some(number)
+    })?;
+    let sign = match sign {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let (zone_hours, zone_minutes) = (decimal(&[z0, z1])?, decimal(&[z2, z3])?);
+    if zone_hours > 23 || zone_minutes > 59 {
+        return None;
+    }
+    let fields = [
+        decimal(&[y0, y1, y2, y3])?,
+        month,
+        decimal(&[d0, d1])?,
+        decimal(&[h0, h1])?,
+        decimal(&[n0, n1])?,
+        decimal(&[s0, s1])?,
+    ];
+    unix_seconds(fields, sign * (zone_hours * 3600 + zone_minutes * 60))
 }
 
 /// Formats unix seconds as Python's `email.utils.formatdate()` does: `Sat, 28 Nov 2026 05:55:57 -0000`.
@@ -124,6 +211,28 @@ pub fn format_date(unix_secs: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn the_fixed_reading_agrees_with_the_general_one(
+            t in -62_167_219_200i64..=253_402_300_799,
+            zone in "[+-][0-9]{4}",
+            edits in proptest::collection::vec((0usize..31, b' '..=b'~'), 0..3),
+        ) {
+            let mut date = format_date(t);
+            proptest::prop_assert_eq!(parse_fixed(&date), Some(t));
+            date.replace_range(26.., &zone);
+            proptest::prop_assert_eq!(parse_fixed(&date), parse_general(&date));
+            let mut edited = date.into_bytes();
+            for (at, byte) in edits {
+                edited[at] = byte;
+            }
+            let edited = String::from_utf8(edited).expect("ASCII");
+            if let Some(fixed) = parse_fixed(&edited) {
+                proptest::prop_assert_eq!(Some(fixed), parse_general(&edited), "{}", edited);
+            }
+        }
+    }
 
     #[test]
     fn what_the_official_clients_send_parses() {

@@ -2,6 +2,7 @@
 //! space) and Duo's canonical encoding (§1.3 of the API notes): every byte but `A-Z a-z 0-9 - . _ ~`
 //! percent-encoded with upper-case hex, pairs sorted by encoded key then encoded value.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use crate::Param;
@@ -9,15 +10,27 @@ use crate::Param;
 /// Decodes a query string or form body into pairs, in order. Empty segments are skipped; a
 /// segment without `=` has an empty value; an invalid `%` escape is kept literally.
 pub fn parse_urlencoded(raw: &[u8]) -> Vec<Param> {
+    raw_pairs(raw)
+        .map(|(key, value)| {
+            let (mut k, mut v) = (Vec::with_capacity(key.len()), Vec::with_capacity(value.len()));
+            decode_into(key, &mut k);
+            decode_into(value, &mut v);
+            (k, v)
+        })
+        .collect()
+}
+
+/// The `key=value` segments of a query string or form body, still encoded, as
+/// [`parse_urlencoded`] splits them.
+pub fn raw_pairs(raw: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
     raw.split(|b| *b == b'&')
         .filter(|segment| !segment.is_empty())
         .map(|segment| {
             let mut halves = segment.splitn(2, |b| *b == b'=');
             let key = halves.next().unwrap_or_default();
             let value = halves.next().unwrap_or_default();
-            (decode(key), decode(value))
+            (key, value)
         })
-        .collect()
 }
 
 fn hex_value(b: u8) -> Option<u8> {
@@ -29,8 +42,9 @@ fn hex_value(b: u8) -> Option<u8> {
     }
 }
 
-fn decode(raw: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(raw.len());
+/// Appends the decoded form of one key or value to `out` (`+` is a space, `%XX` a byte, an
+/// invalid escape kept literally).
+pub fn decode_into(raw: &[u8], out: &mut Vec<u8>) {
     let mut rest = raw;
     while let Some((&b, tail)) = rest.split_first() {
         rest = tail;
@@ -51,7 +65,6 @@ fn decode(raw: &[u8]) -> Vec<u8> {
             _ => out.push(b),
         }
     }
-    out
 }
 
 fn is_unreserved(b: u8) -> bool {
@@ -124,6 +137,63 @@ pub fn canon_params(params: &[Param]) -> String {
     let mut out = String::with_capacity(params.iter().map(|(k, v)| k.len() + v.len() + 2).sum());
     canon_params_into(params, &mut out);
     out
+}
+
+/// The canonical parameter line of a raw query string: the query itself, borrowed, when it is
+/// already canonical (what Duo's clients send for paging: `limit=300&offset=0`), else decoded and
+/// re-encoded as [`canon_params`] does. Either way equal to
+/// `canon_params(&parse_urlencoded(raw))`.
+pub fn canonical_query(raw: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(raw) {
+        Ok(text) if is_canonical(raw) => Cow::Borrowed(text),
+        _ => Cow::Owned(canon_params(&parse_urlencoded(raw))),
+    }
+}
+
+/// Whether `raw` is its own canonical line: `k=v` segments joined by single `&`, each with one
+/// `=`, every other byte unreserved or an upper-case `%XX` of a byte that must be escaped, and
+/// the pairs in Duo's order.
+fn is_canonical(raw: &[u8]) -> bool {
+    let mut previous: Option<(&[u8], &[u8])> = None;
+    if raw.is_empty() {
+        return true;
+    }
+    for segment in raw.split(|b| *b == b'&') {
+        let Some(equals) = segment.iter().position(|b| *b == b'=') else {
+            return false;
+        };
+        let (key, value) = segment.split_at(equals);
+        let value = value.get(1..).unwrap_or_default();
+        if !is_encoded(key) || !is_encoded(value) {
+            return false;
+        }
+        // Encoded bytes compare as their encodings do, which is Duo's order.
+        if previous.is_some_and(|previous| previous > (key, value)) {
+            return false;
+        }
+        previous = Some((key, value));
+    }
+    true
+}
+
+/// Whether `text` is exactly Duo's encoding of the bytes it stands for.
+fn is_encoded(text: &[u8]) -> bool {
+    let mut rest = text;
+    loop {
+        match rest {
+            [] => return true,
+            [b, tail @ ..] if is_unreserved(*b) => rest = tail,
+            [
+                b'%',
+                hi @ (b'0'..=b'9' | b'A'..=b'F'),
+                lo @ (b'0'..=b'9' | b'A'..=b'F'),
+                tail @ ..,
+            ] if !is_unreserved((hex_value(*hi).unwrap_or(0) << 4) | hex_value(*lo).unwrap_or(0)) => {
+                rest = tail;
+            }
+            _ => return false,
+        }
+    }
 }
 
 #[cfg(test)]

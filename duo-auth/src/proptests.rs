@@ -253,13 +253,36 @@ proptest! {
         let key = SigningKey::new(&r.skey);
         for scheme in SCHEMES {
             let sig = r.sign(scheme);
-            let prepared = r.with(|p| Prepared::new(scheme, &SignedParts { host: "ignored", ..*p }));
-            prop_assert_eq!(prepared.canonical_string(&r.host), r.with(|p| crate::canonical_string(scheme, p)));
-            let wrong_host = format!("{other}.{}", r.host);
-            prop_assert!(!prepared.verify(&key, &wrong_host, sig.as_bytes()));
-            prop_assert!(prepared.verify(&key, &r.host, sig.as_bytes()));
-            prop_assert_eq!(prepared.sign(&key, &r.host), sig);
+            r.with(|p| {
+                let prepared = Prepared::new(scheme, &SignedParts { host: "ignored", ..*p });
+                prop_assert_eq!(prepared.canonical_string(&r.host), crate::canonical_string(scheme, p));
+                let wrong_host = format!("{other}.{}", r.host);
+                prop_assert!(!prepared.verify(&key, &wrong_host, sig.as_bytes()));
+                prop_assert!(prepared.verify(&key, &r.host, sig.as_bytes()));
+                prop_assert_eq!(prepared.sign(&key, &r.host), sig.clone());
+                Ok(())
+            })?;
         }
+    }
+
+    #[test]
+    fn a_raw_query_canonicalizes_as_its_decoded_pairs(
+        raw in prop_oneof![
+            prop::collection::vec(any::<u8>(), 0..40),
+            "[a-zA-Z0-9%=&+._~/-]{0,40}".prop_map(String::into_bytes),
+            "([a-z]{1,3}=[a-zA-Z0-9._~-]{0,4}|[a-z]{1,3}=%[0-9A-Fa-f]{2}){0,4}(&[a-c]{1,2}=[0-9]{0,2}){0,3}"
+                .prop_map(String::into_bytes),
+        ],
+        params in params(),
+    ) {
+        let expected = crate::params::canon_params(&crate::params::parse_urlencoded(&raw));
+        let line = crate::params::canonical_query(&raw);
+        prop_assert_eq!(line.as_ref(), expected.as_str());
+        // A line that is already canonical is taken as it is.
+        let line = crate::params::canon_params(&params);
+        let again = crate::params::canonical_query(line.as_bytes());
+        prop_assert!(matches!(again, std::borrow::Cow::Borrowed(_)), "{line:?} was re-encoded");
+        prop_assert_eq!(again.as_ref(), line.as_str());
     }
 
     #[test]

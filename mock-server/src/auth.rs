@@ -1,19 +1,25 @@
-//! Signature verification: one middleware in front of every signed route. Handlers never see
+//! Signature verification: one layer in front of every signed route. Handlers never see
 //! an unauthenticated request; they receive the [`Caller`].
 //!
 //! The order of checks follows §1.10 of the API notes: credentials (40101), date (40104),
 //! window (40105), ikey (40102), signature (40103, or 40112 for a version the tenant refuses).
 
+use std::borrow::Cow;
+use std::convert::Infallible;
+use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll, ready};
 
-use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Request};
 use axum::http::header;
 use axum::http::request::Parts;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use duo_auth::{Digest, Prepared, Scheme, SignedParts};
+use http_body::Body as _;
+use tower::{Layer, Service, ServiceExt as _};
 
 use crate::api_error::ApiError;
 use crate::grants::Grant;
@@ -72,21 +78,132 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
     }
 }
 
-/// Middleware: buffers the body, verifies the signature, attaches the [`Caller`].
-pub async fn authenticate(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let (parts, body) = request.into_parts();
-    // `server::run` already bounds the body's size; this bound holds when the app is served
-    // otherwise. Its time is bounded here: the HTTP layer's timeout covers only the head.
+/// The layer that puts [`Auth`] in front of every signed route.
+#[derive(Clone, Debug)]
+pub struct AuthLayer(pub AppState);
+
+impl<S> Layer<S> for AuthLayer {
+    type Service = Auth<S>;
+
+    fn layer(&self, inner: S) -> Auth<S> {
+        Auth {
+            state: self.0.clone(),
+            inner,
+        }
+    }
+}
+
+/// Verifies the signature and attaches the [`Caller`]; a refusal is answered here. Hand-written
+/// rather than `from_fn`: a request without a body (every GET) is checked in `call` and the
+/// route's own future is returned, with no clone of the route and no boxed future; a request
+/// with a body is read first (bounded in size and time), in one boxed future.
+#[derive(Clone, Debug)]
+pub struct Auth<S> {
+    state: AppState,
+    inner: S,
+}
+
+impl<S> Service<Request> for Auth<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Unpin + Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = AuthFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        if request.body().is_end_stream() {
+            let (parts, body) = request.into_parts();
+            return match admit(&self.state, parts, body, &Bytes::new()) {
+                Admission::Admitted(request, tag) => AuthFuture::Route {
+                    inner: self.inner.call(request),
+                    tag: Some(tag),
+                },
+                Admission::Refused(refusal) => AuthFuture::Refused(Some(refusal)),
+            };
+        }
+        let ready = crate::routes::take_ready(&mut self.inner);
+        let state = self.state.clone();
+        AuthFuture::Body(Box::pin(async move {
+            let (parts, body) = request.into_parts();
+            let body = match read_body(&state, &parts, body).await {
+                Ok(body) => body,
+                Err(refusal) => return refusal,
+            };
+            match admit(&state, parts, axum::body::Body::from(body.clone()), &body) {
+                Admission::Admitted(request, tag) => {
+                    let Ok(mut response) = ready.oneshot(request).await;
+                    response.extensions_mut().insert(tag);
+                    response
+                }
+                Admission::Refused(refusal) => refusal,
+            }
+        }))
+    }
+}
+
+/// The answer of [`Auth`]: the route's future (tagged with the caller for the journal), a
+/// refusal, or, for a request with a body, the whole exchange boxed.
+pub enum AuthFuture<F> {
+    /// Admitted: the route's own future, and the tag its answer gets.
+    Route { inner: F, tag: Option<CallerTag> },
+    /// Refused before the route (taken when polled).
+    Refused(Option<Response>),
+    /// A request with a body: read, verified and routed in one future.
+    Body(Pin<Box<dyn Future<Output = Response> + Send>>),
+}
+
+impl<F> std::fmt::Debug for AuthFuture<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Route { .. } => "AuthFuture::Route",
+            Self::Refused(_) => "AuthFuture::Refused",
+            Self::Body(_) => "AuthFuture::Body",
+        })
+    }
+}
+
+impl<F> Future for AuthFuture<F>
+where
+    F: Future<Output = Result<Response, Infallible>> + Unpin,
+{
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.get_mut() {
+            Self::Route { inner, tag } => {
+                let Ok(mut response) = ready!(Pin::new(inner).poll(cx));
+                if let Some(tag) = tag.take() {
+                    response.extensions_mut().insert(tag);
+                }
+                Poll::Ready(Ok(response))
+            }
+            Self::Refused(refusal) => Poll::Ready(Ok(refusal
+                .take()
+                .unwrap_or_else(|| ApiError::custom(50000, "Internal server error").into_response()))),
+            Self::Body(future) => future.as_mut().poll(cx).map(Ok),
+        }
+    }
+}
+
+/// Reads a request's body: `server::run` already bounds its size; this bound holds when the app
+/// is served otherwise. Its time is bounded here: the HTTP layer's timeout covers only the head.
+async fn read_body(state: &AppState, parts: &Parts, body: axum::body::Body) -> Result<Bytes, Response> {
     let limits = state.world().options().limits;
     let read = axum::body::to_bytes(body, limits.body_bytes);
-    let body = match tokio::time::timeout(limits.header_read_timeout(), read).await {
-        Ok(Ok(body)) => body,
+    match tokio::time::timeout(limits.header_read_timeout(), read).await {
+        Ok(Ok(body)) => Ok(body),
         Err(_) => {
             tracing::info!(
                 path = parts.uri.path(),
                 "408 40800: the body did not arrive in time"
             );
-            return crate::limits::body_timeout().into_response();
+            Err(crate::limits::body_timeout().into_response())
         }
         Ok(Err(error)) if crate::limits::is_length_limit(&error) => {
             let limit = limits.body_bytes;
@@ -95,25 +212,36 @@ pub async fn authenticate(State(state): State<AppState>, request: Request, next:
                 limit,
                 "413 41300: body over options.limits.body_bytes"
             );
-            return crate::limits::body_too_large().into_response();
+            Err(crate::limits::body_too_large().into_response())
         }
         Ok(Err(error)) => {
             // A malformed chunked body or a client gone mid-body: nothing was signed yet.
             tracing::debug!(path = parts.uri.path(), %error, "the request body could not be read");
-            return ApiError::custom(40002, "Invalid request parameters").into_response();
+            Err(ApiError::custom(40002, "Invalid request parameters").into_response())
         }
-    };
-    match verify(&state, &parts, &body) {
+    }
+}
+
+/// What [`admit`] decided.
+enum Admission {
+    /// The request with its [`Caller`] attached, and the journal's tag for its answer.
+    Admitted(Request, CallerTag),
+    /// Duo's refusal, tagged.
+    Refused(Response),
+}
+
+/// Verifies the request whose head is `parts` and body `bytes` (also given as `body`, to pass
+/// on).
+fn admit(state: &AppState, parts: Parts, body: axum::body::Body, bytes: &Bytes) -> Admission {
+    match verify(state, &parts, bytes) {
         Ok(caller) => {
             let tag = CallerTag {
-                integration: Some(caller.credential.name.clone()),
+                integration: Some(Arc::clone(&caller.credential.name)),
                 signature: Some(caller.scheme.name()),
             };
-            let mut request = Request::from_parts(parts, axum::body::Body::from(body));
+            let mut request = Request::from_parts(parts, body);
             request.extensions_mut().insert(caller);
-            let mut response = next.run(request).await;
-            response.extensions_mut().insert(tag);
-            response
+            Admission::Admitted(request, tag)
         }
         Err(error) => {
             // Name the integration when the ikey is known: "whose signature failed" is the
@@ -122,7 +250,7 @@ pub async fn authenticate(State(state): State<AppState>, request: Request, next:
                 .headers
                 .get(header::AUTHORIZATION)
                 .and_then(|v| duo_auth::parse_authorization(v.as_bytes()).ok())
-                .and_then(|c| state.world().credential(c.ikey()).map(|c| c.name.clone()));
+                .and_then(|c| state.world().credential(c.ikey()).map(|c| Arc::clone(&c.name)));
             tracing::debug!(
                 method = %parts.method,
                 path = parts.uri.path(),
@@ -135,12 +263,13 @@ pub async fn authenticate(State(state): State<AppState>, request: Request, next:
                 integration,
                 signature: None,
             });
-            response
+            Admission::Refused(response)
         }
     }
 }
 
-/// Checks one request; pure apart from reading the clock in `state`.
+/// Checks one request; pure apart from reading the clock in `state`. Allocation-free up to the
+/// caller's parameters for a GET with canonical parameters from a known integration.
 pub fn verify(state: &AppState, parts: &Parts, body: &Bytes) -> Result<Caller, ApiError> {
     let world = state.world();
     let headers = &parts.headers;
@@ -199,7 +328,7 @@ pub fn verify(state: &AppState, parts: &Parts, body: &Bytes) -> Result<Caller, A
         }));
     }
 
-    let query = Params::parse(parts.uri.query().unwrap_or("").as_bytes());
+    let raw_query = parts.uri.query().unwrap_or("").as_bytes();
     let is_form = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -208,10 +337,15 @@ pub fn verify(state: &AppState, parts: &Parts, body: &Bytes) -> Result<Caller, A
                 .starts_with("application/x-www-form-urlencoded")
         });
     let form_params = is_form.then(|| {
-        let mut all = query.clone();
-        all.extend(Params::parse(body));
+        let mut all = Params::parse(raw_query);
+        all.extend(&Params::parse(body));
         all
     });
+    // The canonical parameter lines: v4/v5 sign the query alone, v1/v2 the query and form pairs.
+    let query_line = duo_auth::params::canonical_query(raw_query);
+    let form_line = form_params
+        .as_ref()
+        .map(|all| duo_auth::params::canon_params(&all.to_pairs()));
     let duo_headers: Vec<(&[u8], &[u8])> = headers
         .iter()
         .filter(|(name, _)| name.as_str().starts_with("x-duo-"))
@@ -228,28 +362,28 @@ pub fn verify(state: &AppState, parts: &Parts, body: &Bytes) -> Result<Caller, A
         ),
         _ => (&[], &[]),
     };
-    // What a scheme signs: v1/v2 the query and form pairs, v4/v5 the query and the raw body.
+    let signs_form = |scheme: Scheme| matches!(scheme, Scheme::V1(_) | Scheme::V2(_));
     let prepare = |scheme: Scheme| {
-        let params = match (&form_params, matches!(scheme, Scheme::V1(_) | Scheme::V2(_))) {
-            (Some(all), true) => all,
-            _ => &query,
+        let line = match (&form_line, signs_form(scheme)) {
+            (Some(line), true) => line.as_str(),
+            _ => query_line.as_ref(),
         };
         let signed = SignedParts {
             date,
             method: parts.method.as_str(),
             host: "",
             path: parts.uri.path(),
-            params: params.pairs(),
+            params: &[],
             body,
             duo_headers: &duo_headers,
         };
-        Prepared::new(scheme, &signed)
+        Prepared::with_params_line(scheme, &signed, Cow::Borrowed(line))
     };
     for scheme in current.iter().chain(legacy).copied() {
-        let signs_form = matches!(scheme, Scheme::V1(_) | Scheme::V2(_));
         let prepared = prepare(scheme);
         if hosts
             .iter()
+            .flatten()
             .any(|host| prepared.verify(&credential.key, host, signature))
         {
             let accepted = match scheme {
@@ -274,18 +408,20 @@ pub fn verify(state: &AppState, parts: &Parts, body: &Bytes) -> Result<Caller, A
                     )
                 })
             })?;
-            let class = EndpointClass::of(
-                parts.method.as_str(),
-                parts.uri.path(),
-                parts.uri.query().unwrap_or(""),
-            );
-            if !world.rate_limiter.allow(&credential.name, class) {
-                tracing::info!(integration = %credential.name, ?class, "429 42901: over the rate limit");
-                return Err(ApiError::custom(42901, "Too Many Requests"));
+            if world.rate_limiter.is_on() {
+                let class = EndpointClass::of(
+                    parts.method.as_str(),
+                    parts.uri.path(),
+                    parts.uri.query().unwrap_or(""),
+                );
+                if !world.rate_limiter.allow(&credential.name, class) {
+                    tracing::info!(integration = %credential.name, ?class, "429 42901: over the rate limit");
+                    return Err(ApiError::custom(42901, "Too Many Requests"));
+                }
             }
-            let params = match (form_params, signs_form) {
+            let params = match (form_params, signs_form(scheme)) {
                 (Some(all), true) => all,
-                _ => query,
+                _ => Params::parse(raw_query),
             };
             return Ok(Caller {
                 credential: Arc::clone(credential),
@@ -299,7 +435,7 @@ pub fn verify(state: &AppState, parts: &Parts, body: &Bytes) -> Result<Caller, A
         // The canonical string the server expected under the scheme the signature's length
         // suggests, for the most likely host: compare it with the client's.
         let scheme = current.first().copied().unwrap_or(Scheme::V5);
-        let host = hosts.first().map_or("", String::as_str);
+        let host = hosts.iter().flatten().next().copied().unwrap_or("");
         format!(
             "no signature matched; expected under {} for host {host:?} the canonical string {:?} (duo-mock explain-signature compares every version)",
             scheme.name(),
@@ -338,28 +474,29 @@ fn check_network(parts: &Parts, credential: &Credential, trust_forwarded_for: bo
 
 /// Host spellings a client may have signed (§1.7): the `Host` header without its port (the
 /// Python client), as received (Go, Node, Java given `host:port`), and the scenario's API
-/// hostname; lower-cased, without repeats, most likely first.
-fn host_candidates(parts: &Parts, api_hostname: &str) -> Vec<String> {
+/// hostname; most likely first, without repeats (letter case aside: the signature covers the
+/// host lower-cased). Borrowed, so trying them allocates nothing.
+fn host_candidates<'a>(parts: &'a Parts, api_hostname: &'a str) -> [Option<&'a str>; 3] {
     let received = parts
         .headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
-        .or_else(|| parts.uri.authority().map(axum::http::uri::Authority::as_str))
-        .map(str::to_ascii_lowercase);
-    let mut hosts: Vec<String> = Vec::with_capacity(3);
-    if let Some(received) = received {
-        hosts.push(strip_port(&received).to_owned());
-        hosts.push(received);
-    }
-    hosts.push(api_hostname.to_owned());
-    hosts.dedup();
-    let mut unique: Vec<String> = Vec::with_capacity(hosts.len());
-    for host in hosts {
-        if !unique.contains(&host) {
-            unique.push(host);
+        .or_else(|| parts.uri.authority().map(axum::http::uri::Authority::as_str));
+    let mut hosts = [received.map(strip_port), received, Some(api_hostname)];
+    for later in 1..hosts.len() {
+        let (earlier, rest) = hosts.split_at_mut(later);
+        if let Some(slot) = rest.first_mut()
+            && slot.is_some_and(|host| {
+                earlier
+                    .iter()
+                    .flatten()
+                    .any(|seen| seen.eq_ignore_ascii_case(host))
+            })
+        {
+            *slot = None;
         }
     }
-    unique
+    hosts
 }
 
 /// `host:8443` → `host`; `[::1]:8443` → `[::1]`; a host without a port is returned as is.

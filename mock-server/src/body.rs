@@ -69,6 +69,11 @@ pub fn json_parts(parts: Vec<Bytes>) -> Response {
     } else {
         axum::body::Body::new(PartsBody::new(parts))
     };
+    json_body(body)
+}
+
+/// A `200 application/json` response of `body`.
+pub fn json_body(body: axum::body::Body) -> Response {
     let mut response = body.into_response();
     response
         .headers_mut()

@@ -263,7 +263,7 @@ struct Resolved {
 }
 
 impl Resolved {
-    fn prepare(&self, scheme: Scheme) -> Prepared {
+    fn prepare(&self, scheme: Scheme) -> Prepared<'static> {
         let signs_form = matches!(scheme, Scheme::V1(_) | Scheme::V2(_));
         let all;
         let params: &[Param] = match (&self.form, signs_form) {
@@ -290,6 +290,7 @@ impl Resolved {
                 duo_headers: &duo_headers,
             },
         )
+        .into_owned()
     }
 
     /// The first of `schemes` (in order) whose signature over one of `hosts` is `sent`.

@@ -7,8 +7,8 @@ use std::fs::File;
 use std::io::{BufWriter, Write as _};
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use axum::extract::{ConnectInfo, Request};
@@ -58,7 +58,7 @@ pub struct JournalEntry {
 #[derive(Debug, Clone, Default)]
 pub struct CallerTag {
     /// Integration name, when the ikey is known.
-    pub integration: Option<String>,
+    pub integration: Option<Arc<str>>,
     /// Signature scheme that matched.
     pub signature: Option<&'static str>,
 }
@@ -90,7 +90,7 @@ struct Record {
     /// Path then query (without its `?`) in one allocation, split at `path_len`.
     target: Box<str>,
     path_len: usize,
-    integration: Option<String>,
+    integration: Option<Arc<str>>,
     signature: Option<&'static str>,
     status: u16,
     duo_code: Option<u32>,
@@ -109,7 +109,7 @@ impl Record {
             method: self.method.as_str().to_owned(),
             path: path.to_owned(),
             query: query.to_owned(),
-            integration: self.integration.clone(),
+            integration: self.integration.as_deref().map(str::to_owned),
             signature: self.signature,
             status: self.status,
             duo_code: self.duo_code,

@@ -3,6 +3,7 @@
 //! first page.
 
 use crate::api_error::ApiError;
+use crate::model::write_int;
 use crate::params::Params;
 use crate::scenario::{MetadataMode, ZeroLimit};
 
@@ -45,24 +46,40 @@ impl PageRequest {
 
     /// The `metadata` object for this page of `total` objects, or `None` when Duo sends none.
     pub fn metadata(self, total: usize, mode: MetadataMode) -> Option<String> {
+        let mut out = Vec::with_capacity(64);
+        self.write_metadata(total, mode, &mut out)
+            .then(|| String::from_utf8_lossy(&out).into_owned())
+    }
+
+    /// Writes [`PageRequest::metadata`] to `out` (no intermediate strings: it is written on every
+    /// page); false, writing nothing, when Duo sends none.
+    pub fn write_metadata(self, total: usize, mode: MetadataMode, out: &mut Vec<u8>) -> bool {
         let single_page = self.offset == 0 && total <= self.limit;
         if single_page && mode == MetadataMode::OmitOnSinglePage {
-            return None;
+            return false;
         }
         let end = self.offset.saturating_add(self.limit);
         let next = (end < total).then_some(end);
         let prev = (self.offset > 0).then(|| self.offset.saturating_sub(self.limit));
-        let mut out = String::with_capacity(64);
-        out.push('{');
-        let mut field = |name: &str, value: Option<usize>| match (value, mode) {
-            (Some(v), _) => out.push_str(&format!("\"{name}\":{v},")),
-            (None, MetadataMode::AlwaysWithNulls) => out.push_str(&format!("\"{name}\":null,")),
+        out.push(b'{');
+        let mut field = |name: &[u8], value: Option<usize>| match (value, mode) {
+            (Some(v), _) => {
+                out.extend_from_slice(name);
+                write_int(out, i64::try_from(v).unwrap_or(i64::MAX));
+                out.push(b',');
+            }
+            (None, MetadataMode::AlwaysWithNulls) => {
+                out.extend_from_slice(name);
+                out.extend_from_slice(b"null,");
+            }
             (None, _) => {}
         };
-        field("next_offset", next);
-        field("prev_offset", prev);
-        out.push_str(&format!("\"total_objects\":{total}}}"));
-        Some(out)
+        field(b"\"next_offset\":", next);
+        field(b"\"prev_offset\":", prev);
+        out.extend_from_slice(b"\"total_objects\":");
+        write_int(out, i64::try_from(total).unwrap_or(i64::MAX));
+        out.push(b'}');
+        true
     }
 }
 

@@ -147,6 +147,11 @@ impl RateLimiter {
         }
     }
 
+    /// Whether the scenario set any limit (when not, no call needs classifying).
+    pub fn is_on(&self) -> bool {
+        self.limits.is_some()
+    }
+
     /// Spends one call of `integration`'s budget for `class`; false when it is exhausted.
     pub fn allow(&self, integration: &str, class: EndpointClass) -> bool {
         let Some(limits) = &self.limits else {

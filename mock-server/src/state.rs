@@ -21,8 +21,8 @@ use crate::store::Tenant;
 
 /// An integration as the server checks it: the skey is kept only pre-keyed, never as text.
 pub struct Credential {
-    /// Name from the scenario, for logs.
-    pub name: String,
+    /// Name from the scenario, for logs; shared with the journal's records without a copy.
+    pub name: Arc<str>,
     /// Integration key.
     pub ikey: String,
     /// The skey, pre-keyed for HMAC (Debug prints it redacted).
@@ -83,7 +83,7 @@ impl World {
             .iter()
             .map(|i| {
                 let credential = Credential {
-                    name: i.name.clone(),
+                    name: Arc::from(i.name.as_str()),
                     ikey: i.ikey.clone(),
                     key: SigningKey::new(i.skey.as_bytes()),
                     grants: i.grants,

@@ -17,15 +17,14 @@ use std::task::{Context, Poll, ready};
 use axum::Router;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Request};
-use axum::middleware::from_fn_with_state;
 use axum::response::Response;
 use axum::routing::get;
 use bytes::Bytes;
 use tower::{Layer, Service, ServiceExt as _};
 
 use crate::api_error::ApiError;
-use crate::auth::authenticate;
-use crate::body::json_parts;
+use crate::auth::AuthLayer;
+use crate::body::{JOIN_BELOW_BYTES, json_body, json_parts};
 use crate::paging::PageRequest;
 use crate::scenario::MetadataMode;
 use crate::state::AppState;
@@ -39,7 +38,7 @@ pub fn app(state: AppState) -> Router {
         .merge(admins::routes())
         .merge(groups::routes())
         .merge(info::routes())
-        .route_layer(from_fn_with_state(state.clone(), authenticate));
+        .route_layer(AuthLayer(state.clone()));
     Router::new()
         .merge(signed)
         .route("/auth/v2/ping", get(info::ping))
@@ -99,9 +98,7 @@ where
                 finish: Some((self.state.clone(), arrival)),
             };
         }
-        // The service polled ready is the one to call; a clone stays for the next request.
-        let spare = self.inner.clone();
-        let ready = std::mem::replace(&mut self.inner, spare);
+        let ready = take_ready(&mut self.inner);
         let state = self.state.clone();
         OuterFuture::Shaped(Box::pin(async move {
             let response = churn::track(&state, request, |request| {
@@ -116,6 +113,13 @@ where
             journal::answer(&state, arrival, response)
         }))
     }
+}
+
+/// Takes the service that was polled ready, to call it from a future that outlives `call`,
+/// leaving a clone for the next request.
+pub(crate) fn take_ready<S: Clone>(service: &mut S) -> S {
+    let spare = service.clone();
+    std::mem::replace(service, spare)
 }
 
 /// The answer of [`Outer`]: the route's own future with the journal's note, or, when churn or
@@ -158,24 +162,40 @@ async fn method_not_allowed() -> ApiError {
 }
 
 /// Opening of a list body: `{"metadata":{…},"response":[` or `{"response":[`.
-fn list_head(metadata: Option<String>) -> Bytes {
-    match metadata {
-        Some(m) => Bytes::from(format!("{{\"metadata\":{m},\"response\":[")),
-        None => Bytes::from_static(b"{\"response\":["),
+fn list_head(page: PageRequest, total: usize, mode: MetadataMode, room: usize) -> Vec<u8> {
+    let mut head = Vec::with_capacity(96 + room);
+    head.extend_from_slice(b"{\"metadata\":");
+    if !page.write_metadata(total, mode, &mut head) {
+        head.clear();
+        head.push(b'{');
+    } else {
+        head.push(b',');
     }
+    head.extend_from_slice(b"\"response\":[");
+    head
 }
 
 const LIST_TAIL: &[u8] = b"],\"stat\":\"OK\"}";
 
-/// One page of `list`, as slices of its arena.
+/// One page of `list`: a small page is written into one buffer, a large one sent as slices of
+/// its arena.
 fn page_of(list: &JsonList, page: PageRequest, mode: MetadataMode) -> Response {
     let total = list.len();
     let range = page.range(total);
-    let mut parts = Vec::with_capacity(4);
-    parts.push(list_head(page.metadata(total, mode)));
-    list.range_into(range.start, range.end, &mut parts);
-    parts.push(Bytes::from_static(LIST_TAIL));
-    json_parts(parts)
+    let mut items = Vec::with_capacity(4);
+    list.range_into(range.start, range.end, &mut items);
+    let items_len: usize = items.iter().map(Bytes::len).sum();
+    if items_len < JOIN_BELOW_BYTES {
+        let mut body = list_head(page, total, mode, items_len + LIST_TAIL.len());
+        for item in &items {
+            body.extend_from_slice(item);
+        }
+        body.extend_from_slice(LIST_TAIL);
+        return json_body(axum::body::Body::from(body));
+    }
+    items.insert(0, Bytes::from(list_head(page, total, mode, 0)));
+    items.push(Bytes::from_static(LIST_TAIL));
+    json_parts(items)
 }
 
 /// One page of the objects of `list` at `indices` (a filtered or per-user list), copied.
@@ -184,7 +204,7 @@ fn page_of_selection(list: &JsonList, indices: &[u32], page: PageRequest, mode: 
     let mut body = Vec::with_capacity(range.len() * 256);
     list.select_into(indices[range].iter().map(|i| *i as usize), &mut body);
     json_parts(vec![
-        list_head(page.metadata(indices.len(), mode)),
+        Bytes::from(list_head(page, indices.len(), mode, 0)),
         Bytes::from(body),
         Bytes::from_static(LIST_TAIL),
     ])

@@ -44,7 +44,7 @@ fn write_params(caller: &Caller, body: &Bytes) -> Params {
                 )
             })
             .collect();
-        params.extend(Params::parse(pairs.join("&").as_bytes()));
+        params.extend(&Params::parse(pairs.join("&").as_bytes()));
     }
     params
 }
