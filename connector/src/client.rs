@@ -18,6 +18,7 @@ use tokio::sync::Mutex;
 use crate::classify::{Answer, TransportFailure, Verdict, classify_answer, classify_transport};
 use crate::config::{Config, Transport};
 use crate::error::{Error, Failure};
+use crate::list_page::{ListPage, read_list_page};
 use crate::retry::{RetryClass, RetryPolicy};
 use crate::time::now_unix;
 
@@ -99,6 +100,9 @@ pub struct DuoAnswer {
     pub body: Bytes,
     /// The answer's `Date` as unix seconds, if it had one.
     pub server_date: Option<i64>,
+    /// For a list request, the page as the one-pass reader found it in `body`; `None` when it was
+    /// not a list request or the reader left the body to serde_json.
+    pub page: Option<ListPage>,
 }
 
 impl Client {
@@ -168,10 +172,31 @@ impl Client {
 
     /// A signed `GET path?params`, retried per the policy; the body of Duo's success answer.
     pub async fn get(&self, path: &str, params: &[(&str, &str)]) -> Result<DuoAnswer, Error> {
+        self.get_signed(path, params, None).await
+    }
+
+    /// [`Client::get`] for one page of a list whose objects are identified by `id_field`: a body
+    /// that is a plain Duo list page is validated and read in the same pass that classifies it
+    /// (the answer's `page`).
+    pub async fn get_list_page(
+        &self,
+        path: &str,
+        params: &[(&str, &str)],
+        id_field: &str,
+    ) -> Result<DuoAnswer, Error> {
+        self.get_signed(path, params, Some(id_field)).await
+    }
+
+    async fn get_signed(
+        &self,
+        path: &str,
+        params: &[(&str, &str)],
+        list_id_field: Option<&str>,
+    ) -> Result<DuoAnswer, Error> {
         let mut retries = [0usize; 4];
         loop {
             self.wait_for_pause().await;
-            let verdict = self.attempt(path, params, true).await;
+            let verdict = self.attempt(path, params, true, list_id_field).await;
             let (class, retry_after, failure) = match verdict {
                 Ok(answer) => return Ok(answer),
                 Err(Verdict::Fail(failure)) => return Err(failure.into()),
@@ -216,7 +241,7 @@ impl Client {
 
     /// An unsigned `GET` (Duo's `/auth/v2/ping`), once, without retries.
     pub async fn get_unsigned(&self, path: &str) -> Result<DuoAnswer, Error> {
-        match self.attempt(path, &[], false).await {
+        match self.attempt(path, &[], false, None).await {
             Ok(answer) => Ok(answer),
             Err(Verdict::Fail(failure) | Verdict::Retry { failure, .. }) => Err(failure.into()),
             Err(Verdict::Success) => Err(success_as_error(path).into()),
@@ -251,7 +276,13 @@ impl Client {
     }
 
     /// One attempt: the answer if Duo said OK, else the verdict on it.
-    async fn attempt(&self, path: &str, params: &[(&str, &str)], signed: bool) -> Result<DuoAnswer, Verdict> {
+    async fn attempt(
+        &self,
+        path: &str,
+        params: &[(&str, &str)],
+        signed: bool,
+        list_id_field: Option<&str>,
+    ) -> Result<DuoAnswer, Verdict> {
         let inner = &self.inner;
         let decoded: Vec<duo_auth::Param> = params
             .iter()
@@ -311,6 +342,18 @@ impl Client {
                     elapsed,
                 });
                 let server_date = header_str(&headers, header::DATE).and_then(duo_auth::date::parse_date);
+                // A body the one-pass reader vouches for is one `classify_answer` calls Duo's
+                // success (the reader's tests check this), so it is not parsed a second time.
+                let page = list_id_field
+                    .filter(|_| status == 200)
+                    .and_then(|id_field| read_list_page(&body, id_field));
+                if page.is_some() {
+                    return Ok(DuoAnswer {
+                        body,
+                        server_date,
+                        page,
+                    });
+                }
                 let answer = Answer {
                     endpoint: path,
                     status,
@@ -325,6 +368,7 @@ impl Client {
                     Verdict::Success => Ok(DuoAnswer {
                         body: body.clone(),
                         server_date,
+                        page: None,
                     }),
                     other => Err(other),
                 }

@@ -23,6 +23,7 @@ pub mod config;
 pub mod contract;
 pub mod diff;
 pub mod error;
+pub mod list_page;
 mod objects;
 pub mod paging;
 pub mod retry;

@@ -9,10 +9,9 @@ use std::path::PathBuf;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
-use serde_json::value::RawValue;
 
 use crate::error::Error;
-use crate::snapshot::Snapshot;
+use crate::snapshot::{RawObject, Snapshot};
 
 /// The fields of a user object the connector reads.
 #[derive(Debug, Deserialize)]
@@ -137,7 +136,7 @@ fn read_objects<T: DeserializeOwned>(
     snapshot: &Snapshot,
     list: &str,
     id_field: &str,
-    objects: &[Box<RawValue>],
+    objects: &[RawObject],
     id: impl Fn(&T) -> &String,
 ) -> Result<Vec<T>, Error> {
     objects

@@ -1,15 +1,21 @@
 //! Reading a whole offset-paged list: largest page, follow `next_offset`, stop when it is absent or
 //! null, refuse one that does not advance, and check the result against `total_objects`.
 //!
-//! Objects are kept as raw JSON; only the id is parsed out of each (borrowed, skipping the rest),
-//! which is most of why a sync costs little more than downloading the pages.
+//! Objects are kept as raw JSON, slices of the pages they came in; only the id is parsed out of
+//! each. A page is read once ([`crate::list_page`]) for its validity, its items, their ids and its
+//! metadata, which is most of why a sync costs little more than downloading the pages.
 
+use std::borrow::Cow;
+
+use bytes::Bytes;
 use serde::Deserialize;
 use serde::de::{self, Deserializer};
 use serde_json::value::RawValue;
 
 use crate::client::Client;
 use crate::error::{Error, ErrorKind, Failure};
+use crate::list_page::ListPage;
+use crate::snapshot::RawObject;
 
 /// One list endpoint.
 #[derive(Debug, Clone)]
@@ -78,7 +84,7 @@ impl ListEndpoint {
 #[derive(Debug, Default)]
 pub struct ListItems {
     /// Objects, raw, in Duo's order (each once when the read is consistent).
-    pub objects: Vec<Box<RawValue>>,
+    pub objects: Vec<RawObject>,
     /// Their ids, same order.
     pub ids: Vec<String>,
     /// Pages requested.
@@ -120,16 +126,17 @@ impl std::fmt::Display for Inconsistency {
     }
 }
 
-/// A page's envelope, with the items borrowed.
+/// A page's envelope, with the items borrowed: how serde_json reads a page that the one-pass
+/// reader left to it.
 #[derive(Deserialize)]
-struct ListPage<'a> {
+struct PageEnvelope<'a> {
     #[serde(borrow)]
     response: Vec<&'a RawValue>,
     #[serde(default)]
     metadata: Option<Metadata>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Debug, PartialEq, Eq)]
 struct Metadata {
     #[serde(default, deserialize_with = "lenient_number")]
     total_objects: Option<u64>,
@@ -174,33 +181,18 @@ pub async fn read_once(
     loop {
         let offset_text = offset.to_string();
         let answer = client
-            .get(&endpoint.path, &[("limit", &limit), ("offset", &offset_text)])
+            .get_list_page(
+                &endpoint.path,
+                &[("limit", &limit), ("offset", &offset_text)],
+                endpoint.id_field.name(),
+            )
             .await?;
         items.pages += 1;
-        let page: ListPage<'_> = serde_json::from_slice(&answer.body).map_err(|e| {
-            protocol(
-                &endpoint.path,
-                format!("a page of {} is not a Duo list answer: {e}", endpoint.path),
-            )
-        })?;
-        let metadata = page.metadata.unwrap_or_default();
-        for raw in &page.response {
-            let id = crate::scan::top_level_string(raw.get(), endpoint.id_field.name())
-                .filter(|id| !id.is_empty())
-                .ok_or_else(|| {
-                    protocol(
-                        &endpoint.path,
-                        format!(
-                            "an object of {} has no {}",
-                            endpoint.path,
-                            endpoint.id_field.name()
-                        ),
-                    )
-                })?;
-            items.ids.push(id.into_owned());
-            items.objects.push((*raw).to_owned());
-        }
-        on_page(page.response.len());
+        let (count, metadata) = match &answer.page {
+            Some(page) => take_read_page(&mut items, endpoint, &answer.body, page)?,
+            None => take_page(&mut items, endpoint, &answer.body)?,
+        };
+        on_page(count);
         match (total, metadata.total_objects) {
             (Some(from), Some(to)) if from != to => {
                 inconsistency.get_or_insert(Inconsistency::TotalChanged { from, to });
@@ -237,6 +229,70 @@ pub async fn read_once(
         });
     }
     Ok((items, inconsistency))
+}
+
+/// Adds the items of a page the one-pass reader read (the usual case): each object a slice of
+/// the body, no copy. The count of items and the page's metadata.
+fn take_read_page(
+    items: &mut ListItems,
+    endpoint: &ListEndpoint,
+    body: &Bytes,
+    page: &ListPage,
+) -> Result<(usize, Metadata), Error> {
+    items.ids.reserve(page.items.len());
+    items.objects.reserve(page.items.len());
+    for item in &page.items {
+        let id = item
+            .id
+            .clone()
+            .and_then(|value| body.get(value))
+            .and_then(|value| std::str::from_utf8(value).ok())
+            .and_then(crate::scan::string_value);
+        items.ids.push(usable_id(endpoint, id)?);
+        items.objects.push(RawObject::slice_of(body, item.object.clone()));
+    }
+    let metadata = Metadata {
+        total_objects: page.total_objects,
+        next_offset: page.next_offset,
+    };
+    Ok((page.items.len(), metadata))
+}
+
+/// Adds the items of a page the one-pass reader left to serde_json (something unusual in it):
+/// validated, copied and scanned as before, so it is accepted, refused and worded as before.
+fn take_page(
+    items: &mut ListItems,
+    endpoint: &ListEndpoint,
+    body: &[u8],
+) -> Result<(usize, Metadata), Error> {
+    let page: PageEnvelope<'_> = serde_json::from_slice(body).map_err(|e| {
+        protocol(
+            &endpoint.path,
+            format!("a page of {} is not a Duo list answer: {e}", endpoint.path),
+        )
+    })?;
+    for raw in &page.response {
+        let id = crate::scan::top_level_string(raw.get(), endpoint.id_field.name());
+        items.ids.push(usable_id(endpoint, id)?);
+        items.objects.push(RawObject::from((*raw).to_owned()));
+    }
+    Ok((page.response.len(), page.metadata.unwrap_or_default()))
+}
+
+/// An object's id, or the `protocol` failure for an object without one.
+fn usable_id(endpoint: &ListEndpoint, id: Option<Cow<'_, str>>) -> Result<String, Error> {
+    id.filter(|id| !id.is_empty())
+        .map(Cow::into_owned)
+        .ok_or_else(|| {
+            protocol(
+                &endpoint.path,
+                format!(
+                    "an object of {} has no {}",
+                    endpoint.path,
+                    endpoint.id_field.name()
+                ),
+            )
+        })
 }
 
 /// An id that occurs twice, if any. Sorting borrowed ids costs less than hashing every one into a
@@ -291,7 +347,204 @@ fn protocol(path: &str, message: String) -> Error {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+    use crate::classify::{Answer, Verdict, classify_answer};
+    use crate::list_page::read_list_page;
+    use crate::list_page::tests::{json_text, mutated};
+
+    fn fields_text(fields: &[(String, String)]) -> String {
+        let fields: Vec<String> = fields.iter().map(|(k, v)| format!("{k}:{v}")).collect();
+        format!("{{{}}}", fields.join(","))
+    }
+
+    /// A list item: mostly an object with an id somewhere among its fields (a plain, escaped,
+    /// empty or non-string id, or a key that only decodes to `user_id`), sometimes any value.
+    fn item() -> impl Strategy<Value = String> {
+        let key = prop_oneof![
+            Just(r#""user_id""#.to_owned()),
+            Just(r#""user\u005fid""#.to_owned()),
+            "\"[a-z_]{1,8}\"",
+        ];
+        let id = prop_oneof![
+            4 => "\"DU[A-Z0-9]{1,6}\"",
+            1 => Just(r#""""#.to_owned()),
+            1 => Just(r#""DU\u00e9\"x""#.to_owned()),
+            1 => Just(r#""\ud800""#.to_owned()),
+            1 => Just("null".to_owned()),
+            1 => Just("7".to_owned()),
+        ];
+        let object = (
+            prop::collection::vec((key, json_text()), 0..4),
+            prop::option::of(id),
+            any::<usize>(),
+        )
+            .prop_map(|(mut fields, id, at)| {
+                if let Some(id) = id {
+                    let at = at % (fields.len() + 1);
+                    fields.insert(at, (r#""user_id""#.to_owned(), id));
+                }
+                fields_text(&fields)
+            });
+        prop_oneof![6 => object, 1 => json_text()]
+    }
+
+    /// `total_objects` or `next_offset`, as Duo writes it or as it should not.
+    fn offset_value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            4 => "0|[1-9][0-9]{0,20}",
+            1 => Just("null".to_owned()),
+            1 => "\" ?\\+?[0-9]{1,4} ?\"",
+            1 => prop::sample::select(vec![r#""x""#, "-1", "-0", "1.5", "1e3", "[1]", r#""1\u0030""#])
+                .prop_map(str::to_owned),
+        ]
+    }
+
+    fn metadata() -> impl Strategy<Value = String> {
+        let object = (
+            prop::option::of(offset_value()),
+            prop::option::of(offset_value()),
+            prop::option::of(offset_value()),
+            any::<bool>(),
+        )
+            .prop_map(|(total, next, repeated, prev)| {
+                let mut fields = Vec::new();
+                for (key, value) in [
+                    ("total_objects", total),
+                    ("next_offset", next),
+                    ("next_offset", repeated),
+                ] {
+                    if let Some(value) = value {
+                        fields.push((format!("\"{key}\""), value));
+                    }
+                }
+                if prev {
+                    fields.push((r#""prev_offset""#.to_owned(), "null".to_owned()));
+                }
+                fields_text(&fields)
+            });
+        prop_oneof![6 => object, 1 => Just("null".to_owned()), 1 => json_text()]
+    }
+
+    /// A list answer: Duo's usual envelope in any order, with the odd stat, response, message,
+    /// repeated or extra field.
+    fn page_body() -> impl Strategy<Value = String> {
+        let stat = prop::sample::select(vec![
+            r#""OK""#,
+            r#""OK""#,
+            r#""OK""#,
+            r#""OK""#,
+            r#""FAIL""#,
+            r#""\u004fK""#,
+            "null",
+        ]);
+        let response = prop_oneof![
+            8 => prop::collection::vec(item(), 0..6).prop_map(|items| format!("[{}]", items.join(","))),
+            1 => json_text(),
+        ];
+        let message = prop::sample::select(vec![r#""fine""#, r#""a\nb""#, r#""\ud800""#, "null", "5"]);
+        (
+            stat,
+            response,
+            prop::option::of(metadata()),
+            prop::option::of(message),
+            prop::option::of(("\"[a-z_]{1,14}\"", json_text())),
+            any::<bool>(),
+        )
+            .prop_flat_map(|(stat, response, metadata, message, extra, repeat)| {
+                let mut fields = vec![
+                    (r#""stat""#.to_owned(), stat.to_owned()),
+                    (r#""response""#.to_owned(), response),
+                ];
+                if let Some(metadata) = metadata {
+                    fields.push((r#""metadata""#.to_owned(), metadata));
+                }
+                if let Some(message) = message {
+                    fields.push((r#""message""#.to_owned(), message.to_owned()));
+                }
+                fields.extend(extra);
+                if repeat {
+                    fields.push(fields[0].clone());
+                }
+                Just(fields)
+                    .prop_shuffle()
+                    .prop_map(|fields: Vec<(String, String)>| fields_text(&fields))
+            })
+    }
+
+    /// Whenever the one-pass reader vouches for a body, the classifier calls it Duo's success and
+    /// the page comes out exactly as serde_json's reading gives it: ids, objects byte for byte,
+    /// metadata, or the same error. `false` when the reader left the body to serde_json.
+    fn one_pass_agrees(bytes: &[u8]) -> bool {
+        let Some(page) = read_list_page(bytes, "user_id") else {
+            return false;
+        };
+        let answer = Answer {
+            endpoint: "/admin/v1/users",
+            status: 200,
+            content_type: Some("application/json"),
+            server: None,
+            retry_after: None,
+            server_date: None,
+            local_now: 0,
+            body: bytes,
+        };
+        assert!(matches!(classify_answer(&answer), Verdict::Success));
+        let body = Bytes::copy_from_slice(bytes);
+        let endpoint = ListEndpoint::users();
+        let (mut fast, mut slow) = (ListItems::default(), ListItems::default());
+        let one_pass = take_read_page(&mut fast, &endpoint, &body, &page);
+        let serde = take_page(&mut slow, &endpoint, &body);
+        match (one_pass, serde) {
+            (Ok(a), Ok(b)) => assert_eq!(a, b),
+            (Err(a), Err(b)) => assert_eq!(format!("{a:?}"), format!("{b:?}")),
+            (a, b) => panic!("one pass: {a:?}, serde_json: {b:?}"),
+        }
+        assert_eq!(fast.ids, slow.ids);
+        assert_eq!(fast.objects, slow.objects);
+        true
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3_000))]
+
+        #[test]
+        fn the_one_pass_read_agrees_with_serde_json(
+            body in page_body(),
+            edits in prop::collection::vec((any::<usize>(), any::<usize>(), any::<u8>()), 0..3),
+            cut in prop::option::of(any::<usize>()),
+        ) {
+            let bytes = mutated(body.into_bytes(), edits, cut);
+            one_pass_agrees(&bytes);
+        }
+
+        /// Plain pages, as Duo sends them, are read in one pass, not left to serde_json.
+        #[test]
+        fn plain_pages_are_read_in_one_pass(
+            ids in prop::collection::vec("DU[A-Z0-9]{1,18}", 0..8),
+            fields in prop::collection::vec(("\"[a-z_]{1,8}\"", json_text()), 0..4),
+            next in prop::option::of(0u64..1_000_000),
+            pretty in any::<bool>(),
+        ) {
+            let items: Vec<String> = ids
+                .iter()
+                .map(|id| {
+                    let mut item = fields.clone();
+                    item.push((r#""user_id""#.to_owned(), format!("\"{id}\"")));
+                    fields_text(&item)
+                })
+                .collect();
+            let next = next.map_or("null".to_owned(), |n| n.to_string());
+            let separator = if pretty { ",\n  " } else { "," };
+            let body = format!(
+                r#"{{"metadata":{{"next_offset":{next},"total_objects":{}}},"response":[{}],"stat":"OK"}}"#,
+                ids.len(),
+                items.join(separator)
+            );
+            prop_assert!(one_pass_agrees(body.as_bytes()), "{}", body);
+        }
+    }
 
     #[test]
     fn duplicates_are_found_wherever_they_are() {

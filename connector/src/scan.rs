@@ -28,19 +28,23 @@ pub(crate) fn top_level_string<'a>(object: &'a str, key: &str) -> Option<Cow<'a,
         i = skip_whitespace(bytes, i + 1);
         let value_end = value_end(bytes, i)?;
         if this_key == key {
-            let value = object.get(i..value_end)?;
-            return match value.as_bytes().first() {
-                Some(b'"') if !value.contains('\\') => value.get(1..value.len() - 1).map(Cow::Borrowed),
-                // Escapes are rare in ids; let serde_json decode them exactly.
-                Some(b'"') => serde_json::from_str::<String>(value).ok().map(Cow::Owned),
-                _ => None,
-            };
+            return string_value(object.get(i..value_end)?);
         }
         i = skip_whitespace(bytes, value_end);
         match bytes.get(i) {
             Some(b',') => i += 1,
             _ => return None, // `}`: the field is not there
         }
+    }
+}
+
+/// The text of `value`, a validated JSON value, if it is a string.
+pub(crate) fn string_value(value: &str) -> Option<Cow<'_, str>> {
+    match value.as_bytes().first() {
+        Some(b'"') if !value.contains('\\') => value.get(1..value.len() - 1).map(Cow::Borrowed),
+        // Escapes are rare in ids; let serde_json decode them exactly.
+        Some(b'"') => serde_json::from_str::<String>(value).ok().map(Cow::Owned),
+        _ => None,
     }
 }
 

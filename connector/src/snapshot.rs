@@ -1,13 +1,15 @@
 //! The snapshot document: what one sync saw, as evidence for an access review.
 //!
-//! Objects are kept as Duo sent them (`RawValue`: every field, byte for byte), so a field Duo adds
-//! tomorrow reaches the evidence without a release of this connector. The schema is documented in
+//! Objects are kept as Duo sent them ([`RawObject`]: every field, byte for byte), so a field Duo
+//! adds tomorrow reaches the evidence without a release of this connector. The schema is documented in
 //! `connector/SNAPSHOT.md` and versioned by `schema_version`.
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
+use bytes::Bytes;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
 
 use crate::error::Error;
@@ -25,11 +27,11 @@ pub struct Snapshot {
     /// When the sync finished, RFC 3339 in UTC.
     pub synced_at: String,
     /// `GET /admin/v1/users` objects, each once, in the order Duo listed them.
-    pub users: Vec<Box<RawValue>>,
+    pub users: Vec<RawObject>,
     /// `GET /admin/v1/admins` objects.
-    pub admins: Vec<Box<RawValue>>,
+    pub admins: Vec<RawObject>,
     /// `GET /admin/v1/groups` objects.
-    pub groups: Vec<Box<RawValue>>,
+    pub groups: Vec<RawObject>,
     /// Every group's member user ids (`GET /admin/v2/groups/{id}/users`), each once, in Duo's order.
     pub group_members: BTreeMap<String, Vec<String>>,
 }
@@ -66,11 +68,82 @@ impl Snapshot {
     }
 
     /// Streams the document to `out`, so writing a large snapshot does not hold a second copy of
-    /// it in memory.
+    /// it in memory. The same bytes as serde_json writes for the document, written by hand so that
+    /// each object's bytes go out as they are instead of being checked as JSON again.
     pub fn write_to(&self, mut out: impl std::io::Write) -> std::io::Result<()> {
-        serde_json::to_writer(&mut out, self)?;
-        out.write_all(b"\n")?;
+        write!(out, "{{\"schema_version\":{},\"api_host\":", self.schema_version)?;
+        serde_json::to_writer(&mut out, &self.api_host)?;
+        out.write_all(b",\"synced_at\":")?;
+        serde_json::to_writer(&mut out, &self.synced_at)?;
+        for (name, objects) in [
+            ("users", &self.users),
+            ("admins", &self.admins),
+            ("groups", &self.groups),
+        ] {
+            write!(out, ",\"{name}\":[")?;
+            for (i, object) in objects.iter().enumerate() {
+                if i > 0 {
+                    out.write_all(b",")?;
+                }
+                out.write_all(object.as_bytes())?;
+            }
+            out.write_all(b"]")?;
+        }
+        out.write_all(b",\"group_members\":")?;
+        serde_json::to_writer(&mut out, &self.group_members)?;
+        out.write_all(b"}\n")?;
         out.flush()
+    }
+}
+
+/// One object exactly as Duo sent it: JSON text, every field, byte for byte.
+///
+/// A synced object is a slice of the page it came in (`Bytes` counts references), so keeping a
+/// page's 300 objects costs no copy and no allocation each. The page's buffer lives as long as
+/// any of its objects does, which costs little: the objects are nearly all of the page.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RawObject(Bytes);
+
+impl RawObject {
+    /// `body[range]`, where `body` is UTF-8 and `range` spans one JSON value in it.
+    pub(crate) fn slice_of(body: &Bytes, range: Range<usize>) -> Self {
+        Self(body.slice(range))
+    }
+
+    /// The object's JSON text.
+    pub fn get(&self) -> &str {
+        // Never empty in practice: an object is made only from text already checked as UTF-8 JSON.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+
+    /// The object's JSON text, as bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl From<Box<RawValue>> for RawObject {
+    fn from(raw: Box<RawValue>) -> Self {
+        Self(Bytes::from(Box::<str>::from(raw).into_boxed_bytes()))
+    }
+}
+
+impl std::fmt::Debug for RawObject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("RawObject").field(&self.get()).finish()
+    }
+}
+
+impl Serialize for RawObject {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let raw: &RawValue = serde_json::from_str(self.get()).map_err(serde::ser::Error::custom)?;
+        raw.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for RawObject {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Box::<RawValue>::deserialize(deserializer).map(Self::from)
     }
 }
 
@@ -89,4 +162,26 @@ pub(crate) fn test_snapshot(
            "users":[{users}],"admins":[{admins}],"groups":[{groups}],"group_members":{{{members}}}}}"#
     );
     Snapshot::parse(&text).expect("a test snapshot parses")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hand-written document is byte for byte what serde_json writes for it.
+    #[test]
+    fn written_by_hand_as_serde_json_writes_it() {
+        let users = r#"{"user_id":"DU1","realname":"Zoë \"Z\" \u00e9","groups":[{"group_id":"DG1"}]},
+            { "user_id" : "DU2" }"#;
+        let groups = r#"{"group_id":"DG1","name":"a/b\\c"}"#;
+        let members = r#""DG1":["DU2","DU1"],"DG\"2\n":[]"#;
+        let mut snapshot = test_snapshot("2026-01-01T00:00:00Z", users, "", groups, members);
+        snapshot.api_host = "api-\"x\"\u{1}.example:443".to_owned();
+        let mut expected = serde_json::to_vec(&snapshot).unwrap();
+        expected.push(b'\n');
+        assert_eq!(String::from_utf8(snapshot.to_json()), String::from_utf8(expected));
+        let reread = Snapshot::parse(std::str::from_utf8(&snapshot.to_json()).unwrap()).unwrap();
+        assert_eq!(reread.users, snapshot.users);
+        assert_eq!(reread.users[1].get(), r#"{ "user_id" : "DU2" }"#);
+    }
 }

@@ -26,7 +26,7 @@ use serde_json::value::RawValue;
 
 use crate::error::Error;
 use crate::objects::{AdminView, GroupView, UserView, read_admins, read_groups, read_users};
-use crate::snapshot::Snapshot;
+use crate::snapshot::{RawObject, Snapshot};
 
 /// Migration `i` takes a database from `user_version` `i` to `i + 1`; the last one's result is
 /// the current schema. A new version appends a migration and never edits an old one.
@@ -223,7 +223,7 @@ impl SnapshotStore {
     }
 
     /// The `json` column of `table` for one run, in position order.
-    fn load_objects(&self, table: &str, run_id: i64) -> Result<Vec<Box<RawValue>>, Error> {
+    fn load_objects(&self, table: &str, run_id: i64) -> Result<Vec<RawObject>, Error> {
         let texts = || -> rusqlite::Result<Vec<String>> {
             let mut select = self.connection.prepare(&format!(
                 "SELECT json FROM {table} WHERE run_id = ?1 ORDER BY position"
@@ -236,10 +236,12 @@ impl SnapshotStore {
             .into_iter()
             .enumerate()
             .map(|(position, text)| {
-                RawValue::from_string(text).map_err(|e| Error::Snapshot {
-                    path: self.path.clone(),
-                    reason: format!("run {run_id}: {table} object {position} is not valid JSON: {e}"),
-                })
+                RawValue::from_string(text)
+                    .map(RawObject::from)
+                    .map_err(|e| Error::Snapshot {
+                        path: self.path.clone(),
+                        reason: format!("run {run_id}: {table} object {position} is not valid JSON: {e}"),
+                    })
             })
             .collect()
     }
@@ -392,8 +394,8 @@ mod tests {
         (dir, store)
     }
 
-    fn raw_texts(objects: &[Box<RawValue>]) -> Vec<&str> {
-        objects.iter().map(|o| o.get()).collect()
+    fn raw_texts(objects: &[RawObject]) -> Vec<&str> {
+        objects.iter().map(RawObject::get).collect()
     }
 
     #[test]
