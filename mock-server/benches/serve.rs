@@ -1,7 +1,11 @@
 //! Serving cost, measured side by side in one run: requests per second and p50/p99 latency of
 //! (a) the pre-rendered bytes of a 300-user page without auth (the floor for this server),
 //! (b) signed `GET /admin/v1/users?limit=300` (v5), (c) the same with v2-SHA1, (d) signed
-//! `limit=1`, (e) an unsigned route with the same tiny body as (d).
+//! `limit=1`, (e) an unsigned route with the same tiny body as (d). Two more for diagnosis:
+//! (f) is (d) with the journal off, (g) the route of (e) sent (d)'s very request headers (date,
+//! `Authorization`), so that d/g is the cost of verifying and handling alone, without the larger
+//! request. The server thread's CPU share per phase (from `/proc`) tells whether a phase was bound
+//! by the server or by the load generator.
 //!
 //! The server runs on one thread (a current-thread runtime), the load generator on another, each
 //! on its own core when the machine has two. Rounds interleave the endpoints; ratios are taken
@@ -74,6 +78,13 @@ fn main() {
             name: "f users?limit=1 v5, journal off",
             request: signed_request(integration, Scheme::V5, "limit=1&offset=0", addr),
         },
+        Endpoint {
+            name: "g tiny (unsigned, sent d's headers)",
+            request: with_target(
+                &signed_request(integration, Scheme::V5, "limit=1&offset=0", addr),
+                "/__bench/tiny",
+            ),
+        },
     ];
     // Check each endpoint answers 200 with the expected body before measuring anything.
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -104,6 +115,7 @@ fn main() {
         println!("\n== {c} connection(s), {rounds} rounds of {seconds} s per endpoint ==");
         let mut table: Vec<Vec<(f64, f64, f64)>> = vec![Vec::new(); endpoints.len()];
         let mut server_side: Vec<Vec<u32>> = vec![Vec::new(); endpoints.len()];
+        let mut server_cpu: Vec<Vec<f64>> = vec![Vec::new(); endpoints.len()];
         for round in 0..rounds {
             // Rotate the order each round so no endpoint always runs first.
             for k in 0..endpoints.len() {
@@ -111,12 +123,15 @@ fn main() {
                 // (f) is (d) with the request journal switched off.
                 state.journal().set_enabled(i != 5);
                 handler_ns.lock().expect("histogram").clear();
+                let (cpu_before, started) = (server_cpu_ticks(), Instant::now());
                 let result = rt.block_on(load(
                     addr,
                     &endpoints[i].request,
                     c,
                     Duration::from_secs_f64(seconds),
                 ));
+                let busy = (server_cpu_ticks() - cpu_before) as f64 / CLOCK_TICKS_PER_S;
+                server_cpu[i].push(busy / started.elapsed().as_secs_f64());
                 state.journal().set_enabled(true);
                 table[i].push(result);
                 server_side[i].append(&mut handler_ns.lock().expect("histogram"));
@@ -124,27 +139,31 @@ fn main() {
             let rps = |i: usize| table[i][round].0;
             let p99 = |i: usize| table[i][round].2;
             println!(
-                "round {}: b/a {:.3}  c/a {:.3}  d/e {:.3}  p99 b/a {:.2}  journal d/f {:.3}",
+                "round {}: b/a {:.3}  c/a {:.3}  d/e {:.3}  p99 b/a {:.2}  journal d/f {:.3}  d/g {:.3}",
                 round + 1,
                 rps(1) / rps(0),
                 rps(2) / rps(0),
                 rps(3) / rps(4),
                 p99(1) / p99(0),
-                rps(3) / rps(5)
+                rps(3) / rps(5),
+                rps(3) / rps(6)
             );
         }
         println!(
-            "{:<38} {:>10} {:>10} {:>10}",
-            "endpoint (median of rounds)", "req/s", "p50 ms", "p99 ms"
+            "{:<38} {:>10} {:>10} {:>10} {:>12} {:>14}",
+            "endpoint (median of rounds)", "req/s", "p50 ms", "p99 ms", "server CPU", "server µs/req"
         );
-        for (e, results) in endpoints.iter().zip(&table) {
+        for ((e, results), cpu) in endpoints.iter().zip(&table).zip(&server_cpu) {
             let med = |f: fn(&(f64, f64, f64)) -> f64| median(results.iter().map(f).collect());
+            let cpu = median(cpu.clone());
             println!(
-                "{:<38} {:>10.0} {:>10.3} {:>10.3}",
+                "{:<38} {:>10.0} {:>10.3} {:>10.3} {:>11.0}% {:>14.2}",
                 e.name,
                 med(|r| r.0),
                 med(|r| r.1 * 1e3),
-                med(|r| r.2 * 1e3)
+                med(|r| r.2 * 1e3),
+                cpu * 100.0,
+                cpu / med(|r| r.0) * 1e6
             );
         }
         let ratio = |x: usize, y: usize, f: fn(&(f64, f64, f64)) -> f64| {
@@ -160,6 +179,10 @@ fn main() {
         println!(
             "journal cost: d/f {:.3} (journal on / off, tiny signed request; goal >= 0.90)",
             ratio(3, 5, |r| r.0)
+        );
+        println!(
+            "d/g {:.3}: (d) against the unsigned route sent (d)'s own request headers, i.e. verifying and handling alone",
+            ratio(3, 6, |r| r.0)
         );
         println!(
             "{:<38} {:>10} {:>10} {:>10} {:>10} {:>12}",
@@ -198,7 +221,8 @@ type HandlerTimes = Arc<Mutex<Vec<u32>>>;
 
 fn start_server(state: AppState, handler_ns: HandlerTimes) -> (SocketAddr, Bytes, Bytes) {
     let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
+    let server = std::thread::Builder::new().name(SERVER_THREAD.to_owned());
+    let _ = server.spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -244,6 +268,47 @@ fn start_server(state: AppState, handler_ns: HandlerTimes) -> (SocketAddr, Bytes
         });
     });
     rx.recv().expect("server started")
+}
+
+/// The server thread's name, to find its CPU time in `/proc`.
+const SERVER_THREAD: &str = "bench-server";
+
+/// `sysconf(_SC_CLK_TCK)` on Linux: the unit of `/proc`'s CPU times.
+const CLOCK_TICKS_PER_S: f64 = 100.0;
+
+/// CPU time (user + system, clock ticks) the server thread has used so far; 0 where `/proc` is
+/// not there. Whether a phase was bound by the server (near 100 %) or by the load generator.
+fn server_cpu_ticks() -> u64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0;
+    };
+    for task in tasks.flatten() {
+        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        if comm.trim() != SERVER_THREAD {
+            continue;
+        }
+        let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
+        // Fields after the parenthesised name: state is field 3, utime 14, stime 15.
+        let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+        let fields: Vec<&str> = after_name.split_whitespace().collect();
+        let field = |n: usize| fields.get(n - 3).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+        return field(14) + field(15);
+    }
+    0
+}
+
+/// `request` with its request-line target replaced by `target`.
+fn with_target(request: &[u8], target: &str) -> Vec<u8> {
+    let text = String::from_utf8_lossy(request);
+    let (line, rest) = text.split_once("\r\n").expect("request line");
+    let mut words = line.split(' ');
+    let (method, _, version) = (words.next(), words.next(), words.next());
+    format!(
+        "{} {target} {}\r\n{rest}",
+        method.unwrap_or("GET"),
+        version.unwrap_or("HTTP/1.1")
+    )
+    .into_bytes()
 }
 
 fn json(body: Bytes) -> axum::response::Response {
