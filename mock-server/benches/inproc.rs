@@ -26,7 +26,7 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::routing::get;
 use bytes::Bytes;
-use duo_auth::{Digest, Scheme, SignedParts, SigningKey};
+use duo_auth::{Digest, Scheme};
 use http_body_util::BodyExt as _;
 use mock_server::{AppState, Scenario};
 use tower::ServiceExt as _;
@@ -193,27 +193,11 @@ fn build_request(
         .header("host", "127.0.0.1:8443")
         .header("user-agent", "duo-mock-bench");
     if let Some(scheme) = scheme {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .expect("clock")
-            .as_secs() as i64;
-        let date = duo_auth::date::format_date(now);
-        let (path, query) = target.split_once('?').unwrap_or((target, ""));
-        let params = duo_auth::params::parse_urlencoded(query.as_bytes());
-        let parts = SignedParts {
-            date: &date,
-            method: "GET",
-            host: "127.0.0.1",
-            path,
-            params: &params,
-            body: b"",
-            duo_headers: &[],
-        };
-        let signature = duo_auth::sign(&SigningKey::new(integration.skey.as_bytes()), scheme, &parts);
-        builder = builder.header("date", date).header(
-            "authorization",
-            duo_auth::authorization_header(&integration.ikey, &signature),
-        );
+        let keys = (integration.ikey.as_str(), integration.skey.as_str());
+        let (date, authorization) = common::signed_headers(keys, scheme, "GET", target, common::now_unix());
+        builder = builder
+            .header("date", date)
+            .header("authorization", authorization);
     }
     let mut request = builder.body(Body::empty()).expect("request");
     let peer: SocketAddr = "127.0.0.1:50000".parse().expect("addr");

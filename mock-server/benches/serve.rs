@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use axum::routing::get;
 use bytes::Bytes;
-use duo_auth::{Digest, Scheme, SignedParts, SigningKey};
+use duo_auth::{Digest, Scheme};
 use mock_server::{AppState, Listener, Scenario};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -356,24 +356,15 @@ fn signed_request(
     query: &str,
     addr: SocketAddr,
 ) -> Vec<u8> {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_secs() as i64;
-    let date = duo_auth::date::format_date(now);
-    let params = duo_auth::params::parse_urlencoded(query.as_bytes());
     let path = "/admin/v1/users";
-    let parts = SignedParts {
-        date: &date,
-        method: "GET",
-        host: "127.0.0.1",
-        path,
-        params: &params,
-        body: b"",
-        duo_headers: &[],
-    };
-    let signature = duo_auth::sign(&SigningKey::new(integration.skey.as_bytes()), scheme, &parts);
-    let authorization = duo_auth::authorization_header(&integration.ikey, &signature);
+    let keys = (integration.ikey.as_str(), integration.skey.as_str());
+    let (date, authorization) = common::signed_headers(
+        keys,
+        scheme,
+        "GET",
+        &format!("{path}?{query}"),
+        common::now_unix(),
+    );
     // The same signed request is re-sent, as Duo's clients do after a 429: valid for the window.
     format!(
         "GET {path}?{query} HTTP/1.1\r\nHost: {addr}\r\nDate: {date}\r\nAuthorization: {authorization}\r\nUser-Agent: duo-mock-bench\r\n\r\n"

@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use duo_auth::{Digest, Scheme, SignedParts, SigningKey};
+use duo_auth::{Digest, Scheme};
 use http_body_util::{BodyExt as _, Empty};
 use hyper::Request;
 use mock_server::{AppState, MockServer, Scenario, StartOptions};
@@ -86,38 +86,23 @@ struct Planned {
 /// each sampling interval.
 fn plan(info: &mock_server::ServerInfo, round: u64) -> Vec<Planned> {
     let integration = &info.integrations[0];
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_secs() as i64;
+    let now = common::now_unix();
     let host = format!("127.0.0.1:{}", info.port);
     let signed = |method: &'static str, path: &str, query: &str, scheme: Scheme, skey: &str, date: i64| {
-        let date = duo_auth::date::format_date(date);
-        let params = duo_auth::params::parse_urlencoded(query.as_bytes());
-        let parts = SignedParts {
-            date: &date,
-            method,
-            host: "127.0.0.1",
-            path,
-            params: &params,
-            body: b"",
-            duo_headers: &[],
+        let target = if query.is_empty() {
+            path.to_owned()
+        } else {
+            format!("{path}?{query}")
         };
-        let signature = duo_auth::sign(&SigningKey::new(skey.as_bytes()), scheme, &parts);
+        let keys = (integration.ikey.as_str(), skey);
+        let (date, authorization) = common::signed_headers(keys, scheme, method, &target, date);
         Planned {
             method,
-            target: if query.is_empty() {
-                path.to_owned()
-            } else {
-                format!("{path}?{query}")
-            },
+            target,
             headers: vec![
                 ("host", host.clone()),
                 ("date", date),
-                (
-                    "authorization",
-                    duo_auth::authorization_header(&integration.ikey, &signature),
-                ),
+                ("authorization", authorization),
             ],
         }
     };
