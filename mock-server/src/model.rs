@@ -30,18 +30,8 @@ pub fn random_id(rng: &mut impl Rng, prefix: &str) -> String {
 
 /// `YYYY-MM-DDTHH:MM:SS` (Duo's phone `last_seen`).
 pub fn iso_time(unix: i64) -> String {
-    let days = unix.div_euclid(86_400);
     let secs = unix.rem_euclid(86_400);
-    // Civil-from-days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (year, month, day) = duo_auth::date::civil_from_days(unix.div_euclid(86_400));
     let (hour, minute, second) = (secs / 3600, secs / 60 % 60, secs % 60);
     if !(0..=9999).contains(&year) {
         return format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}");
