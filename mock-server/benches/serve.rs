@@ -4,18 +4,23 @@
 //! `limit=1`, (e) an unsigned route with the same tiny body as (d). Two more for diagnosis:
 //! (f) is (d) with the journal off, (g) the route of (e) sent (d)'s very request headers (date,
 //! `Authorization`), so that d/g is the cost of verifying and handling alone, without the larger
-//! request. The server thread's CPU share per phase (from `/proc`) tells whether a phase was bound
-//! by the server or by the load generator.
+//! request, and (h) the route of (e) that first checks (d)'s v5 signature and nothing else (the
+//! `Authorization` header decoded, the HMAC over the canonical string compared): h/e is the most
+//! any v5-verifying server can reach against (e) in this harness. The server thread's CPU share per
+//! phase (from `/proc`) tells whether a phase was bound by the server or by the load generator.
 //!
 //! The server runs on one thread (a current-thread runtime), the load generator on another, each
-//! on its own core when the machine has two. Rounds interleave the endpoints; ratios are taken
+//! on its own core when the machine has two. `--server-threads N` runs it instead as `duo-mock`
+//! does, on a multi-thread runtime (N workers; `duo-mock` takes one per core), sharing the cores
+//! with the load generator. Rounds interleave the endpoints; ratios are taken
 //! within a round, so they hold on a noisy machine.
 //!
 //! Server side, each request's time from the router's call to the answer's head (what the
 //! journal's `latency_us` measures, without sockets or the client) goes into a histogram per
 //! endpoint: its p99 is the "handler time" goal.
 //!
-//! `cargo bench -p mock-server --bench serve -- [--rounds N] [--seconds S] [--connections C,...]`
+//! `cargo bench -p mock-server --bench serve -- [--rounds N] [--seconds S] [--connections C,...]
+//! [--server-threads N]`
 
 mod common;
 
@@ -23,6 +28,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use axum::response::IntoResponse as _;
 use axum::routing::get;
 use bytes::Bytes;
 use duo_auth::{Digest, Scheme};
@@ -44,6 +50,7 @@ fn main() {
         .split(',')
         .map(|c| c.parse().expect("--connections 1,16"))
         .collect();
+    let server_threads: usize = arg("--server-threads", "0").parse().expect("--server-threads N");
 
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let scenario = Scenario::load(&root.join("scenarios/users-100k.toml")).expect("scenario");
@@ -52,7 +59,8 @@ fn main() {
 
     // The exact bytes the signed routes answer, to serve pre-rendered and unsigned.
     let handler_ns: HandlerTimes = Arc::default();
-    let (addr, raw300, tiny) = start_server(state.clone(), handler_ns.clone());
+    let key = duo_auth::SigningKey::new(integration.skey.as_bytes());
+    let (addr, raw300, tiny) = start_server(state.clone(), handler_ns.clone(), key, server_threads);
     let endpoints = vec![
         Endpoint {
             name: "a raw300 (unsigned, pre-rendered)",
@@ -83,6 +91,13 @@ fn main() {
             request: with_target(
                 &signed_request(integration, Scheme::V5, "limit=1&offset=0", addr),
                 "/__bench/tiny",
+            ),
+        },
+        Endpoint {
+            name: "h tiny, checking d's signature only",
+            request: with_target(
+                &signed_request(integration, Scheme::V5, "limit=1&offset=0", addr),
+                "/__bench/tiny-signature-only?limit=1&offset=0",
             ),
         },
     ];
@@ -139,14 +154,15 @@ fn main() {
             let rps = |i: usize| table[i][round].0;
             let p99 = |i: usize| table[i][round].2;
             println!(
-                "round {}: b/a {:.3}  c/a {:.3}  d/e {:.3}  p99 b/a {:.2}  journal d/f {:.3}  d/g {:.3}",
+                "round {}: b/a {:.3}  c/a {:.3}  d/e {:.3}  p99 b/a {:.2}  journal d/f {:.3}  d/g {:.3}  h/e {:.3}",
                 round + 1,
                 rps(1) / rps(0),
                 rps(2) / rps(0),
                 rps(3) / rps(4),
                 p99(1) / p99(0),
                 rps(3) / rps(5),
-                rps(3) / rps(6)
+                rps(3) / rps(6),
+                rps(7) / rps(4)
             );
         }
         println!(
@@ -185,6 +201,10 @@ fn main() {
             ratio(3, 6, |r| r.0)
         );
         println!(
+            "h/e {:.3}: the signature check alone (base64, one v5 HMAC) against (e), the ceiling of d/e",
+            ratio(7, 4, |r| r.0)
+        );
+        println!(
             "{:<38} {:>10} {:>10} {:>10} {:>10} {:>12}",
             "server-side time to head (all rounds)", "p50 µs", "p99 µs", "p99.9 µs", "max µs", "requests"
         );
@@ -214,19 +234,31 @@ fn median(mut v: Vec<f64>) -> f64 {
     v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
-/// Starts the fake on its own thread with a one-thread runtime; returns its address and the
-/// bytes of the 300-user and 1-user pages (as served signed), which the bench routes serve raw.
+/// Starts the fake on its own thread with a one-thread runtime (`threads` 0) or on a multi-thread
+/// runtime of `threads` workers; returns its address and the bytes of the 300-user and 1-user
+/// pages (as served signed), which the bench routes serve raw.
 /// Server-side times, nanoseconds, of the requests since the last clear.
 type HandlerTimes = Arc<Mutex<Vec<u32>>>;
 
-fn start_server(state: AppState, handler_ns: HandlerTimes) -> (SocketAddr, Bytes, Bytes) {
+fn start_server(
+    state: AppState,
+    handler_ns: HandlerTimes,
+    key: duo_auth::SigningKey,
+    threads: usize,
+) -> (SocketAddr, Bytes, Bytes) {
     let (tx, rx) = std::sync::mpsc::channel();
     let server = std::thread::Builder::new().name(SERVER_THREAD.to_owned());
     let _ = server.spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
+        let rt = if threads == 0 {
+            tokio::runtime::Builder::new_current_thread()
+        } else {
+            let mut builder = tokio::runtime::Builder::new_multi_thread();
+            builder.worker_threads(threads).thread_name(SERVER_THREAD);
+            builder
+        }
+        .enable_all()
+        .build()
+        .expect("runtime");
         rt.block_on(async move {
             let world = state.world();
             let tenant = &world.tenant;
@@ -245,13 +277,19 @@ fn start_server(state: AppState, handler_ns: HandlerTimes) -> (SocketAddr, Bytes
                 Bytes::from(body)
             };
             let (raw300, tiny) = (page(300), page(1));
-            let (r, t) = (raw300.clone(), tiny.clone());
+            let (r, t, tiny_h) = (raw300.clone(), tiny.clone(), tiny.clone());
             let app = mock_server::app(state.clone())
                 .route(
                     "/__bench/raw300",
                     get(move || std::future::ready(json(r.clone()))),
                 )
-                .route("/__bench/tiny", get(move || std::future::ready(json(t.clone()))));
+                .route("/__bench/tiny", get(move || std::future::ready(json(t.clone()))))
+                .route(
+                    "/__bench/tiny-signature-only",
+                    get(move |request: axum::extract::Request| {
+                        std::future::ready(signature_only(&key, &request, &tiny_h))
+                    }),
+                );
             let tcp = TcpListener::bind("127.0.0.1:0").await.expect("bind");
             tx.send((tcp.local_addr().expect("addr"), raw300, tiny))
                 .expect("send");
@@ -276,12 +314,14 @@ const SERVER_THREAD: &str = "bench-server";
 /// `sysconf(_SC_CLK_TCK)` on Linux: the unit of `/proc`'s CPU times.
 const CLOCK_TICKS_PER_S: f64 = 100.0;
 
-/// CPU time (user + system, clock ticks) the server thread has used so far; 0 where `/proc` is
-/// not there. Whether a phase was bound by the server (near 100 %) or by the load generator.
+/// CPU time (user + system, clock ticks) the server's threads have used so far; 0 where `/proc`
+/// is not there. Whether a phase was bound by the server (near 100 % a thread) or by the load
+/// generator.
 fn server_cpu_ticks() -> u64 {
     let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
         return 0;
     };
+    let mut ticks = 0;
     for task in tasks.flatten() {
         let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
         if comm.trim() != SERVER_THREAD {
@@ -292,9 +332,9 @@ fn server_cpu_ticks() -> u64 {
         let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
         let fields: Vec<&str> = after_name.split_whitespace().collect();
         let field = |n: usize| fields.get(n - 3).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-        return field(14) + field(15);
+        ticks += field(14) + field(15);
     }
-    0
+    ticks
 }
 
 /// `request` with its request-line target replaced by `target`.
@@ -309,6 +349,37 @@ fn with_target(request: &[u8], target: &str) -> Vec<u8> {
         version.unwrap_or("HTTP/1.1")
     )
     .into_bytes()
+}
+
+/// (h): the tiny body if the request carries (d)'s valid v5 signature (for `GET
+/// /admin/v1/users` and its query, host 127.0.0.1), else 401; nothing else is checked.
+fn signature_only(
+    key: &duo_auth::SigningKey,
+    request: &axum::extract::Request,
+    body: &Bytes,
+) -> axum::response::Response {
+    let header = |name| request.headers().get(name).map(axum::http::HeaderValue::as_bytes);
+    let date = header("date")
+        .and_then(|d| std::str::from_utf8(d).ok())
+        .unwrap_or("");
+    let credentials = header("authorization").and_then(|a| duo_auth::parse_authorization(a).ok());
+    let query = request.uri().query().unwrap_or("");
+    let parts = duo_auth::SignedParts {
+        date,
+        method: "GET",
+        host: "",
+        path: "/admin/v1/users",
+        params: &[],
+        body: b"",
+        duo_headers: &[],
+    };
+    let prepared =
+        duo_auth::Prepared::with_params_line(Scheme::V5, &parts, std::borrow::Cow::Borrowed(query));
+    if credentials.is_some_and(|c| prepared.verify(key, "127.0.0.1", c.signature())) {
+        json(body.clone())
+    } else {
+        axum::http::StatusCode::UNAUTHORIZED.into_response()
+    }
 }
 
 fn json(body: Bytes) -> axum::response::Response {
