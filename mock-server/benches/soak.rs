@@ -385,22 +385,16 @@ fn verdict(samples: &[Sample]) {
     let rss_end = settled[settled.len() - 1].rss_mib;
     let rss_max = settled.iter().map(|s| s.rss_mib).fold(0.0, f64::max);
     let allowance = (rss_start * 0.05).max(8.0);
-    let rss_first = median(settled[..third].iter().map(|s| s.rss_mib).collect());
-    let rss_last = median(
-        settled[settled.len() - third..]
-            .iter()
-            .map(|s| s.rss_mib)
-            .collect(),
-    );
+    // The medians of `field` over the first and the last `third` samples of `of`.
+    let ends = |of: &[Sample], field: fn(&Sample) -> f64| {
+        let first = median(of[..third].iter().map(field).collect());
+        let last = median(of[of.len() - third..].iter().map(field).collect());
+        (first, last)
+    };
+    let (rss_first, rss_last) = ends(settled, |s| s.rss_mib);
     let rss_trend = (rss_last - rss_first) * 1.5;
     let rss_flat = rss_trend <= allowance;
-    let p99_first = median(samples[..third].iter().map(|s| s.p99_ms).collect());
-    let p99_last = median(
-        samples[samples.len() - third..]
-            .iter()
-            .map(|s| s.p99_ms)
-            .collect(),
-    );
+    let (p99_first, p99_last) = ends(samples, |s| s.p99_ms);
     let p99_all: Vec<f64> = samples.iter().map(|s| s.p99_ms).collect();
     let p99_stable = p99_last <= 1.5 * p99_first;
     let total: u64 = samples.iter().map(|s| s.requests).sum();
