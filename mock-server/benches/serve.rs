@@ -12,8 +12,8 @@
 //! The server runs on one thread (a current-thread runtime), the load generator on another, each
 //! on its own core when the machine has two. `--server-threads N` runs it instead as `duo-mock`
 //! does, on a multi-thread runtime (N workers; `duo-mock` takes one per core), sharing the cores
-//! with the load generator. Rounds interleave the endpoints; ratios are taken
-//! within a round, so they hold on a noisy machine.
+//! with the load generator. Rounds interleave the endpoints; ratios are taken within a round, so
+//! they hold on a noisy machine.
 //!
 //! Server side, each request's time from the router's call to the answer's head (what the
 //! journal's `latency_us` measures, without sockets or the client) goes into a histogram per
@@ -234,12 +234,12 @@ fn median(mut v: Vec<f64>) -> f64 {
     v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
-/// Starts the fake on its own thread with a one-thread runtime (`threads` 0) or on a multi-thread
-/// runtime of `threads` workers; returns its address and the bytes of the 300-user and 1-user
-/// pages (as served signed), which the bench routes serve raw.
 /// Server-side times, nanoseconds, of the requests since the last clear.
 type HandlerTimes = Arc<Mutex<Vec<u32>>>;
 
+/// Starts the fake on its own thread with a one-thread runtime (`threads` 0) or on a multi-thread
+/// runtime of `threads` workers; returns its address and the bytes of the 300-user and 1-user
+/// pages (as served signed), which the bench routes serve raw.
 fn start_server(
     state: AppState,
     handler_ns: HandlerTimes,

@@ -363,8 +363,8 @@ struct Sample {
 /// of the last third, whose middles are two thirds of the span apart: a steady leak of 8 MiB over
 /// the span shows as 8 MiB, while the allocator's sawtooth (a few MiB either way from one sample
 /// to the next, as freed pages are kept or returned) and a lone high sample do not count. The
-/// highest sample is printed too. Stable p99: the median p99 of the last third is within 1.5× that of the first
-/// third (a trend, not a noisy window, is what fails it).
+/// highest sample is printed too. Stable p99: the median p99 of the last third is within 1.5× that
+/// of the first third (a trend, not a noisy window, is what fails it).
 fn verdict(samples: &[Sample]) {
     if samples.len() < 3 {
         println!("too few samples for a verdict (run at least three intervals)");
