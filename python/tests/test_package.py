@@ -62,7 +62,7 @@ def test_scenario_path_takes_names_with_or_without_toml():
     ("catalogue/d10-waf-cloudflare", "did you mean catalogue/d10-waf-cloudflare-403"),
     ("../Cargo", "no bundled scenario '../Cargo'"),
     ("/etc/passwd", "no bundled scenario '/etc/passwd'"),
-])
+], ids=["a-near-name", "outside-the-folder", "an-absolute-path"])
 def test_an_unknown_scenario_name_is_a_duo_mock_error(name, hint):
     with pytest.raises(duo_mock.DuoMockError) as error:
         duo_mock.scenario_path(name)

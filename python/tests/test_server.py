@@ -155,8 +155,7 @@ def test_set_clock_offset_moves_the_servers_clock_and_reset_restores_it():
         assert admin.get_info_summary()
         moved = fake.set_clock_offset(3600)
         assert moved["offset_s"] == 3600 and fake.clock()["offset_s"] == 3600
-        error = raised(admin.get_info_summary)
-        assert error.status == 401, str(error)
+        assert str(raised(admin.get_info_summary)) == "Received 401 Bad request timestamp"
         assert fake.reset() == {"status": "ok", "users": len(fake.dump()["users"])}
         assert fake.clock()["offset_s"] == 0
         assert admin.get_info_summary()
