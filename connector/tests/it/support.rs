@@ -46,6 +46,13 @@ async fn spawn_with(scenario: &Scenario, tls: TlsMode) -> Fake {
     Fake { server }
 }
 
+/// `scenarios/<name>` with `extra` TOML appended (a fault rule, say).
+pub(crate) fn scenario_with(name: &str, extra: &str) -> Scenario {
+    let path = root().join("scenarios").join(name);
+    let text = std::fs::read_to_string(&path).expect("bundled scenario reads");
+    Scenario::parse(&format!("{text}\n{extra}"), name).expect("scenario with the extra TOML parses")
+}
+
 impl Fake {
     /// `localhost:PORT`, as the kit hands it.
     pub(crate) fn api_host(&self) -> String {
