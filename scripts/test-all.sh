@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every check and test of the workspace: formatting, clippy, the Rust tests, the interop tests
-# with Duo's official Python client (installed into .venv on first use), the conformance
-# catalogue against the bundled connector and against the Python adapter with its ledger, and the
-# Python package (its wheel built once, from the debug artifacts the steps above left in target/).
+# with Duo's official Python client (installed into .venv on first use), every walk-through of the
+# docs, the conformance catalogue against the bundled connector and against the Python adapter with
+# its ledger, and the Python package (its wheel built once, from the debug artifacts the steps above
+# left in target/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +14,11 @@ scripts/interop-tests.sh
 
 # The main job, as README.md's first command runs it (debug builds: the tests above built them).
 cargo build --locked -p conformance -p connector --bins
+
+# Every walk-through of the docs, as written, against the same builds; first, that the runner
+# fails broken ones.
+scripts/walkthroughs.py --self-test
+scripts/walkthroughs.py
 mkdir -p target/conformance
 target/debug/duo-conformance run --jobs 2 \
   --report junit=target/conformance/bundled.xml --report markdown=target/conformance/bundled.md

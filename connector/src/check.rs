@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::classify::{grant_for, where_to_grant};
-use crate::client::Client;
+use crate::client::{Client, PING, address_of};
 use crate::config::{Config, Transport};
 use crate::error::{Error, ErrorKind};
 use crate::time::now_unix;
@@ -14,7 +14,7 @@ use crate::time::now_unix;
 pub enum CheckStatus {
     /// Works.
     Pass,
-    /// Broken: the sync will fail.
+    /// Broken: the sync will fail, or something other than Duo answers in its place.
     Fail,
     /// Not needed by the sync; shown for information.
     Info,
@@ -25,7 +25,7 @@ pub enum CheckStatus {
 /// One line of the report.
 #[derive(Debug, Clone)]
 pub struct CheckLine {
-    /// Short name (`dns`, `tls`, `credentials`, `grant`).
+    /// Short name (`dns`, `tls`, `ping`, `credentials`, `grant`).
     pub name: &'static str,
     /// How it came out.
     pub status: CheckStatus,
@@ -74,15 +74,50 @@ impl CheckReport {
             self.push(name, CheckStatus::Skipped, "not checked");
         }
     }
+
+    /// The grant rows, when an earlier failure leaves them unknowable; each names its grant.
+    fn skip_grants(&mut self) {
+        for GrantCheck { path, .. } in GRANT_CHECKS {
+            let grant = grant_for(path);
+            self.push("grant", CheckStatus::Skipped, format!("\"{grant}\": not checked"));
+        }
+    }
 }
 
-/// The grants the sync needs, with what each covers.
-const NEEDED_GRANTS: [(&str, &str); 2] = [
-    ("/admin/v1/users", "users, groups and group members"),
-    ("/admin/v1/admins", "administrators"),
+/// One signed request of `check`, judging one grant.
+struct GrantCheck {
+    path: &'static str,
+    params: &'static [(&'static str, &'static str)],
+    /// What the sync reads with this grant; `None`: the sync does not need it, so its row is for
+    /// information.
+    reads: Option<&'static str>,
+}
+
+/// The signed requests `check` makes, in order. The first one also judges the keys: Duo checks
+/// them before the grant, so an answer or a 403 40301 both mean the keys work.
+const GRANT_CHECKS: [GrantCheck; 3] = [
+    GrantCheck {
+        path: "/admin/v1/users",
+        params: &[("limit", "1")],
+        reads: Some("users, groups and group members"),
+    },
+    GrantCheck {
+        path: "/admin/v1/admins",
+        params: &[("limit", "1")],
+        reads: Some("administrators"),
+    },
+    GrantCheck {
+        path: "/admin/v1/info/summary",
+        params: &[],
+        reads: None,
+    },
 ];
 
-/// Runs every check against `config`'s host.
+/// Runs every check against `config`'s host. Every row is about one thing: `dns` the name,
+/// `tls` the connection (the handshake and the certificate, or whatever stopped a connection
+/// being made), `ping` Duo's unsigned ping, `credentials` the keys, each `grant` one grant. An
+/// answer that is not Duo's (a WAF's page, a gateway's error) is on the row of the request it
+/// answered: the connection under it worked.
 pub async fn check(config: &Config, client: &Client) -> CheckReport {
     let mut report = CheckReport::default();
     let host = &config.api_host;
@@ -91,15 +126,7 @@ pub async fn check(config: &Config, client: &Client) -> CheckReport {
     } else {
         80
     };
-    let address = if host
-        .rsplit_once(':')
-        .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
-    {
-        host.clone()
-    } else {
-        format!("{host}:{default_port}")
-    };
-    match tokio::net::lookup_host(&address).await {
+    match tokio::net::lookup_host(address_of(host, default_port)).await {
         Ok(mut addresses) => {
             let first = addresses.next().map(|a| a.ip().to_string()).unwrap_or_default();
             report.push("dns", CheckStatus::Pass, format!("{host} resolves to {first}"));
@@ -113,58 +140,76 @@ pub async fn check(config: &Config, client: &Client) -> CheckReport {
                      page in the Duo Admin Panel"
                 ),
             );
-            report.skip(&["tls", "credentials", "grant", "grant"]);
+            report.skip(&["tls", "ping", "credentials"]);
+            report.skip_grants();
             return report;
         }
     }
 
-    match client.get_unsigned("/auth/v2/ping").await {
+    let connection = match config.transport {
+        Transport::Https => "TLS handshake done, certificate trusted",
+        Transport::PlainHttp => "plain HTTP (local use only)",
+    };
+    match client.get_unsigned(PING).await {
         Ok(answer) => {
             let clock = answer
                 .server_date
                 .map(|server| format!("; Duo's clock is {} s from this machine's", server - now_unix()))
                 .unwrap_or_default();
-            let transport = match config.transport {
-                Transport::Https => "TLS handshake done, certificate trusted",
-                Transport::PlainHttp => "plain HTTP (local use only)",
-            };
-            report.push(
-                "tls",
-                CheckStatus::Pass,
-                format!("{transport}; Duo answers{clock}"),
-            );
+            report.push("tls", CheckStatus::Pass, connection);
+            report.push("ping", CheckStatus::Pass, format!("Duo answers{clock}"));
+        }
+        Err(error) if error.failure().is_none_or(|f| f.while_connecting) => {
+            report.push("tls", CheckStatus::Fail, failure_text(&error));
+            report.skip(&["ping", "credentials"]);
+            report.skip_grants();
+            return report;
         }
         Err(error) => {
-            report.push("tls", CheckStatus::Fail, failure_text(&error));
-            report.skip(&["credentials", "grant", "grant"]);
-            return report;
+            // Something answered over the connection, so the connection is fine; what answered is
+            // this row's business, and the signed requests below may still get through.
+            report.push("tls", CheckStatus::Pass, connection);
+            report.push("ping", CheckStatus::Fail, failure_text(&error));
         }
     }
 
     let mut credentials_checked = false;
-    for (path, covers) in NEEDED_GRANTS {
+    for GrantCheck { path, params, reads } in GRANT_CHECKS {
         let grant = grant_for(path);
-        // Duo checks the keys before the grant: an answer or a 403 40301 both mean the keys work.
-        let grant_line = match client.get(path, &[("limit", "1")]).await {
-            Ok(_) => (CheckStatus::Pass, format!("\"{grant}\" is on ({covers})")),
-            Err(Error::Failed(failure)) if failure.kind == ErrorKind::PermissionDenied => (
-                CheckStatus::Fail,
-                format!(
-                    "\"{grant}\" is missing, so the sync cannot read {covers}: {}",
-                    where_to_grant(grant)
+        let (status, message) = match client.get(path, params).await {
+            Ok(_) => match reads {
+                Some(reads) => (CheckStatus::Pass, format!("\"{grant}\" is on ({reads})")),
+                None => (
+                    CheckStatus::Info,
+                    format!("\"{grant}\" is on (not needed by the sync)"),
                 ),
-            ),
-            Err(error) => {
-                let name = if credentials_checked {
-                    "grant"
-                } else {
-                    "credentials"
-                };
-                report.push(name, CheckStatus::Fail, failure_text(&error));
-                if !credentials_checked {
-                    report.skip(&["grant", "grant"]);
-                }
+            },
+            Err(Error::Failed(failure)) if failure.kind == ErrorKind::PermissionDenied => match reads {
+                Some(reads) => (
+                    CheckStatus::Fail,
+                    format!(
+                        "\"{grant}\" is missing, so the sync cannot read {reads}: {}",
+                        where_to_grant(grant)
+                    ),
+                ),
+                None => (
+                    CheckStatus::Info,
+                    format!("\"{grant}\" is off (not needed by the sync)"),
+                ),
+            },
+            Err(error) if !credentials_checked => {
+                // The keys are judged by the first answer; without one, no grant can be.
+                report.push("credentials", CheckStatus::Fail, failure_text(&error));
+                report.skip_grants();
                 return report;
+            }
+            Err(error) => {
+                let status = if reads.is_some() {
+                    CheckStatus::Fail
+                } else {
+                    CheckStatus::Info
+                };
+                (status, format!("\"{grant}\": {}", failure_text(&error)))
             }
         };
         if !credentials_checked {
@@ -175,27 +220,7 @@ pub async fn check(config: &Config, client: &Client) -> CheckReport {
             );
             credentials_checked = true;
         }
-        report.push("grant", grant_line.0, grant_line.1);
-    }
-
-    let info = "/admin/v1/info/summary";
-    let grant = grant_for(info);
-    match client.get(info, &[]).await {
-        Ok(_) => report.push(
-            "grant",
-            CheckStatus::Info,
-            format!("\"{grant}\" is on (not needed by the sync)"),
-        ),
-        Err(Error::Failed(failure)) if failure.kind == ErrorKind::PermissionDenied => report.push(
-            "grant",
-            CheckStatus::Info,
-            format!("\"{grant}\" is off (not needed by the sync)"),
-        ),
-        Err(error) => report.push(
-            "grant",
-            CheckStatus::Info,
-            format!("\"{grant}\": {}", failure_text(&error)),
-        ),
+        report.push("grant", status, message);
     }
     report
 }

@@ -122,6 +122,7 @@ fn duo_error(answer: &Answer<'_>, code: u32, text: &str) -> Verdict {
         http_status: Some(answer.status),
         duo_code: Some(code),
         clock_offset_s: None,
+        while_connecting: false,
     };
     match code {
         40102 => Verdict::Fail(failure(
@@ -276,6 +277,7 @@ fn blocked(answer: &Answer<'_>, what: &str) -> Failure {
         http_status: Some(answer.status),
         duo_code: None,
         clock_offset_s: None,
+        while_connecting: false,
     }
 }
 
@@ -352,15 +354,38 @@ pub enum TransportFailure {
     Timeout,
     /// The TLS handshake or the certificate failed.
     Tls,
+    /// HTTPS was asked for and the server's first bytes were not TLS: a plain-HTTP server on the
+    /// port (rustls reads its `HTTP/1.1 400` as a record of an invalid content type).
+    NotTls,
+    /// Plain HTTP was asked for (`--plain-http`) and the server answered with TLS.
+    TlsOnPlainHttp,
     /// A proxy refused to open a tunnel.
     ProxyTunnel,
     /// The connection was reset or closed after it was made, before a whole answer.
     Cut,
 }
 
-/// Classifies a request that got no whole answer.
-pub fn classify_transport(endpoint: &str, host: &str, failure: TransportFailure, detail: &str) -> Verdict {
-    let fail = |kind, message: String| Failure::new(kind, message).at(endpoint);
+impl TransportFailure {
+    /// True for the failures that can only happen before a request is sent; a timeout or a cut
+    /// connection can happen either way, which the caller knows.
+    fn always_while_connecting(self) -> bool {
+        !matches!(self, Self::Timeout | Self::Cut)
+    }
+}
+
+/// Classifies a request that got no whole answer; `connecting` says the failure came while the
+/// connection was being made (the HTTP client knows).
+pub fn classify_transport(
+    endpoint: &str,
+    host: &str,
+    failure: TransportFailure,
+    connecting: bool,
+    detail: &str,
+) -> Verdict {
+    let fail = |kind, message: String| Failure {
+        while_connecting: connecting || failure.always_while_connecting(),
+        ..Failure::new(kind, message).at(endpoint)
+    };
     match failure {
         TransportFailure::Dns => Verdict::Fail(fail(
             ErrorKind::Network,
@@ -400,6 +425,15 @@ pub fn classify_transport(endpoint: &str, host: &str, failure: TransportFailure,
                  check the hostname and this host's clock."
             ),
         )),
+        TransportFailure::NotTls => Verdict::Fail(classify_not_tls(endpoint, host, detail, None)),
+        TransportFailure::TlsOnPlainHttp => Verdict::Fail(fail(
+            ErrorKind::Tls,
+            format!(
+                "The server at {host} answered a plain-HTTP request with TLS ({detail}): it speaks \
+                 HTTPS, so --plain-http does not fit it. Run without --plain-http (for a fake served \
+                 with --tls, trust its CA with --ca-cert)."
+            ),
+        )),
         TransportFailure::ProxyTunnel => Verdict::Fail(fail(
             ErrorKind::BlockedByIntermediary,
             format!(
@@ -419,6 +453,72 @@ pub fn classify_transport(endpoint: &str, host: &str, failure: TransportFailure,
                 ),
             ),
         },
+    }
+}
+
+/// HTTPS was asked for and the server did not answer with TLS ([`TransportFailure::NotTls`]).
+/// `plain_answer` is what the same address answered to Duo's unsigned ping over plain HTTP, when
+/// the client could ask. Always `tls`: no TLS connection could be made, and nothing refused the
+/// request (it was never sent), so this must not read as a WAF's or a proxy's refusal.
+pub fn classify_not_tls(
+    endpoint: &str,
+    host: &str,
+    detail: &str,
+    plain_answer: Option<&Answer<'_>>,
+) -> Failure {
+    let what_answered = match plain_answer {
+        Some(answer) if is_duo_envelope(answer.body) => {
+            "Asked over plain HTTP, it answers as Duo does, so it is a Duo API server without TLS, \
+             such as a local fake served without --tls: run with --plain-http, or serve it over \
+             HTTPS (duo-mock serve --tls) and trust its CA with --ca-cert."
+                .to_owned()
+        }
+        Some(answer) => {
+            let server = answer
+                .server
+                .map(|s| format!(" (Server: {s})"))
+                .unwrap_or_default();
+            format!(
+                "Asked over plain HTTP, it answered {} {}{server}, not as Duo does. For a local fake \
+                 served without TLS, run with --plain-http. Duo speaks only HTTPS, so on Duo's API \
+                 hostname this is something on the way (a captive portal, a firewall's page) \
+                 answering without TLS: allow HTTPS (TCP 443) from this host to the Duo API hostname.",
+                answer.status,
+                describe_body(answer)
+            )
+        }
+        None => "For a local fake served without TLS, run with --plain-http, or serve it over HTTPS \
+                 (duo-mock serve --tls) and trust its CA with --ca-cert. Duo speaks only HTTPS."
+            .to_owned(),
+    };
+    Failure {
+        while_connecting: true,
+        ..Failure::new(
+            ErrorKind::Tls,
+            format!(
+                "The server at {host} answered plain HTTP: use --plain-http or https. It does not \
+                 speak TLS on that port, so no HTTPS connection could be made. {what_answered} (TLS \
+                 handshake: {detail})"
+            ),
+        )
+        .at(endpoint)
+    }
+}
+
+/// True when `body` is Duo's envelope: `stat` `OK` with a `response`, or `FAIL` with a code.
+fn is_duo_envelope(body: &[u8]) -> bool {
+    match serde_json::from_slice::<Envelope<'_>>(body) {
+        Ok(Envelope {
+            stat: Some("OK"),
+            response: Some(_),
+            ..
+        }) => true,
+        Ok(Envelope {
+            stat: Some("FAIL"),
+            code,
+            ..
+        }) => code.and_then(parse_code).is_some(),
+        _ => false,
     }
 }
 
@@ -587,15 +687,82 @@ mod tests {
 
     #[test]
     fn transport_failures_map_to_network_tls_or_blocked() {
-        let kind = |f| failure(classify_transport("/p", "h", f, "d")).kind;
+        let kind = |f| failure(classify_transport("/p", "h", f, false, "d")).kind;
         assert_eq!(kind(TransportFailure::Dns), ErrorKind::Network);
         assert_eq!(kind(TransportFailure::Refused), ErrorKind::Network);
         assert_eq!(kind(TransportFailure::Timeout), ErrorKind::Network);
         assert_eq!(kind(TransportFailure::Tls), ErrorKind::Tls);
+        assert_eq!(kind(TransportFailure::NotTls), ErrorKind::Tls);
+        assert_eq!(kind(TransportFailure::TlsOnPlainHttp), ErrorKind::Tls);
         assert_eq!(
             kind(TransportFailure::ProxyTunnel),
             ErrorKind::BlockedByIntermediary
         );
         assert_eq!(kind(TransportFailure::Cut), ErrorKind::BlockedByIntermediary);
+    }
+
+    #[test]
+    fn only_a_cut_or_a_timeout_after_connecting_is_a_failure_of_the_request() {
+        let connecting = |f, while_connecting| {
+            failure(classify_transport("/p", "h", f, while_connecting, "d")).while_connecting
+        };
+        for f in [TransportFailure::Timeout, TransportFailure::Cut] {
+            assert!(!connecting(f, false), "{f:?}");
+            assert!(connecting(f, true), "{f:?}");
+        }
+        for f in [
+            TransportFailure::Dns,
+            TransportFailure::Refused,
+            TransportFailure::Tls,
+            TransportFailure::NotTls,
+            TransportFailure::TlsOnPlainHttp,
+            TransportFailure::ProxyTunnel,
+        ] {
+            assert!(connecting(f, false), "{f:?}");
+        }
+        let duo = r#"{"code":40301,"message":"Access forbidden","stat":"FAIL"}"#;
+        assert!(!failure(classify_answer(&answer(403, None, duo))).while_connecting);
+        assert!(!failure(classify_answer(&answer(403, Some("text/html"), "<html>"))).while_connecting);
+    }
+
+    #[test]
+    fn a_plain_http_server_is_tls_and_what_answered_over_plain_http_is_said() {
+        let detail = "received corrupt message of type InvalidContentType";
+        for plain in [
+            None,
+            Some(answer(200, None, r#"{"response":{"time":1},"stat":"OK"}"#)),
+            Some(answer(
+                401,
+                None,
+                r#"{"code":40101,"message":"Missing","stat":"FAIL"}"#,
+            )),
+            Some(answer(
+                403,
+                Some("text/html"),
+                "<html><title>Blocked</title></html>",
+            )),
+        ] {
+            let f = classify_not_tls("/admin/v1/users", "localhost:8443", detail, plain.as_ref());
+            assert_eq!(f.kind, ErrorKind::Tls, "{}", f.message);
+            assert!(f.while_connecting);
+            assert_eq!((f.http_status, f.duo_code), (None, None));
+            assert_eq!(f.endpoint.as_deref(), Some("/admin/v1/users"));
+            assert!(
+                f.message
+                    .contains("localhost:8443 answered plain HTTP: use --plain-http or https"),
+                "{}",
+                f.message
+            );
+            assert!(f.message.contains(detail), "{}", f.message);
+            assert!(!f.message.contains("WAF or proxy"), "{}", f.message);
+            let is_duo = plain.as_ref().is_some_and(|a| a.status != 403);
+            assert_eq!(f.message.contains("answers as Duo does"), is_duo, "{}", f.message);
+            assert_eq!(
+                f.message.contains("titled \"Blocked\""),
+                plain.as_ref().is_some_and(|a| a.status == 403),
+                "{}",
+                f.message
+            );
+        }
     }
 }

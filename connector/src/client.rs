@@ -15,7 +15,9 @@ use duo_auth::{Scheme, SignedParts, SigningKey};
 use reqwest::header::{self, HeaderMap};
 use tokio::sync::Mutex;
 
-use crate::classify::{Answer, TransportFailure, Verdict, classify_answer, classify_transport};
+use crate::classify::{
+    Answer, TransportFailure, Verdict, classify_answer, classify_not_tls, classify_transport,
+};
 use crate::config::{Config, Transport};
 use crate::error::{Error, Failure};
 use crate::list_page::{ListPage, read_list_page};
@@ -75,6 +77,11 @@ struct Inner {
     key: SigningKey,
     scheme: Scheme,
     retry: RetryPolicy,
+    /// HTTPS, or plain HTTP (`--plain-http`): which scheme mix-up to recognise.
+    transport: Transport,
+    /// Whether a server that answers a TLS handshake in plain text may be asked again over plain
+    /// HTTP, to say what it is; not through a proxy, since the probe would not take the same path.
+    probe_plain_http: bool,
     /// No request leaves before this instant (set by a 429's wait).
     paused_until: Mutex<Option<Instant>>,
     /// When the client was made: the overall deadline counts from here.
@@ -152,6 +159,8 @@ impl Client {
                 key: SigningKey::new(config.skey.expose()),
                 scheme: config.scheme,
                 retry: config.retry.clone(),
+                transport: config.transport,
+                probe_plain_http: config.proxy.is_none() && !proxy_in_environment(),
                 paused_until: Mutex::new(None),
                 started: Instant::now(),
                 stats: ClientStats::default(),
@@ -321,10 +330,10 @@ impl Client {
                 let headers = response.headers().clone();
                 match response.bytes().await {
                     Ok(body) => Ok((status, headers, body)),
-                    Err(e) => Err((transport_failure(&e), e)),
+                    Err(e) => Err((transport_failure(&e, inner.transport), e)),
                 }
             }
-            Err(e) => Err((transport_failure(&e), e)),
+            Err(e) => Err((transport_failure(&e, inner.transport), e)),
         };
         let elapsed = started.elapsed();
         match outcome {
@@ -381,10 +390,84 @@ impl Client {
                     status: None,
                     elapsed,
                 });
-                Err(classify_transport(path, &inner.host, failure, &detail))
+                if failure == TransportFailure::NotTls {
+                    let plain = self.ask_over_plain_http().await;
+                    let answer = plain.as_ref().map(|(status, headers, body)| Answer {
+                        endpoint: PING,
+                        status: *status,
+                        content_type: header_str(headers, header::CONTENT_TYPE),
+                        server: header_str(headers, header::SERVER),
+                        retry_after: None,
+                        server_date: None,
+                        local_now: now_unix(),
+                        body,
+                    });
+                    return Err(Verdict::Fail(classify_not_tls(
+                        path,
+                        &inner.host,
+                        &detail,
+                        answer.as_ref(),
+                    )));
+                }
+                Err(classify_transport(
+                    path,
+                    &inner.host,
+                    failure,
+                    error.is_connect(),
+                    &detail,
+                ))
             }
         }
     }
+
+    /// Duo's unsigned ping, over plain HTTP to the address that did not answer with TLS (port
+    /// 443 when the host names none), once and briefly: what answers says whether a plain-HTTP
+    /// Duo server (a fake served without TLS) or something else sits there.
+    async fn ask_over_plain_http(&self) -> Option<(u16, HeaderMap, Bytes)> {
+        let inner = &self.inner;
+        if !inner.probe_plain_http {
+            return None;
+        }
+        let address = address_of(&inner.host, 443);
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("duo-connector/", env!("CARGO_PKG_VERSION")))
+            .no_proxy()
+            .connect_timeout(inner.retry.connect_timeout)
+            .timeout(PLAIN_HTTP_PROBE_TIMEOUT)
+            .build()
+            .ok()?;
+        let response = http.get(format!("http://{address}{PING}")).send().await.ok()?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.bytes().await.ok()?;
+        tracing::debug!(status, "the server answered plain HTTP");
+        Some((status, headers, body))
+    }
+}
+
+/// `host:port` for an API hostname given with or without its port.
+pub(crate) fn address_of(host: &str, default_port: u16) -> String {
+    let has_port = host
+        .rsplit_once(':')
+        .is_some_and(|(_, port)| port.parse::<u16>().is_ok());
+    if has_port {
+        host.to_owned()
+    } else {
+        format!("{host}:{default_port}")
+    }
+}
+
+/// Duo's unsigned ping: what `check` asks first, and what a server that is not TLS is asked.
+pub const PING: &str = "/auth/v2/ping";
+
+/// A plain-HTTP probe only describes a failure already certain, so it may not hold it up long.
+const PLAIN_HTTP_PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// True when the environment names a proxy that reqwest would use for HTTPS.
+fn proxy_in_environment() -> bool {
+    ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]
+        .iter()
+        .any(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()))
 }
 
 /// `attempt` turns a success into `Ok`, so this is never reached; it still yields an error
@@ -425,21 +508,42 @@ fn error_chain(error: &reqwest::Error) -> String {
     parts.join(": ")
 }
 
-/// Sorts a failed request into DNS, refused, timeout, TLS, proxy tunnel or a cut connection.
-fn transport_failure(error: &reqwest::Error) -> TransportFailure {
+/// The rustls error in a chain of causes, if any. `io::Error::source` skips the error an
+/// `io::Error` wraps (it returns that error's own source), and hyper-util wraps tokio-rustls's
+/// `io::Error` in another, so each `io::Error` is looked into with `get_ref`.
+fn rustls_cause<'a>(error: &'a (dyn StdError + 'static)) -> Option<&'a rustls::Error> {
+    let mut next = Some(error);
+    while let Some(cause) = next {
+        if let Some(tls) = cause.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        let wrapped = cause
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+            .map(|inner| inner as &(dyn StdError + 'static));
+        next = wrapped.or_else(|| cause.source());
+    }
+    None
+}
+
+/// Sorts a failed request into DNS, refused, timeout, TLS, a server that speaks the other
+/// scheme, proxy tunnel or a cut connection.
+fn transport_failure(error: &reqwest::Error, transport: Transport) -> TransportFailure {
+    match rustls_cause(error) {
+        // A plain-HTTP server answers the ClientHello with `HTTP/1.1 400 …`, whose first byte is
+        // no TLS record type. Only during the handshake: later, it would be a corrupted stream.
+        Some(rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType))
+            if error.is_connect() =>
+        {
+            return TransportFailure::NotTls;
+        }
+        Some(_) => return TransportFailure::Tls,
+        None => {}
+    }
     let mut source: Option<&(dyn StdError + 'static)> = Some(error);
     let mut io_kind = None;
     while let Some(cause) = source {
-        if cause.downcast_ref::<rustls::Error>().is_some() {
-            return TransportFailure::Tls;
-        }
         if let Some(io) = cause.downcast_ref::<std::io::Error>() {
-            if io
-                .get_ref()
-                .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
-            {
-                return TransportFailure::Tls;
-            }
             io_kind.get_or_insert(io.kind());
         }
         source = cause.source();
@@ -454,6 +558,11 @@ fn transport_failure(error: &reqwest::Error) -> TransportFailure {
     if text.contains("dns error") || text.contains("failed to lookup") || text.contains("name or service") {
         return TransportFailure::Dns;
     }
+    // A TLS server answers a plain-HTTP request with a TLS alert record (0x15 0x03 …), which hyper
+    // cannot read as a status line.
+    if transport == Transport::PlainHttp && text.contains("invalid http version") {
+        return TransportFailure::TlsOnPlainHttp;
+    }
     match io_kind {
         Some(std::io::ErrorKind::ConnectionRefused) => TransportFailure::Refused,
         _ if error.is_connect() && text.contains("refused") => TransportFailure::Refused,
@@ -465,6 +574,17 @@ fn transport_failure(error: &reqwest::Error) -> TransportFailure {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rustls_error_is_found_inside_nested_io_errors() {
+        // As hyper-util hands it over: tokio-rustls's io::Error inside another io::Error.
+        let corrupt = rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType);
+        let inner = std::io::Error::new(std::io::ErrorKind::InvalidData, corrupt.clone());
+        let outer = std::io::Error::other(inner);
+        assert_eq!(rustls_cause(&outer), Some(&corrupt));
+        let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+        assert_eq!(rustls_cause(&std::io::Error::other(reset)), None);
+    }
 
     #[test]
     fn retry_after_reads_seconds_and_http_dates() {

@@ -76,6 +76,12 @@ pub struct Failure {
     pub duo_code: Option<u32>,
     /// For `clock_skew`: how many seconds Duo's clock is ahead of this machine's (negative: behind).
     pub clock_offset_s: Option<i64>,
+    /// The failure came before the request could be sent: DNS, a refused connection, a proxy's
+    /// tunnel, the TLS handshake, a server that speaks the other scheme, or a connection cut or
+    /// timed out while it was being made. `check` reports such a failure on its `tls` row and any
+    /// other on the row of the request it answered. Not part of the contract's output.
+    #[serde(skip)]
+    pub while_connecting: bool,
 }
 
 impl Failure {
@@ -88,6 +94,7 @@ impl Failure {
             http_status: None,
             duo_code: None,
             clock_offset_s: None,
+            while_connecting: false,
         }
     }
 

@@ -5,7 +5,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-use crate::support::{Fake, assert_equals_dump, scenario, spawn};
+use crate::support::{Fake, assert_equals_dump, scenario, spawn, spawn_plain_http};
 
 /// Runs the binary with `args` and the contract's environment for `fake`'s integration `name`.
 async fn run(fake: &Fake, integration: Option<&str>, args: &[&str], output: &Path) -> Output {
@@ -21,8 +21,10 @@ async fn run(fake: &Fake, integration: Option<&str>, args: &[&str], output: &Pat
         .env("DUO_API_HOST", fake.api_host())
         .env("DUO_IKEY", &integration.ikey)
         .env("DUO_SKEY", &integration.skey)
-        .env("DUO_CA_CERT", fake.ca_path())
         .env("DUO_OUTPUT", output);
+    if let Some(ca) = fake.ca_path() {
+        command.env("DUO_CA_CERT", ca);
+    }
     tokio::task::spawn_blocking(move || command.output().unwrap())
         .await
         .unwrap()
@@ -131,6 +133,37 @@ async fn check_names_the_missing_grant_and_where_to_turn_it_on() {
         "{missing}"
     );
     assert!(missing.contains("Duo Admin Panel"), "{missing}");
+}
+
+#[tokio::test]
+async fn a_fake_served_over_plain_http_is_named_by_check_and_sync_without_plain_http() {
+    let fake = spawn_plain_http(&scenario("default.toml")).await;
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("out.json");
+    let out = run(&fake, None, &["check"], &output).await;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let tls = text.lines().find(|l| l.contains(" tls ")).expect("a tls row");
+    assert!(
+        tls.starts_with("✖ tls          tls: ")
+            && tls.contains("answered plain HTTP: use --plain-http or https"),
+        "{tls}"
+    );
+    assert!(!text.contains("blocked_by_intermediary"), "{text}");
+
+    let out = run(&fake, None, &["sync"], &output).await;
+    assert_eq!(out.status.code(), Some(1));
+    let error = &read_json(&output)["error"];
+    assert_eq!(error["kind"], "tls", "{error}");
+    assert!(error["http_status"].is_null(), "{error}");
+
+    let out = run(&fake, None, &["check", "--plain-http"], &output).await;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("✔ tls          plain HTTP (local use only)"),
+        "{text}"
+    );
 }
 
 #[tokio::test]

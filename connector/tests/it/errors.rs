@@ -3,7 +3,9 @@
 
 use duo_connector::ErrorKind;
 
-use crate::support::{assert_equals_dump, expect_kind, scenario, spawn, sync};
+use duo_connector::config::Transport;
+
+use crate::support::{assert_equals_dump, expect_kind, scenario, spawn, spawn_plain_http, sync};
 
 /// Syncs the catalogue scenario `name` and expects `kind`.
 async fn fails_as(name: &str, kind: ErrorKind) -> duo_connector::Failure {
@@ -160,6 +162,39 @@ async fn tls_failures_are_tls() {
     ] {
         fails_as(name, ErrorKind::Tls).await;
     }
+}
+
+#[tokio::test]
+async fn a_plain_http_server_is_a_tls_failure_said_as_such_and_not_retried() {
+    // What answered the same address over plain HTTP is told apart: Duo's answer, or a page.
+    for (name, what_answered) in [
+        ("default.toml", "answers as Duo does"),
+        (
+            "catalogue/d10-waf-cloudflare-403.toml",
+            "Attention Required! | Cloudflare",
+        ),
+    ] {
+        let fake = spawn_plain_http(&scenario(name)).await;
+        let failure = expect_kind(sync(&fake.config()).await, ErrorKind::Tls);
+        for phrase in ["answered plain HTTP", "--plain-http", what_answered] {
+            assert!(failure.message.contains(phrase), "{name}: {}", failure.message);
+        }
+        assert!(failure.while_connecting);
+        assert_eq!(failure.http_status, None);
+        // No retry: the one request the fake saw is the plain-HTTP ping that says what it is.
+        let journal = fake.journal().await;
+        assert_eq!(journal.len(), 1, "{name}: {journal:?}");
+        assert_eq!(journal[0].0, "/auth/v2/ping");
+    }
+}
+
+#[tokio::test]
+async fn an_https_server_asked_over_plain_http_is_a_tls_failure() {
+    let fake = spawn(&scenario("users-1.toml")).await;
+    let mut config = fake.config();
+    config.transport = Transport::PlainHttp;
+    let failure = expect_kind(sync(&config).await, ErrorKind::Tls);
+    assert!(failure.message.contains("speaks HTTPS"), "{}", failure.message);
 }
 
 #[tokio::test]

@@ -29,12 +29,28 @@ pub(crate) struct Fake {
 
 /// Starts `scenario` with TLS on 127.0.0.1:0.
 pub(crate) async fn spawn(scenario: &Scenario) -> Fake {
+    spawn_with(scenario, TlsMode::Generate).await
+}
+
+/// Starts `scenario` over plain HTTP on 127.0.0.1:0, as `duo-mock serve` does without `--tls`.
+pub(crate) async fn spawn_plain_http(scenario: &Scenario) -> Fake {
+    spawn_with(scenario, TlsMode::Off).await
+}
+
+async fn spawn_with(scenario: &Scenario, tls: TlsMode) -> Fake {
     let options = StartOptions {
-        tls: TlsMode::Generate,
+        tls,
         ..StartOptions::default()
     };
     let server = MockServer::start(scenario, options).await.expect("fake starts");
     Fake { server }
+}
+
+/// `scenarios/<name>` with `extra` TOML appended (a fault rule, say).
+pub(crate) fn scenario_with(name: &str, extra: &str) -> Scenario {
+    let path = root().join("scenarios").join(name);
+    let text = std::fs::read_to_string(&path).expect("bundled scenario reads");
+    Scenario::parse(&format!("{text}\n{extra}"), name).expect("scenario with the extra TOML parses")
 }
 
 impl Fake {
@@ -43,9 +59,9 @@ impl Fake {
         format!("localhost:{}", self.server.info().port)
     }
 
-    /// The generated CA's PEM file.
-    pub(crate) fn ca_path(&self) -> PathBuf {
-        self.server.info().ca_cert.clone().expect("generated CA")
+    /// The generated CA's PEM file (none over plain HTTP).
+    pub(crate) fn ca_path(&self) -> Option<PathBuf> {
+        self.server.info().ca_cert.clone()
     }
 
     /// The first integration's keys (the scenario's own), with quick retries.
@@ -70,7 +86,7 @@ impl Fake {
             SecretKey::new(integration.skey.clone()),
         )
         .unwrap();
-        config.ca_cert = Some(self.ca_path());
+        config.ca_cert = self.ca_path();
         config.retry = RetryPolicy::quick();
         config
     }
@@ -83,12 +99,11 @@ impl Fake {
     /// A control API route's JSON answer (`/__duo-mock/ROUTE`).
     async fn control(&self, route: &str) -> Value {
         let info = self.server.info();
-        let ca = reqwest::Certificate::from_pem(self.server.ca_pem().unwrap().as_bytes()).unwrap();
-        let http = reqwest::Client::builder()
-            .tls_built_in_root_certs(false)
-            .add_root_certificate(ca)
-            .build()
-            .unwrap();
+        let mut http = reqwest::Client::builder().tls_built_in_root_certs(false);
+        if let Some(pem) = self.server.ca_pem() {
+            http = http.add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes()).unwrap());
+        }
+        let http = http.build().unwrap();
         let answer = http
             .get(format!("{}/{route}", info.control_url))
             .header("X-Duo-Mock-Token", &info.control_token)
