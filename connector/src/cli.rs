@@ -69,6 +69,8 @@ enum DiffFormat {
 enum ReviewFormat {
     Table,
     Markdown,
+    Csv,
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -286,6 +288,8 @@ fn run_review(path: &Path, inactive_days: u32, format: ReviewFormat) -> anyhow::
     let text = match format {
         ReviewFormat::Table => summary.render_table(),
         ReviewFormat::Markdown => summary.render_markdown(),
+        ReviewFormat::Csv => summary.render_csv(),
+        ReviewFormat::Json => summary.render_json(),
     };
     print!("{text}");
     Ok(())

@@ -24,6 +24,7 @@ pub mod contract;
 pub mod diff;
 pub mod error;
 pub mod list_page;
+pub mod mfa;
 mod objects;
 pub mod paging;
 pub mod retry;

@@ -4,6 +4,7 @@
 mod cli;
 mod errors;
 mod retries;
+mod review;
 mod secrets;
 mod support;
 mod sync;
