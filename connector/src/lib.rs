@@ -23,6 +23,7 @@ pub mod config;
 pub mod contract;
 pub mod diff;
 pub mod error;
+pub mod events;
 pub mod list_page;
 pub mod mfa;
 mod objects;
