@@ -35,6 +35,7 @@ pub mod snapshot;
 pub mod sqlite;
 pub mod sync;
 mod time;
+pub mod watch;
 
 pub use error::{Error, ErrorKind, Failure};
 pub use snapshot::Snapshot;
