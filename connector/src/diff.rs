@@ -497,17 +497,19 @@ impl AccessDiff {
                 out.push_str("No changes.\n");
                 continue;
             }
-            out.push_str("| | Subject | Change |\n|---|---|---|\n");
-            for line in lines {
-                let _ = writeln!(
-                    out,
-                    "| {} | {} {} | {} |",
-                    line.mark,
-                    line.kind,
-                    markdown_cell(&line.subject),
-                    markdown_cell(&line.change)
-                );
-            }
+            write_markdown_table(&mut out, &lines);
+        }
+        out
+    }
+
+    /// Every change as one Markdown table (for a report that lists many diffs), or `No changes.`
+    pub fn render_markdown_table(&self) -> String {
+        let lines: Vec<ChangeLine> = self.sections().into_iter().flat_map(|(_, lines)| lines).collect();
+        let mut out = String::new();
+        if lines.is_empty() {
+            out.push_str("No changes.\n");
+        } else {
+            write_markdown_table(&mut out, &lines);
         }
         out
     }
@@ -623,6 +625,21 @@ impl AccessDiff {
         self.group_status_changes.sort();
         self.members_added.sort();
         self.members_removed.sort();
+    }
+}
+
+/// `lines` as a Markdown table: mark, subject, change.
+fn write_markdown_table(out: &mut String, lines: &[ChangeLine]) {
+    out.push_str("| | Subject | Change |\n|---|---|---|\n");
+    for line in lines {
+        let _ = writeln!(
+            out,
+            "| {} | {} {} | {} |",
+            line.mark,
+            line.kind,
+            markdown_cell(&line.subject),
+            markdown_cell(&line.change)
+        );
     }
 }
 

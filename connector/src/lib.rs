@@ -24,6 +24,7 @@ pub mod contract;
 pub mod diff;
 pub mod error;
 pub mod events;
+pub mod evidence;
 pub mod list_page;
 pub mod mfa;
 mod objects;
