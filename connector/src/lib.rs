@@ -4,7 +4,9 @@
 //! The layers, from the wire up: [`client`] signs one request and classifies its answer (retrying
 //! what the [`retry`] table says), [`paging`] follows `next_offset` through a list, [`sync`] reads
 //! the whole tenant consistently, and [`snapshot`] is what it produces. [`check`] is the "Connect"
-//! button; [`diff`], [`review`] and [`sqlite`] work on snapshots.
+//! button; [`diff`], [`review`] (with [`mfa`] postures) and [`sqlite`] work on snapshots;
+//! [`watch`] syncs on a schedule and turns each diff into [`events`]; [`evidence`] writes an
+//! access-review pack from the recorded runs.
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), duo_connector::Error> {

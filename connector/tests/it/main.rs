@@ -8,3 +8,4 @@ mod review;
 mod secrets;
 mod support;
 mod sync;
+mod watch;

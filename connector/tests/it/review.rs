@@ -6,7 +6,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::support::{scenario, spawn, sync};
+use crate::support::{assert_exit, scenario, spawn, sync};
 
 /// The rules of connector/README.md, written again from the dump's JSON: the review's own code is
 /// not used, so a mistake in either shows as a difference.
@@ -51,12 +51,7 @@ async fn postures_and_bypass_of_every_default_user_follow_the_rules_applied_to_t
         .args(["review", path.to_str().unwrap(), "--format", "json"])
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     let review: Value = serde_json::from_slice(&out.stdout).unwrap();
 
     let bypass_groups: BTreeSet<&str> = dump["groups"]
