@@ -15,7 +15,7 @@ use duo_connector::contract::{
 };
 use duo_connector::retry::RetryPolicy;
 use duo_connector::sync::{SyncEvent, SyncObserver, SyncOptions};
-use duo_connector::{Error, Snapshot, check, diff, review, sqlite};
+use duo_connector::{Error, Snapshot, check, diff, evidence, review, sqlite, watch};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// Syncs Duo users, administrators and groups for access reviews.
@@ -56,6 +56,10 @@ enum Command {
         #[arg(long, value_enum, default_value_t = ReviewFormat::Table)]
         format: ReviewFormat,
     },
+    /// Syncs on a schedule into SQLite, with an event for each access change; stops on SIGTERM.
+    Watch(WatchArgs),
+    /// Writes an access-review evidence pack from the runs recorded in SQLite.
+    Evidence(EvidenceArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -69,6 +73,8 @@ enum DiffFormat {
 enum ReviewFormat {
     Table,
     Markdown,
+    Csv,
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -120,6 +126,44 @@ struct SyncArgs {
     sqlite: Option<PathBuf>,
 }
 
+#[derive(Debug, Args)]
+struct WatchArgs {
+    #[command(flatten)]
+    connection: Connection,
+    /// Time from one run's start to the next: `1h`, `15m`, `30s`, `500ms`.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    every: Duration,
+    /// The SQLite file every run (and every failed run) is recorded in.
+    #[arg(long)]
+    sqlite: PathBuf,
+    /// Append access-change events to this file, one JSON object a line.
+    #[arg(long)]
+    events: Option<PathBuf>,
+    /// Stop after this many runs, good or failed (default: until stopped).
+    #[arg(long)]
+    runs: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+struct EvidenceArgs {
+    /// The SQLite file `sync --sqlite` or `watch` recorded runs in.
+    #[arg(long)]
+    sqlite: PathBuf,
+    /// The folder to write the pack in (made if missing).
+    #[arg(long)]
+    out: PathBuf,
+    /// The run to review [default: the latest].
+    #[arg(long)]
+    run: Option<i64>,
+    /// Access changes from runs synced at or after this date (`2026-01-31`, or RFC 3339 in UTC)
+    /// [default: every recorded run].
+    #[arg(long)]
+    since: Option<String>,
+    /// Users whose last login is older than this many days before the run are listed as inactive.
+    #[arg(long, default_value_t = 90)]
+    inactive_days: u32,
+}
+
 /// Parses flags and runs the command; the exit code follows the contract.
 pub(crate) fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -131,7 +175,10 @@ pub(crate) fn main() -> ExitCode {
             return ExitCode::from(EXIT_FAILED);
         }
     };
-    runtime.block_on(run(cli))
+    let code = runtime.block_on(run(cli));
+    // A watch stopped mid-run may leave a name lookup on a blocking thread: exit without it.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    code
 }
 
 async fn run(cli: Cli) -> ExitCode {
@@ -151,6 +198,8 @@ async fn run(cli: Cli) -> ExitCode {
             inactive_days,
             format,
         } => finish(run_review(&snapshot, inactive_days, format)),
+        Command::Watch(args) => run_watch(args).await,
+        Command::Evidence(args) => finish(run_evidence(&args)),
     }
 }
 
@@ -286,6 +335,8 @@ fn run_review(path: &Path, inactive_days: u32, format: ReviewFormat) -> anyhow::
     let text = match format {
         ReviewFormat::Table => summary.render_table(),
         ReviewFormat::Markdown => summary.render_markdown(),
+        ReviewFormat::Csv => summary.render_csv(),
+        ReviewFormat::Json => summary.render_json(),
     };
     print!("{text}");
     Ok(())
@@ -356,4 +407,139 @@ impl Progress {
     fn finish(&self) {
         self.bar.finish_and_clear();
     }
+}
+
+async fn run_watch(args: WatchArgs) -> ExitCode {
+    if args.every.is_zero() {
+        eprintln!("error: --every must be longer than 0");
+        return ExitCode::from(EXIT_USAGE);
+    }
+    let config = match connect(&args.connection, None) {
+        Ok((config, _)) => config,
+        Err(e) => return usage(&e),
+    };
+    // Installed before anything is synced or written: from here on a signal stops the watch
+    // (between runs, or the run in progress) instead of killing the process.
+    let stop = match stop_signal() {
+        Ok(stop) => stop,
+        Err(e) => {
+            eprintln!("error: cannot listen for signals: {e}");
+            return ExitCode::from(EXIT_FAILED);
+        }
+    };
+    let mut store = match sqlite::SnapshotStore::open(&args.sqlite) {
+        Ok(store) => store,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_FAILED);
+        }
+    };
+    let options = watch::WatchOptions {
+        every: args.every,
+        runs: args.runs,
+        events: args.events.clone(),
+        sync: SyncOptions {
+            parallelism: config.parallelism,
+            ..SyncOptions::default()
+        },
+        observer: Some(Arc::new(report_watch)),
+    };
+    match watch::watch(&config, &mut store, &options, stop).await {
+        Ok(summary) => {
+            eprintln!(
+                "{}: {} recorded, {} failed",
+                if summary.stopped { "stopped" } else { "done" },
+                counted(usize::try_from(summary.recorded).unwrap_or(usize::MAX), "run"),
+                summary.failed
+            );
+            let failed = !summary.stopped && summary.last_run_failed;
+            ExitCode::from(if failed { EXIT_FAILED } else { EXIT_OK })
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_FAILED)
+        }
+    }
+}
+
+/// One line on stderr per run and per wait.
+fn report_watch(event: &watch::WatchEvent) {
+    match event {
+        watch::WatchEvent::Started => {}
+        watch::WatchEvent::Recorded {
+            run,
+            counts: (users, admins, groups),
+            compared,
+        } => {
+            let changes = match compared {
+                Some((old, count)) => format!("{} since run {}", counted(*count, "access change"), old.id),
+                None => "the first run of this tenant in the file".to_owned(),
+            };
+            eprintln!(
+                "run {} recorded: {users} users, {admins} administrators, {groups} groups; {changes}",
+                run.id
+            );
+        }
+        watch::WatchEvent::Failed(failed) => eprintln!(
+            "run failed (failed run {}): {}: {}",
+            failed.id, failed.kind, failed.message
+        ),
+        watch::WatchEvent::Waiting { wait, stretched } => {
+            let wait = Duration::from_millis(u64::try_from(wait.as_millis()).unwrap_or(u64::MAX));
+            let why = if *stretched {
+                " (stretched: rate limited)"
+            } else {
+                ""
+            };
+            eprintln!("next run in {}{why}", humantime::format_duration(wait));
+        }
+    }
+}
+
+/// Completes on SIGTERM or Ctrl-C. The handlers are installed by this call, so a signal that
+/// comes before the future is first polled is kept for it rather than ending the process.
+#[cfg(unix)]
+fn stop_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = terminate.recv() => {}
+            _ = interrupt.recv() => {}
+        }
+    })
+}
+
+/// Completes on Ctrl-C.
+#[cfg(not(unix))]
+fn stop_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+}
+
+fn run_evidence(args: &EvidenceArgs) -> anyhow::Result<()> {
+    let store = sqlite::SnapshotStore::open(&args.sqlite)?;
+    let options = evidence::EvidenceOptions {
+        run: args.run,
+        since: args.since.as_deref().map(evidence::parse_since).transpose()?,
+        inactive_days: args.inactive_days,
+    };
+    let manifest = evidence::write_evidence(&store, &args.out, &options)?;
+    eprintln!(
+        "evidence of run {} ({}) written to {}: {} files, {}",
+        manifest.run.id,
+        manifest.run.synced_at,
+        args.out.display(),
+        manifest.files.len() + 1,
+        counted(manifest.counts.changes, "access change")
+    );
+    Ok(())
+}
+
+/// `1 run`, `2 runs`.
+fn counted(count: usize, noun: &str) -> String {
+    let plural = if count == 1 { "" } else { "s" };
+    format!("{count} {noun}{plural}")
 }

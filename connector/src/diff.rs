@@ -1,7 +1,8 @@
 //! Continuous access monitoring: what changed in access between two snapshots of a tenant.
 //!
 //! Users, administrators and groups are matched by id, so a renamed user is one user whose status
-//! may have changed, not one removed and one added. Group membership is the union of the
+//! may have changed, not one removed and one added. A user's MFA posture is compared too (see
+//! [`crate::mfa`]), and a group's status without regard to case (`Bypass` is `bypass`). Group membership is the union of the
 //! snapshot's `group_members` and each user's embedded `groups`, so a snapshot that carries only
 //! one of the two still compares. Every list is sorted, so the same two snapshots always give the
 //! same report, byte for byte.
@@ -18,8 +19,8 @@
 //! # Ok::<(), duo_connector::Error>(())
 //! ```
 //!
-//! The crate-internal views of Duo's objects at the end of this file are shared with [`crate::review`]
-//! and [`crate::sqlite`]: all three read the same few fields and must tolerate the same drift.
+//! This is the one place that decides what changed: `duo-connector diff` renders it, and
+//! `duo-connector watch` and `evidence` turn it into events ([`crate::events`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -27,8 +28,10 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::error::Error;
+use crate::mfa::MfaPosture;
 use crate::objects::{
-    AdminView, GroupView, UserView, group_names, memberships, read_admins, read_groups, read_users,
+    AdminView, GroupView, KnownGroup, UserView, known_groups, memberships, read_admins, read_groups,
+    read_users, same_status,
 };
 use crate::snapshot::Snapshot;
 
@@ -60,6 +63,8 @@ pub struct UserEntry {
     pub status: Option<String>,
     /// `is_enrolled`.
     pub is_enrolled: Option<bool>,
+    /// The MFA posture.
+    pub mfa: MfaPosture,
 }
 
 /// An administrator as a change names it. Field order is sort order: by name, then email, then id.
@@ -94,6 +99,16 @@ pub struct GroupRef {
     pub group_id: String,
 }
 
+/// A group added or removed, with its status.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct GroupEntry {
+    /// Which.
+    #[serde(flatten)]
+    pub group: GroupRef,
+    /// `status` (`active`, `bypass`, `disabled`; some tenants capitalise it).
+    pub status: Option<String>,
+}
+
 /// A user's status changed.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct StatusChange {
@@ -114,6 +129,28 @@ pub struct EnrollmentChange {
     pub old: Option<bool>,
     /// After.
     pub new: Option<bool>,
+}
+
+/// A user's MFA posture changed.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct MfaChange {
+    /// Who (as named in the newer snapshot).
+    pub user: UserRef,
+    /// Before.
+    pub old: MfaPosture,
+    /// After.
+    pub new: MfaPosture,
+}
+
+/// A group's status changed (not merely its capitalisation).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct GroupStatusChange {
+    /// Which group (as named in the newer snapshot).
+    pub group: GroupRef,
+    /// Before.
+    pub old: Option<String>,
+    /// After.
+    pub new: Option<String>,
 }
 
 /// An administrator's role or status changed.
@@ -151,6 +188,8 @@ pub struct AccessDiff {
     pub user_status_changes: Vec<StatusChange>,
     /// Users in both whose `is_enrolled` differs.
     pub user_enrollment_changes: Vec<EnrollmentChange>,
+    /// Users in both whose MFA posture differs.
+    pub user_mfa_changes: Vec<MfaChange>,
     /// Administrators only in the newer snapshot.
     pub admins_added: Vec<AdminEntry>,
     /// Administrators only in the older snapshot.
@@ -160,9 +199,11 @@ pub struct AccessDiff {
     /// Administrators in both whose `status` differs.
     pub admin_status_changes: Vec<AdminChange>,
     /// Groups only in the newer snapshot.
-    pub groups_added: Vec<GroupRef>,
+    pub groups_added: Vec<GroupEntry>,
     /// Groups only in the older snapshot.
-    pub groups_removed: Vec<GroupRef>,
+    pub groups_removed: Vec<GroupEntry>,
+    /// Groups in both whose `status` differs other than in case.
+    pub group_status_changes: Vec<GroupStatusChange>,
     /// Memberships only in the newer snapshot.
     pub members_added: Vec<MembershipChange>,
     /// Memberships only in the older snapshot.
@@ -187,12 +228,14 @@ pub fn diff(old: &Snapshot, new: &Snapshot) -> Result<AccessDiff, Error> {
         users_removed: only_in(&before.users, &after.users).map(user_entry).collect(),
         user_status_changes: Vec::new(),
         user_enrollment_changes: Vec::new(),
+        user_mfa_changes: Vec::new(),
         admins_added: only_in(&after.admins, &before.admins).map(admin_entry).collect(),
         admins_removed: only_in(&before.admins, &after.admins).map(admin_entry).collect(),
         admin_role_changes: Vec::new(),
         admin_status_changes: Vec::new(),
         groups_added: Vec::new(),
         groups_removed: Vec::new(),
+        group_status_changes: Vec::new(),
         members_added: Vec::new(),
         members_removed: Vec::new(),
     };
@@ -211,6 +254,14 @@ pub fn diff(old: &Snapshot, new: &Snapshot) -> Result<AccessDiff, Error> {
                 user: user_ref(is),
                 old: was.is_enrolled,
                 new: is.is_enrolled,
+            });
+        }
+        let (old_mfa, new_mfa) = (MfaPosture::of(was), MfaPosture::of(is));
+        if old_mfa != new_mfa {
+            changes.user_mfa_changes.push(MfaChange {
+                user: user_ref(is),
+                old: old_mfa,
+                new: new_mfa,
             });
         }
     }
@@ -235,11 +286,9 @@ pub fn diff(old: &Snapshot, new: &Snapshot) -> Result<AccessDiff, Error> {
     // Names come from the side where the thing exists, and from the other side when that side
     // does not know it (a member id missing from the users list, say).
     let group_ref = |id: &str, primary: &Tenant, fallback: &Tenant| GroupRef {
-        name: primary
-            .group_names
-            .get(id)
-            .or_else(|| fallback.group_names.get(id))
-            .cloned(),
+        name: [primary, fallback]
+            .iter()
+            .find_map(|side| side.known_groups.get(id).and_then(|g| g.name.clone())),
         group_id: id.to_owned(),
     };
     let member_ref = |id: &str, primary: &Tenant, fallback: &Tenant| UserRef {
@@ -251,11 +300,27 @@ pub fn diff(old: &Snapshot, new: &Snapshot) -> Result<AccessDiff, Error> {
         user_id: id.to_owned(),
     };
     changes.groups_added = only_in(&after.groups, &before.groups)
-        .map(|g| group_ref(&g.group_id, &after, &before))
+        .map(|g| GroupEntry {
+            group: group_ref(&g.group_id, &after, &before),
+            status: g.status.clone(),
+        })
         .collect();
     changes.groups_removed = only_in(&before.groups, &after.groups)
-        .map(|g| group_ref(&g.group_id, &before, &after))
+        .map(|g| GroupEntry {
+            group: group_ref(&g.group_id, &before, &after),
+            status: g.status.clone(),
+        })
         .collect();
+    for (id, was) in &before.groups {
+        let Some(is) = after.groups.get(id) else { continue };
+        if !same_status(was.status.as_deref(), is.status.as_deref()) {
+            changes.group_status_changes.push(GroupStatusChange {
+                group: group_ref(id, &after, &before),
+                old: was.status.clone(),
+                new: is.status.clone(),
+            });
+        }
+    }
     changes.members_added = after
         .memberships
         .difference(&before.memberships)
@@ -299,6 +364,7 @@ fn user_entry(user: &UserView) -> UserEntry {
         user: user_ref(user),
         status: user.status.clone(),
         is_enrolled: user.is_enrolled,
+        mfa: MfaPosture::of(user),
     }
 }
 
@@ -323,8 +389,8 @@ struct Tenant {
     users: BTreeMap<String, UserView>,
     admins: BTreeMap<String, AdminView>,
     groups: BTreeMap<String, GroupView>,
-    /// See [`group_names`].
-    group_names: BTreeMap<String, String>,
+    /// See [`known_groups`].
+    known_groups: BTreeMap<String, KnownGroup>,
     /// `(group_id, user_id)` pairs.
     memberships: BTreeSet<(String, String)>,
 }
@@ -335,12 +401,12 @@ impl Tenant {
         let admins = read_admins(snapshot)?;
         let groups = read_groups(snapshot)?;
         let memberships = memberships(snapshot, &users);
-        let group_names = group_names(&groups, &users);
+        let known_groups = known_groups(&groups, &users);
         Ok(Self {
             users: users.into_iter().map(|u| (u.user_id.clone(), u)).collect(),
             admins: admins.into_iter().map(|a| (a.admin_id.clone(), a)).collect(),
             groups: groups.into_iter().map(|g| (g.group_id.clone(), g)).collect(),
-            group_names,
+            known_groups,
             memberships,
         })
     }
@@ -358,12 +424,14 @@ impl AccessDiff {
             + self.users_removed.len()
             + self.user_status_changes.len()
             + self.user_enrollment_changes.len()
+            + self.user_mfa_changes.len()
             + self.admins_added.len()
             + self.admins_removed.len()
             + self.admin_role_changes.len()
             + self.admin_status_changes.len()
             + self.groups_added.len()
             + self.groups_removed.len()
+            + self.group_status_changes.len()
             + self.members_added.len()
             + self.members_removed.len()
     }
@@ -373,19 +441,21 @@ impl AccessDiff {
         let total = self.change_count();
         let plural = if total == 1 { "" } else { "s" };
         format!(
-            "{total} change{plural} — users {} added, {} removed, {} status, {} enrollment; \
-             admins {} added, {} removed, {} role, {} status; groups {} added, {} removed; \
+            "{total} change{plural} — users {} added, {} removed, {} status, {} enrollment, {} MFA; \
+             admins {} added, {} removed, {} role, {} status; groups {} added, {} removed, {} status; \
              memberships {} added, {} removed",
             self.users_added.len(),
             self.users_removed.len(),
             self.user_status_changes.len(),
             self.user_enrollment_changes.len(),
+            self.user_mfa_changes.len(),
             self.admins_added.len(),
             self.admins_removed.len(),
             self.admin_role_changes.len(),
             self.admin_status_changes.len(),
             self.groups_added.len(),
             self.groups_removed.len(),
+            self.group_status_changes.len(),
             self.members_added.len(),
             self.members_removed.len(),
         )
@@ -427,17 +497,19 @@ impl AccessDiff {
                 out.push_str("No changes.\n");
                 continue;
             }
-            out.push_str("| | Subject | Change |\n|---|---|---|\n");
-            for line in lines {
-                let _ = writeln!(
-                    out,
-                    "| {} | {} {} | {} |",
-                    line.mark,
-                    line.kind,
-                    markdown_cell(&line.subject),
-                    markdown_cell(&line.change)
-                );
-            }
+            write_markdown_table(&mut out, &lines);
+        }
+        out
+    }
+
+    /// Every change as one Markdown table (for a report that lists many diffs), or `No changes.`
+    pub fn render_markdown_table(&self) -> String {
+        let lines: Vec<ChangeLine> = self.sections().into_iter().flat_map(|(_, lines)| lines).collect();
+        let mut out = String::new();
+        if lines.is_empty() {
+            out.push_str("No changes.\n");
+        } else {
+            write_markdown_table(&mut out, &lines);
         }
         out
     }
@@ -471,15 +543,15 @@ impl AccessDiff {
                     .map(|u| ChangeLine::new('-', "user", user_label(&u.user), "removed".into())),
             )
             .chain(self.user_status_changes.iter().map(|c| {
-                let change = format!(
-                    "status {} → {}",
-                    or_none(c.old.as_deref()),
-                    or_none(c.new.as_deref())
-                );
+                let change = from_to("status", c.old.as_deref(), c.new.as_deref());
                 ChangeLine::new('~', "user", user_label(&c.user), change)
             }))
             .chain(self.user_enrollment_changes.iter().map(|c| {
                 let change = format!("enrolled {} → {}", yes_no(c.old), yes_no(c.new));
+                ChangeLine::new('~', "user", user_label(&c.user), change)
+            }))
+            .chain(self.user_mfa_changes.iter().map(|c| {
+                let change = format!("MFA {} → {}", c.old, c.new);
                 ChangeLine::new('~', "user", user_label(&c.user), change)
             }))
             .collect();
@@ -493,31 +565,30 @@ impl AccessDiff {
                     .map(|a| ChangeLine::new('-', "admin", admin_label(&a.admin), "removed".into())),
             )
             .chain(self.admin_role_changes.iter().map(|c| {
-                let change = format!(
-                    "role {} → {}",
-                    or_none(c.old.as_deref()),
-                    or_none(c.new.as_deref())
-                );
+                let change = from_to("role", c.old.as_deref(), c.new.as_deref());
                 ChangeLine::new('~', "admin", admin_label(&c.admin), change)
             }))
             .chain(self.admin_status_changes.iter().map(|c| {
-                let change = format!(
-                    "status {} → {}",
-                    or_none(c.old.as_deref()),
-                    or_none(c.new.as_deref())
-                );
+                let change = from_to("status", c.old.as_deref(), c.new.as_deref());
                 ChangeLine::new('~', "admin", admin_label(&c.admin), change)
             }))
             .collect();
         let groups = self
             .groups_added
             .iter()
-            .map(|g| ChangeLine::new('+', "group", group_label(g), "added".into()))
+            .map(|g| {
+                let change = added_with(&[g.status.as_deref()]);
+                ChangeLine::new('+', "group", group_label(&g.group), change)
+            })
             .chain(
                 self.groups_removed
                     .iter()
-                    .map(|g| ChangeLine::new('-', "group", group_label(g), "removed".into())),
+                    .map(|g| ChangeLine::new('-', "group", group_label(&g.group), "removed".into())),
             )
+            .chain(self.group_status_changes.iter().map(|c| {
+                let change = from_to("status", c.old.as_deref(), c.new.as_deref());
+                ChangeLine::new('~', "group", group_label(&c.group), change)
+            }))
             .collect();
         let members = self
             .members_added
@@ -544,14 +615,31 @@ impl AccessDiff {
         self.users_removed.sort();
         self.user_status_changes.sort();
         self.user_enrollment_changes.sort();
+        self.user_mfa_changes.sort();
         self.admins_added.sort();
         self.admins_removed.sort();
         self.admin_role_changes.sort();
         self.admin_status_changes.sort();
         self.groups_added.sort();
         self.groups_removed.sort();
+        self.group_status_changes.sort();
         self.members_added.sort();
         self.members_removed.sort();
+    }
+}
+
+/// `lines` as a Markdown table: mark, subject, change.
+fn write_markdown_table(out: &mut String, lines: &[ChangeLine]) {
+    out.push_str("| | Subject | Change |\n|---|---|---|\n");
+    for line in lines {
+        let _ = writeln!(
+            out,
+            "| {} | {} {} | {} |",
+            line.mark,
+            line.kind,
+            markdown_cell(&line.subject),
+            markdown_cell(&line.change)
+        );
     }
 }
 
@@ -585,7 +673,8 @@ fn added_user_detail(user: &UserEntry) -> String {
     let enrolled = user
         .is_enrolled
         .map(|e| if e { "enrolled" } else { "not enrolled" });
-    added_with(&[user.status.as_deref(), enrolled])
+    let mfa = format!("MFA {}", user.mfa);
+    added_with(&[user.status.as_deref(), enrolled, Some(&mfa)])
 }
 
 fn added_admin_detail(admin: &AdminEntry) -> String {
@@ -623,6 +712,11 @@ fn group_label(group: &GroupRef) -> String {
         Some(name) => format!("{name} ({})", group.group_id),
         None => group.group_id.clone(),
     }
+}
+
+/// `status active → disabled`; an absent value reads `(none)`.
+fn from_to(field: &str, old: Option<&str>, new: Option<&str>) -> String {
+    format!("{field} {} → {}", or_none(old), or_none(new))
 }
 
 fn or_none(value: Option<&str>) -> &str {
@@ -704,6 +798,7 @@ mod tests {
                 user: user("DU4", "dave"),
                 status: Some("bypass".into()),
                 is_enrolled: Some(false),
+                mfa: MfaPosture::None,
             }]
         );
         assert_eq!(changes.users_removed.len(), 1);
@@ -711,7 +806,7 @@ mod tests {
         assert!(changes.user_status_changes.is_empty());
         let text = changes.render_text();
         assert!(
-            text.contains("+ user dave (DU4) added (bypass, not enrolled)"),
+            text.contains("+ user dave (DU4) added (bypass, not enrolled, MFA none)"),
             "{text}"
         );
         assert!(text.contains("- user carol (DU3) removed"), "{text}");
@@ -809,14 +904,89 @@ mod tests {
     }
 
     #[test]
+    fn mfa_posture_changes_show_old_and_new() {
+        let with_methods = |alice: &str, bob: &str| {
+            let users = format!(
+                r#"{{"user_id":"DU1","username":"alice","status":"active",{alice}}},
+                   {{"user_id":"DU2","username":"bob","status":"active",{bob}}}"#
+            );
+            snapshot("t", &users, "", "", "")
+        };
+        let push = r#""phones":[{"capabilities":["push"]}]"#;
+        let old = with_methods(push, r#""phones":[{"capabilities":["sms"]}]"#);
+        // Alice loses her phone; Bob adds a U2F token, and the fake's empty list becomes a real one.
+        let new = with_methods(
+            r#""phones":[]"#,
+            r#""phones":[{"capabilities":["sms"]}],"u2ftokens":[{"registration_id":"R1"}]"#,
+        );
+        let changes = diff(&old, &new).unwrap();
+        assert_eq!(
+            changes.user_mfa_changes,
+            [
+                MfaChange {
+                    user: user("DU1", "alice"),
+                    old: MfaPosture::Strong,
+                    new: MfaPosture::None,
+                },
+                MfaChange {
+                    user: user("DU2", "bob"),
+                    old: MfaPosture::SmsOrVoiceOnly,
+                    new: MfaPosture::PhishingResistant,
+                },
+            ]
+        );
+        assert!(changes.user_status_changes.is_empty());
+        let text = changes.render_text();
+        assert!(text.contains("~ user alice (DU1): MFA strong → none"), "{text}");
+        // A second phone with push changes nothing: the posture is the same.
+        let two_phones = with_methods(
+            &push.replace(']', r#",{"capabilities":["push","sms"]}]"#),
+            r#""phones":[{"capabilities":["sms"]}]"#,
+        );
+        assert!(diff(&old, &two_phones).unwrap().is_empty());
+    }
+
+    #[test]
+    fn group_status_changes_ignore_case_only_changes() {
+        let groups = |eng: &str, sales: &str| {
+            format!(
+                r#"{{"group_id":"DG1","name":"Engineering","status":"{eng}"}},
+                   {{"group_id":"DG2","name":"Sales","status":"{sales}"}}"#
+            )
+        };
+        let old = snapshot("t0", USERS, ADMINS, &groups("active", "active"), MEMBERS);
+        let new = snapshot("t1", USERS, ADMINS, &groups("Active", "Bypass"), MEMBERS);
+        let changes = diff(&old, &new).unwrap();
+        assert_eq!(
+            changes.group_status_changes,
+            [GroupStatusChange {
+                group: group("DG2", "Sales"),
+                old: Some("active".into()),
+                new: Some("Bypass".into()),
+            }]
+        );
+        assert_eq!(changes.change_count(), 1);
+        let text = changes.render_text();
+        assert!(
+            text.contains("~ group Sales (DG2): status active → Bypass"),
+            "{text}"
+        );
+        assert!(text.contains("groups 0 added, 0 removed, 1 status"), "{text}");
+    }
+
+    #[test]
     fn groups_added_and_removed() {
         let new_groups = r#"
             {"group_id":"DG1","name":"Engineering"},
             {"group_id":"DG3","name":"Contractors"}"#;
         let new = snapshot("t1", USERS, ADMINS, new_groups, r#""DG1":["DU1","DU2"],"DG3":[]"#);
         let changes = diff(&base(), &new).unwrap();
-        assert_eq!(changes.groups_added, [group("DG3", "Contractors")]);
-        assert_eq!(changes.groups_removed, [group("DG2", "Sales")]);
+        let entry = |id: &str, name: &str, status: Option<&str>| GroupEntry {
+            group: group(id, name),
+            status: status.map(str::to_owned),
+        };
+        assert_eq!(changes.groups_added, [entry("DG3", "Contractors", None)]);
+        assert_eq!(changes.groups_removed, [entry("DG2", "Sales", Some("active"))]);
         // Carol lost Sales with the group: that is a membership change too, named by the old side.
         assert_eq!(
             changes.members_removed,

@@ -4,7 +4,9 @@
 //! The layers, from the wire up: [`client`] signs one request and classifies its answer (retrying
 //! what the [`retry`] table says), [`paging`] follows `next_offset` through a list, [`sync`] reads
 //! the whole tenant consistently, and [`snapshot`] is what it produces. [`check`] is the "Connect"
-//! button; [`diff`], [`review`] and [`sqlite`] work on snapshots.
+//! button; [`diff`], [`review`] (with [`mfa`] postures) and [`sqlite`] work on snapshots;
+//! [`watch`] syncs on a schedule and turns each diff into [`events`]; [`evidence`] writes an
+//! access-review pack from the recorded runs.
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), duo_connector::Error> {
@@ -23,7 +25,10 @@ pub mod config;
 pub mod contract;
 pub mod diff;
 pub mod error;
+pub mod events;
+pub mod evidence;
 pub mod list_page;
+pub mod mfa;
 mod objects;
 pub mod paging;
 pub mod retry;
@@ -33,6 +38,7 @@ pub mod snapshot;
 pub mod sqlite;
 pub mod sync;
 mod time;
+pub mod watch;
 
 pub use error::{Error, ErrorKind, Failure};
 pub use snapshot::Snapshot;

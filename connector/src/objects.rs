@@ -34,6 +34,23 @@ pub(crate) struct UserView {
     pub(crate) created: Option<i64>,
     #[serde(default, deserialize_with = "lenient_list")]
     pub(crate) groups: Vec<EmbeddedGroup>,
+    #[serde(default, deserialize_with = "lenient_list")]
+    pub(crate) phones: Vec<PhoneView>,
+    /// Hardware tokens: only how many there are is read.
+    #[serde(default, deserialize_with = "lenient_count")]
+    pub(crate) tokens: usize,
+    #[serde(default, deserialize_with = "lenient_count")]
+    pub(crate) webauthncredentials: usize,
+    #[serde(default, deserialize_with = "lenient_count")]
+    pub(crate) u2ftokens: usize,
+}
+
+/// A phone as embedded in a user's `phones`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct PhoneView {
+    /// `auto`, `push`, `sms`, `phone`, `mobile_otp`; unreadable items are skipped.
+    #[serde(default, deserialize_with = "lenient_list")]
+    pub(crate) capabilities: Vec<String>,
 }
 
 /// A group as embedded in a user's `groups`.
@@ -43,6 +60,8 @@ pub(crate) struct EmbeddedGroup {
     pub(crate) group_id: Option<String>,
     #[serde(default, deserialize_with = "lenient")]
     pub(crate) name: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub(crate) status: Option<String>,
 }
 
 /// The fields of an administrator object the connector reads.
@@ -69,6 +88,9 @@ pub(crate) struct GroupView {
     pub(crate) group_id: String,
     #[serde(default, deserialize_with = "lenient")]
     pub(crate) name: Option<String>,
+    /// `active`, `bypass` or `disabled`, spelled `Active`… by some tenants.
+    #[serde(default, deserialize_with = "lenient")]
+    pub(crate) status: Option<String>,
 }
 
 /// Every user of `snapshot`, in the snapshot's order.
@@ -100,19 +122,61 @@ pub(crate) fn read_groups(snapshot: &Snapshot) -> Result<Vec<GroupView>, Error> 
     )
 }
 
-/// Group names by id: from the groups list, then from users' embedded groups for any group the
-/// list lacks (a group created after the groups list was read).
-pub(crate) fn group_names(groups: &[GroupView], users: &[UserView]) -> BTreeMap<String, String> {
-    let mut names: BTreeMap<String, String> = groups
+/// What is known of a group: its name and status.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct KnownGroup {
+    pub(crate) name: Option<String>,
+    pub(crate) status: Option<String>,
+}
+
+impl KnownGroup {
+    /// The group's status is `bypass`: its members log in without a second factor.
+    pub(crate) fn is_bypass(&self) -> bool {
+        status_is(self.status.as_deref(), "bypass")
+    }
+}
+
+/// Groups by id: from the groups list, then from users' embedded groups for any group or field
+/// the list lacks (a group created after the groups list was read).
+pub(crate) fn known_groups(groups: &[GroupView], users: &[UserView]) -> BTreeMap<String, KnownGroup> {
+    let mut known: BTreeMap<String, KnownGroup> = groups
         .iter()
-        .filter_map(|g| Some((g.group_id.clone(), g.name.clone()?)))
+        .map(|g| {
+            let group = KnownGroup {
+                name: g.name.clone(),
+                status: g.status.clone(),
+            };
+            (g.group_id.clone(), group)
+        })
         .collect();
     for embedded in users.iter().flat_map(|u| &u.groups) {
-        if let (Some(id), Some(name)) = (&embedded.group_id, &embedded.name) {
-            names.entry(id.clone()).or_insert_with(|| name.clone());
+        let Some(id) = embedded.group_id.as_ref().filter(|id| !id.is_empty()) else {
+            continue;
+        };
+        let group = known.entry(id.clone()).or_default();
+        if group.name.is_none() {
+            group.name.clone_from(&embedded.name);
+        }
+        if group.status.is_none() {
+            group.status.clone_from(&embedded.status);
         }
     }
-    names
+    known
+}
+
+/// Two statuses are the same without regard to case or surrounding spaces (both absent counts as
+/// the same).
+pub(crate) fn same_status(a: Option<&str>, b: Option<&str>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => a.trim().eq_ignore_ascii_case(b.trim()),
+        (a, b) => a.is_none() && b.is_none(),
+    }
+}
+
+/// A status equals `wanted` without regard to case or surrounding spaces: Duo's capitalisation
+/// drifts (groups show both `active` and `Active`).
+pub(crate) fn status_is(status: Option<&str>, wanted: &str) -> bool {
+    same_status(status, Some(wanted))
 }
 
 /// Every `(group_id, user_id)` membership: the snapshot's `group_members` and the users' embedded
@@ -178,6 +242,14 @@ where
 {
     let value = Value::deserialize(deserializer)?;
     Ok(serde_json::from_value(value).unwrap_or_default())
+}
+
+/// How many non-null items a list has; anything but a list counts as none.
+fn lenient_count<'de, D: Deserializer<'de>>(deserializer: D) -> Result<usize, D::Error> {
+    Ok(match Value::deserialize(deserializer)? {
+        Value::Array(items) => items.iter().filter(|item| !item.is_null()).count(),
+        _ => 0,
+    })
 }
 
 /// Unix seconds: an integer, and also a float or a numeric string, so that a drifted timestamp

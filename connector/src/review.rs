@@ -1,8 +1,11 @@
 //! The access review: what a reviewer signs off on, read from one snapshot.
 //!
-//! Sections, each sorted: administrators and their roles; users not enrolled; users in bypass;
-//! locked-out or disabled users still in groups (with the groups named); users with no login in
-//! the last N days; users who never logged in. Statuses are compared without regard to case,
+//! First how many users have each MFA posture ([`crate::mfa`]), active users and all; then the
+//! lists that need action, each sorted: active users with no MFA or SMS/voice only; users in
+//! bypass; members of bypass groups; locked-out or disabled users still in groups (with the groups
+//! named); administrators and their roles; users not enrolled; users with no login in the last N
+//! days; users who never logged in. Every user is also listed once with its posture, bypass flag
+//! and groups (the JSON's `users`, the CSV's rows). Statuses are compared without regard to case,
 //! because Duo's capitalisation drifts (groups show both `active` and `Active`).
 //!
 //! ```
@@ -24,7 +27,11 @@ use serde::Serialize;
 
 use crate::diff::{GroupRef, markdown_cell};
 use crate::error::Error;
-use crate::objects::{AdminView, UserView, group_names, memberships, read_admins, read_groups, read_users};
+use crate::mfa::{MfaPosture, PostureCounts};
+use crate::objects::{
+    AdminView, KnownGroup, UserView, known_groups, memberships, read_admins, read_groups, read_users,
+    status_is,
+};
 use crate::snapshot::Snapshot;
 
 /// The inactivity threshold when none is given, in days.
@@ -88,16 +95,88 @@ pub struct ReviewedUser {
     pub last_login: Option<i64>,
     /// `created`, unix seconds: tells a new account that has not logged in yet from a forgotten one.
     pub created: Option<i64>,
+    /// The MFA posture.
+    pub mfa: MfaPosture,
 }
 
-/// A locked-out or disabled user who is still a member of groups.
+/// A user listed with some of its groups: a locked-out or disabled user still in groups, or a
+/// member of bypass groups.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct BlockedMember {
+pub struct UserInGroups {
     /// Who.
     #[serde(flatten)]
     pub user: ReviewedUser,
-    /// The groups, sorted by name.
+    /// The groups in question, sorted by name.
     pub groups: Vec<GroupRef>,
+}
+
+/// Why a user or administrator is on an action list (the CSV's `needs_action`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// An active user with MFA posture `none` or `sms_or_voice_only`.
+    WeakMfa,
+    /// The user's status is `bypass`.
+    Bypass,
+    /// The user is in a group whose status is `bypass`.
+    BypassGroup,
+    /// Locked out or disabled, and still in groups.
+    BlockedInGroups,
+    /// An administrator: every one is reviewed with its role.
+    Administrator,
+    /// `is_enrolled` is false.
+    NotEnrolled,
+    /// No login within the inactivity threshold.
+    Inactive,
+    /// No login ever.
+    NeverLoggedIn,
+}
+
+impl Action {
+    /// The name in every output (`weak_mfa`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::WeakMfa => "weak_mfa",
+            Self::Bypass => "bypass",
+            Self::BypassGroup => "bypass_group",
+            Self::BlockedInGroups => "blocked_in_groups",
+            Self::Administrator => "administrator",
+            Self::NotEnrolled => "not_enrolled",
+            Self::Inactive => "inactive",
+            Self::NeverLoggedIn => "never_logged_in",
+        }
+    }
+}
+
+/// One user's posture, as the JSON's `users` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UserPosture {
+    /// `user_id`.
+    pub user_id: String,
+    /// `username`.
+    pub username: Option<String>,
+    /// `status`.
+    pub status: Option<String>,
+    /// The MFA posture.
+    pub mfa: MfaPosture,
+    /// The user's status is `bypass`, or it is in a group whose status is `bypass`.
+    pub bypass: bool,
+    /// Every group the user is in, sorted by name.
+    pub groups: Vec<GroupRef>,
+    /// The action lists the user is on.
+    pub needs_action: Vec<Action>,
+    /// For the CSV: the user's other fields.
+    #[serde(skip)]
+    pub details: ReviewedUser,
+}
+
+/// Users per MFA posture.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct MfaCounts {
+    /// Users whose status is `active`.
+    pub active: PostureCounts,
+    /// Every user, whatever the status.
+    pub all: PostureCounts,
 }
 
 /// One snapshot's access review.
@@ -117,18 +196,27 @@ pub struct AccessReview {
     pub admin_count: usize,
     /// How many groups.
     pub group_count: usize,
+    /// Users per MFA posture.
+    pub mfa_counts: MfaCounts,
+    /// Active users whose posture is `none` or `sms_or_voice_only`.
+    pub weak_mfa: Vec<ReviewedUser>,
+    /// Users whose status is `bypass`: they log in without a second factor.
+    pub bypass: Vec<ReviewedUser>,
+    /// Users in groups whose status is `bypass` (the groups named): they log in without a second
+    /// factor too.
+    pub bypass_group_members: Vec<UserInGroups>,
+    /// Users `locked out` or `disabled` who are still in groups.
+    pub blocked_in_groups: Vec<UserInGroups>,
     /// Every administrator, by role (Owner first) then name.
     pub administrators: Vec<ReviewedAdmin>,
     /// Users whose `is_enrolled` is false.
     pub not_enrolled: Vec<ReviewedUser>,
-    /// Users whose status is `bypass`: they log in without a second factor.
-    pub bypass: Vec<ReviewedUser>,
-    /// Users `locked out` or `disabled` who are still in groups.
-    pub blocked_in_groups: Vec<BlockedMember>,
     /// Users whose last login is older than the threshold, oldest first.
     pub inactive: Vec<ReviewedUser>,
     /// Users with no `last_login` at all.
     pub never_logged_in: Vec<ReviewedUser>,
+    /// Every user once, with posture, bypass flag, groups and the action lists it is on.
+    pub users: Vec<UserPosture>,
 }
 
 /// Reviews `snapshot`. Fails only when an object has no id.
@@ -137,20 +225,22 @@ pub fn review(snapshot: &Snapshot, options: &ReviewOptions) -> Result<AccessRevi
     let admins = read_admins(snapshot)?;
     let groups = read_groups(snapshot)?;
 
-    let group_names = group_names(&groups, &users);
+    let known_groups = known_groups(&groups, &users);
     let mut groups_of_user: BTreeMap<String, Vec<GroupRef>> = BTreeMap::new();
     for (group_id, user_id) in memberships(snapshot, &users) {
-        let name = group_names.get(&group_id).cloned();
+        let name = known_groups.get(&group_id).and_then(|g| g.name.clone());
         groups_of_user
             .entry(user_id)
             .or_default()
             .push(GroupRef { name, group_id });
     }
-
-    let status_is = |user: &UserView, wanted: &str| {
-        user.status
-            .as_deref()
-            .is_some_and(|s| s.trim().eq_ignore_ascii_case(wanted))
+    for list in groups_of_user.values_mut() {
+        list.sort();
+    }
+    let is_bypass_group = |group: &GroupRef| {
+        known_groups
+            .get(&group.group_id)
+            .is_some_and(KnownGroup::is_bypass)
     };
     let cutoff = inactive_cutoff(options.now_unix, options.inactive_days);
 
@@ -162,50 +252,98 @@ pub fn review(snapshot: &Snapshot, options: &ReviewOptions) -> Result<AccessRevi
         user_count: users.len(),
         admin_count: admins.len(),
         group_count: groups.len(),
+        mfa_counts: MfaCounts::default(),
+        weak_mfa: Vec::new(),
+        bypass: Vec::new(),
+        bypass_group_members: Vec::new(),
+        blocked_in_groups: Vec::new(),
         administrators: admins.iter().map(reviewed_admin).collect(),
         not_enrolled: Vec::new(),
-        bypass: Vec::new(),
-        blocked_in_groups: Vec::new(),
         inactive: Vec::new(),
         never_logged_in: Vec::new(),
+        users: Vec::with_capacity(users.len()),
     };
+    let no_groups = Vec::new();
     for user in &users {
-        if user.is_enrolled == Some(false) {
-            summary.not_enrolled.push(reviewed_user(user));
+        let reviewed = reviewed_user(user);
+        let status = user.status.as_deref();
+        let member_of = groups_of_user.get(&user.user_id).unwrap_or(&no_groups);
+        let mut actions = Vec::new();
+
+        let active = status_is(status, "active");
+        summary.mfa_counts.all.add(reviewed.mfa);
+        if active {
+            summary.mfa_counts.active.add(reviewed.mfa);
+            if reviewed.mfa.needs_action() {
+                actions.push(Action::WeakMfa);
+                summary.weak_mfa.push(reviewed.clone());
+            }
         }
-        if status_is(user, "bypass") {
-            summary.bypass.push(reviewed_user(user));
+        let status_bypass = status_is(status, "bypass");
+        if status_bypass {
+            actions.push(Action::Bypass);
+            summary.bypass.push(reviewed.clone());
         }
-        if (status_is(user, "locked out") || status_is(user, "disabled"))
-            && let Some(mut groups) = groups_of_user.remove(&user.user_id)
-        {
-            groups.sort();
-            summary.blocked_in_groups.push(BlockedMember {
-                user: reviewed_user(user),
-                groups,
+        let bypass_groups: Vec<GroupRef> = member_of.iter().filter(|g| is_bypass_group(g)).cloned().collect();
+        if !bypass_groups.is_empty() {
+            actions.push(Action::BypassGroup);
+            summary.bypass_group_members.push(UserInGroups {
+                user: reviewed.clone(),
+                groups: bypass_groups,
             });
         }
+        if (status_is(status, "locked out") || status_is(status, "disabled")) && !member_of.is_empty() {
+            actions.push(Action::BlockedInGroups);
+            summary.blocked_in_groups.push(UserInGroups {
+                user: reviewed.clone(),
+                groups: member_of.clone(),
+            });
+        }
+        if user.is_enrolled == Some(false) {
+            actions.push(Action::NotEnrolled);
+            summary.not_enrolled.push(reviewed.clone());
+        }
         match user.last_login {
-            None => summary.never_logged_in.push(reviewed_user(user)),
+            None => {
+                actions.push(Action::NeverLoggedIn);
+                summary.never_logged_in.push(reviewed.clone());
+            }
             // A login exactly `inactive_days` ago is still inside the window.
-            Some(at) if at < cutoff => summary.inactive.push(reviewed_user(user)),
+            Some(at) if at < cutoff => {
+                actions.push(Action::Inactive);
+                summary.inactive.push(reviewed.clone());
+            }
             Some(_) => {}
         }
+        summary.users.push(UserPosture {
+            user_id: user.user_id.clone(),
+            username: user.username.clone(),
+            status: user.status.clone(),
+            mfa: reviewed.mfa,
+            bypass: actions.contains(&Action::Bypass) || actions.contains(&Action::BypassGroup),
+            groups: member_of.clone(),
+            needs_action: actions,
+            details: reviewed,
+        });
     }
 
     summary
         .administrators
         .sort_by(|a, b| admin_order(a).cmp(&admin_order(b)));
     for list in [
+        &mut summary.weak_mfa,
         &mut summary.not_enrolled,
         &mut summary.bypass,
         &mut summary.never_logged_in,
     ] {
         list.sort_by(|a, b| user_order(a).cmp(&user_order(b)));
     }
+    for list in [&mut summary.bypass_group_members, &mut summary.blocked_in_groups] {
+        list.sort_by(|a, b| user_order(&a.user).cmp(&user_order(&b.user)));
+    }
     summary
-        .blocked_in_groups
-        .sort_by(|a, b| user_order(&a.user).cmp(&user_order(&b.user)));
+        .users
+        .sort_by(|a, b| user_order(&a.details).cmp(&user_order(&b.details)));
     // Oldest login first: the likeliest to be a forgotten account.
     summary
         .inactive
@@ -278,10 +416,11 @@ fn reviewed_user(user: &UserView) -> ReviewedUser {
         is_enrolled: user.is_enrolled,
         last_login: user.last_login,
         created: user.created,
+        mfa: MfaPosture::of(user),
     }
 }
 
-/// A section: title, column headings, rows, and what to say when there is no row.
+/// A section: title (with its count), column headings, rows.
 struct Section {
     title: String,
     headings: &'static [&'static str],
@@ -298,7 +437,7 @@ impl AccessReview {
             let _ = writeln!(out, "{line}");
         }
         for section in self.sections() {
-            let _ = write!(out, "\n{} ({})\n", section.title, section.rows.len());
+            let _ = write!(out, "\n{}\n", section.title);
             if section.rows.is_empty() {
                 out.push_str("  none\n");
             } else {
@@ -315,7 +454,7 @@ impl AccessReview {
             let _ = writeln!(out, "- {}", markdown_cell(line));
         }
         for section in self.sections() {
-            let _ = write!(out, "\n## {} ({})\n\n", section.title, section.rows.len());
+            let _ = write!(out, "\n## {}\n\n", section.title);
             if section.rows.is_empty() {
                 out.push_str("None.\n");
                 continue;
@@ -328,6 +467,65 @@ impl AccessReview {
             }
         }
         out
+    }
+
+    /// For a spreadsheet (RFC 4180): one row per user, then one per administrator, under the
+    /// columns of [`CSV_COLUMNS`]. `needs_action` names the action lists the row is on.
+    pub fn render_csv(&self) -> String {
+        let mut out = String::new();
+        let mut row = |cells: &[&str]| {
+            let quoted: Vec<String> = cells.iter().map(|cell| csv_cell(cell)).collect();
+            out.push_str(&quoted.join(","));
+            out.push_str("\r\n");
+        };
+        row(&CSV_COLUMNS);
+        let when = |at: Option<i64>| at.map(rfc3339).unwrap_or_default();
+        for user in &self.users {
+            let details = &user.details;
+            let groups: Vec<&str> = user
+                .groups
+                .iter()
+                .map(|g| g.name.as_deref().unwrap_or(&g.group_id))
+                .collect();
+            let actions: Vec<&str> = user.needs_action.iter().map(|a| a.as_str()).collect();
+            row(&[
+                "user",
+                &user.user_id,
+                details.username.as_deref().unwrap_or_default(),
+                details.realname.as_deref().unwrap_or_default(),
+                details.email.as_deref().unwrap_or_default(),
+                details.status.as_deref().unwrap_or_default(),
+                "",
+                user.mfa.as_str(),
+                if user.bypass { "true" } else { "false" },
+                &groups.join("; "),
+                &when(details.last_login),
+                &actions.join("; "),
+            ]);
+        }
+        for admin in &self.administrators {
+            row(&[
+                "admin",
+                &admin.admin_id,
+                "",
+                admin.name.as_deref().unwrap_or_default(),
+                admin.email.as_deref().unwrap_or_default(),
+                admin.status.as_deref().unwrap_or_default(),
+                admin.role.as_deref().unwrap_or_default(),
+                "",
+                "",
+                "",
+                &when(admin.last_login),
+                Action::Administrator.as_str(),
+            ]);
+        }
+        out
+    }
+
+    /// For a program: the whole review, pretty-printed, ending in a newline.
+    pub fn render_json(&self) -> String {
+        // A struct of strings, numbers and lists always serializes.
+        serde_json::to_string_pretty(self).unwrap_or_default() + "\n"
     }
 
     fn inactive_cutoff(&self) -> i64 {
@@ -351,14 +549,70 @@ impl AccessReview {
         ]
     }
 
-    fn sections(&self) -> [Section; 6] {
+    fn sections(&self) -> Vec<Section> {
+        let listed = |title: &str, headings, rows: Vec<Vec<String>>| Section {
+            title: format!("{title} ({})", rows.len()),
+            headings,
+            rows,
+        };
         let user_rows = |users: &[ReviewedUser]| users.iter().map(|u| self.user_row(u)).collect();
-        [
+        let in_groups_rows = |users: &[UserInGroups]| {
+            users
+                .iter()
+                .map(|member| {
+                    let groups: Vec<&str> = member
+                        .groups
+                        .iter()
+                        .map(|g| g.name.as_deref().unwrap_or(&g.group_id))
+                        .collect();
+                    vec![
+                        text(member.user.username.as_deref()),
+                        text(member.user.realname.as_deref()),
+                        text(member.user.status.as_deref()),
+                        groups.join(", "),
+                        member.user.user_id.clone(),
+                    ]
+                })
+                .collect()
+        };
+        let counts = &self.mfa_counts;
+        let count_row = |label: &str, active: usize, all: usize| {
+            vec![label.to_owned(), active.to_string(), all.to_string()]
+        };
+        let mut posture_rows: Vec<Vec<String>> = MfaPosture::ALL
+            .iter()
+            .map(|p| count_row(p.as_str(), counts.active.get(*p), counts.all.get(*p)))
+            .collect();
+        posture_rows.push(count_row("total", counts.active.total(), counts.all.total()));
+        vec![
             Section {
-                title: "Administrators".into(),
-                headings: &["Name", "Email", "Role", "Status", "Last login", "Admin ID"],
-                rows: self
-                    .administrators
+                title: "MFA posture".into(),
+                headings: &["Posture", "Active users", "All users"],
+                rows: posture_rows,
+            },
+            listed(
+                "Active users with no MFA or SMS/voice only",
+                &["Username", "Name", "Email", "MFA", "Last login", "User ID"],
+                self.weak_mfa
+                    .iter()
+                    .map(|u| self.user_row_with(u, u.mfa.to_string()))
+                    .collect(),
+            ),
+            listed("Users in bypass", USER_HEADINGS, user_rows(&self.bypass)),
+            listed(
+                "Members of bypass groups",
+                &["Username", "Name", "Status", "Bypass groups", "User ID"],
+                in_groups_rows(&self.bypass_group_members),
+            ),
+            listed(
+                "Locked out or disabled users still in groups",
+                &["Username", "Name", "Status", "Groups", "User ID"],
+                in_groups_rows(&self.blocked_in_groups),
+            ),
+            listed(
+                "Administrators",
+                &["Name", "Email", "Role", "Status", "Last login", "Admin ID"],
+                self.administrators
                     .iter()
                     .map(|a| {
                         vec![
@@ -371,49 +625,17 @@ impl AccessReview {
                         ]
                     })
                     .collect(),
-            },
-            Section {
-                title: "Users not enrolled".into(),
-                headings: USER_HEADINGS,
-                rows: user_rows(&self.not_enrolled),
-            },
-            Section {
-                title: "Users in bypass".into(),
-                headings: USER_HEADINGS,
-                rows: user_rows(&self.bypass),
-            },
-            Section {
-                title: "Locked out or disabled users still in groups".into(),
-                headings: &["Username", "Name", "Status", "Groups", "User ID"],
-                rows: self
-                    .blocked_in_groups
-                    .iter()
-                    .map(|b| {
-                        let groups: Vec<&str> = b
-                            .groups
-                            .iter()
-                            .map(|g| g.name.as_deref().unwrap_or(&g.group_id))
-                            .collect();
-                        vec![
-                            text(b.user.username.as_deref()),
-                            text(b.user.realname.as_deref()),
-                            text(b.user.status.as_deref()),
-                            groups.join(", "),
-                            b.user.user_id.clone(),
-                        ]
-                    })
-                    .collect(),
-            },
-            Section {
-                title: format!("Users with no login in {} days", self.inactive_days),
-                headings: USER_HEADINGS,
-                rows: user_rows(&self.inactive),
-            },
-            Section {
-                title: "Users who never logged in".into(),
-                headings: &["Username", "Name", "Email", "Status", "Created", "User ID"],
-                rows: self
-                    .never_logged_in
+            ),
+            listed("Users not enrolled", USER_HEADINGS, user_rows(&self.not_enrolled)),
+            listed(
+                &format!("Users with no login in {} days", self.inactive_days),
+                USER_HEADINGS,
+                user_rows(&self.inactive),
+            ),
+            listed(
+                "Users who never logged in",
+                &["Username", "Name", "Email", "Status", "Created", "User ID"],
+                self.never_logged_in
                     .iter()
                     .map(|u| {
                         vec![
@@ -426,16 +648,22 @@ impl AccessReview {
                         ]
                     })
                     .collect(),
-            },
+            ),
         ]
     }
 
+    /// The columns of [`USER_HEADINGS`].
     fn user_row(&self, user: &ReviewedUser) -> Vec<String> {
+        self.user_row_with(user, text(user.status.as_deref()))
+    }
+
+    /// A user's row with `fourth` (the status, or the MFA posture) in the fourth column.
+    fn user_row_with(&self, user: &ReviewedUser, fourth: String) -> Vec<String> {
         vec![
             text(user.username.as_deref()),
             text(user.realname.as_deref()),
             text(user.email.as_deref()),
-            text(user.status.as_deref()),
+            fourth,
             self.last_login(user.last_login),
             user.user_id.clone(),
         ]
@@ -451,6 +679,32 @@ impl AccessReview {
                 format!("{} ({days} day{plural} ago)", date(at))
             }
         }
+    }
+}
+
+/// The CSV's columns. `record` is `user` or `admin`; a column that does not apply to the row's
+/// kind is empty (`role` for users; `username`, `mfa`, `bypass`, `groups` for administrators).
+pub const CSV_COLUMNS: [&str; 12] = [
+    "record",
+    "id",
+    "username",
+    "name",
+    "email",
+    "status",
+    "role",
+    "mfa",
+    "bypass",
+    "groups",
+    "last_login",
+    "needs_action",
+];
+
+/// A CSV field: quoted when it holds a comma, a quote or a line break, quotes doubled.
+fn csv_cell(value: &str) -> String {
+    if value.contains([',', '"', '\r', '\n']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value.to_owned()
     }
 }
 
@@ -532,12 +786,18 @@ mod tests {
             .collect()
     }
 
+    /// A user with Duo's fields; an enrolled one has a phone with Duo Push.
     fn user(id: &str, name: &str, status: &str, enrolled: bool, last_login: Option<i64>) -> String {
         let last_login = last_login.map_or_else(|| "null".to_owned(), |t| t.to_string());
+        let phones = if enrolled {
+            r#"{"capabilities":["auto","push","sms","phone","mobile_otp"]}"#
+        } else {
+            ""
+        };
         format!(
             r#"{{"user_id":"{id}","username":"{name}","realname":"{name} Example","email":"{name}@example.com",
                 "status":"{status}","is_enrolled":{enrolled},"last_login":{last_login},"created":1600000000,
-                "groups":[],"phones":[],"tokens":[]}}"#
+                "groups":[],"phones":[{phones}],"tokens":[],"webauthncredentials":[],"u2ftokens":[]}}"#
         )
     }
 
@@ -723,6 +983,188 @@ mod tests {
         assert!(table.lines().all(|l| !l.ends_with(' ')), "no trailing spaces");
     }
 
+    /// Five users, one per posture plus a disabled one, with bypass by status and by group.
+    fn mfa_tenant() -> Snapshot {
+        let with = |user: String, methods: &str| {
+            user.replace(
+                r#""phones":[],"tokens":[],"webauthncredentials":[],"u2ftokens":[]"#,
+                methods,
+            )
+        };
+        let users = [
+            // A security key only.
+            with(
+                user("DU1", "ann", "active", false, Some(NOW)),
+                r#""phones":[],"tokens":[],"webauthncredentials":[{"webauthnkey":"WA1"}],"u2ftokens":[]"#,
+            ),
+            // Duo Push, and in the bypass group (spelled "Bypass" in the groups list).
+            user("DU2", "ben", "active", true, Some(NOW)),
+            // A landline.
+            with(
+                user("DU3", "cat", "active", false, Some(NOW)),
+                r#""phones":[{"capabilities":["phone"]}],"tokens":[],"webauthncredentials":[],"u2ftokens":[]"#,
+            ),
+            // Nothing, and in bypass by status.
+            user("DU4", "dan", "bypass", false, Some(NOW)),
+            // Nothing, disabled: not on the weak-MFA list, which is for active users.
+            user("DU5", "eve", "disabled", false, Some(NOW)),
+            // Nothing, active; in a group the groups list lacks, bypass by its embedded status.
+            user("DU6", "fay", "active", false, Some(NOW)).replace(
+                r#""groups":[]"#,
+                r#""groups":[{"group_id":"DG9","name":"Late","status":"bypass"}]"#,
+            ),
+        ]
+        .join(",");
+        let groups = r#"{"group_id":"DG1","name":"Break-glass","status":"Bypass"},{"group_id":"DG2","name":"Staff","status":"active"}"#;
+        let members = r#""DG1":["DU2"],"DG2":["DU1","DU2","DU5"]"#;
+        snapshot(&users, ADMINS, groups, members)
+    }
+
+    #[test]
+    fn postures_are_counted_for_active_users_and_all() {
+        let summary = review(&mfa_tenant(), &options(90)).unwrap();
+        let counts = summary.mfa_counts;
+        assert_eq!(
+            (
+                counts.active.phishing_resistant,
+                counts.active.strong,
+                counts.active.sms_or_voice_only,
+                counts.active.none
+            ),
+            (1, 1, 1, 1)
+        );
+        assert_eq!(
+            (
+                counts.all.phishing_resistant,
+                counts.all.strong,
+                counts.all.sms_or_voice_only,
+                counts.all.none
+            ),
+            (1, 1, 1, 3)
+        );
+        assert_eq!(usernames(&summary.weak_mfa), ["cat", "fay"]);
+        let table = summary.render_table();
+        let none_row = table
+            .lines()
+            .find(|l| l.trim_start().starts_with("none "))
+            .unwrap();
+        assert_eq!(
+            none_row.split_whitespace().collect::<Vec<_>>(),
+            ["none", "1", "3"]
+        );
+        let total = table
+            .lines()
+            .find(|l| l.trim_start().starts_with("total"))
+            .unwrap();
+        assert_eq!(total.split_whitespace().collect::<Vec<_>>(), ["total", "4", "6"]);
+        assert!(
+            table.contains("Active users with no MFA or SMS/voice only (2)"),
+            "{table}"
+        );
+    }
+
+    #[test]
+    fn bypass_by_status_and_by_group_are_flagged_with_posture_kept() {
+        let summary = review(&mfa_tenant(), &options(90)).unwrap();
+        assert_eq!(usernames(&summary.bypass), ["dan"]);
+        let members: Vec<(&str, Vec<&str>)> = summary
+            .bypass_group_members
+            .iter()
+            .map(|m| {
+                let groups = m.groups.iter().map(|g| g.group_id.as_str()).collect();
+                (m.user.username.as_deref().unwrap(), groups)
+            })
+            .collect();
+        // Only the bypass groups are named: ben is in Staff too.
+        assert_eq!(members, [("ben", vec!["DG1"]), ("fay", vec!["DG9"])]);
+        let flagged: Vec<(&str, MfaPosture, bool)> = summary
+            .users
+            .iter()
+            .map(|u| (u.username.as_deref().unwrap(), u.mfa, u.bypass))
+            .collect();
+        assert_eq!(
+            flagged,
+            [
+                ("ann", MfaPosture::PhishingResistant, false),
+                ("ben", MfaPosture::Strong, true),
+                ("cat", MfaPosture::SmsOrVoiceOnly, false),
+                ("dan", MfaPosture::None, true),
+                ("eve", MfaPosture::None, false),
+                ("fay", MfaPosture::None, true),
+            ]
+        );
+        let markdown = summary.render_markdown();
+        assert!(markdown.contains("## Members of bypass groups (2)"), "{markdown}");
+        assert!(
+            markdown.contains("| ben | ben Example | active | Break-glass | DU2 |"),
+            "{markdown}"
+        );
+    }
+
+    #[test]
+    fn json_has_one_object_per_user_and_the_counts() {
+        let json: serde_json::Value =
+            serde_json::from_str(&review(&mfa_tenant(), &options(90)).unwrap().render_json()).unwrap();
+        let ben = &json["users"][1];
+        assert_eq!(ben["user_id"], "DU2");
+        assert_eq!(ben["username"], "ben");
+        assert_eq!(ben["status"], "active");
+        assert_eq!(ben["mfa"], "strong");
+        assert_eq!(ben["bypass"], true);
+        assert_eq!(
+            ben["groups"],
+            serde_json::json!([{"name": "Break-glass", "group_id": "DG1"}, {"name": "Staff", "group_id": "DG2"}])
+        );
+        assert_eq!(ben["needs_action"], serde_json::json!(["bypass_group"]));
+        assert!(ben.get("details").is_none() && ben.get("realname").is_none());
+        assert_eq!(json["mfa_counts"]["active"]["phishing_resistant"], 1);
+        assert_eq!(json["mfa_counts"]["all"]["none"], 3);
+        assert_eq!(json["users"].as_array().unwrap().len(), 6);
+        assert_eq!(json["weak_mfa"][0]["username"], "cat");
+        assert_eq!(json["administrators"][0]["role"], "Owner");
+    }
+
+    #[test]
+    fn csv_has_a_row_per_user_then_per_admin_quoted_where_needed() {
+        let mut tenant = mfa_tenant();
+        let quoted = r#"{"user_id":"DU7","username":"o'neil, \"x\"","status":"active","last_login":1700000000,"phones":[{"capabilities":["push"]}]}"#;
+        tenant.users.push(serde_json::from_str(quoted).unwrap());
+        let csv = review(&tenant, &options(90)).unwrap().render_csv();
+        let lines: Vec<&str> = csv.split("\r\n").collect();
+        assert_eq!(
+            lines[0],
+            "record,id,username,name,email,status,role,mfa,bypass,groups,last_login,needs_action"
+        );
+        assert_eq!(
+            lines[2],
+            "user,DU2,ben,ben Example,ben@example.com,active,,strong,true,Break-glass; Staff,2027-01-15T08:00:00Z,bypass_group"
+        );
+        assert_eq!(
+            lines[4],
+            "user,DU4,dan,dan Example,dan@example.com,bypass,,none,true,,2027-01-15T08:00:00Z,bypass; not_enrolled"
+        );
+        let quoted_row = lines.iter().find(|l| l.contains("DU7")).unwrap();
+        assert!(
+            quoted_row.starts_with(
+                r#"user,DU7,"o'neil, ""x""",,,active,,strong,false,,2023-11-14T22:13:20Z,inactive"#
+            ),
+            "{quoted_row}"
+        );
+        let admins: Vec<&str> = lines
+            .iter()
+            .filter(|l| l.starts_with("admin,"))
+            .copied()
+            .collect();
+        assert_eq!(admins.len(), 3);
+        assert!(
+            admins[0].starts_with("admin,DE1,,Olivia Owner,olivia@example.com,Active,Owner,,,,"),
+            "{}",
+            admins[0]
+        );
+        assert!(admins[0].ends_with(",administrator"), "{}", admins[0]);
+        assert_eq!(lines.last(), Some(&""), "every row ends in CRLF");
+    }
+
     #[test]
     fn markdown_has_every_section_with_counts() {
         let users = [
@@ -744,6 +1186,9 @@ mod tests {
         for heading in [
             "# Access review: api-test.duosecurity.com",
             "- Snapshot synced at 2026-01-01T00:00:00Z",
+            "## MFA posture\n",
+            "## Active users with no MFA or SMS/voice only (0)",
+            "## Members of bypass groups (0)",
             "## Administrators (3)",
             "## Users not enrolled (1)",
             "## Users in bypass (1)",

@@ -30,7 +30,8 @@ use crate::snapshot::{RawObject, Snapshot};
 
 /// Migration `i` takes a database from `user_version` `i` to `i + 1`; the last one's result is
 /// the current schema. A new version appends a migration and never edits an old one.
-const MIGRATIONS: [&str; 1] = [r#"
+const MIGRATIONS: [&str; 2] = [
+    r#"
 CREATE TABLE runs (
     id             INTEGER PRIMARY KEY,
     api_host       TEXT    NOT NULL,
@@ -87,7 +88,23 @@ CREATE TABLE group_members (
     PRIMARY KEY (run_id, group_id, position)
 );
 CREATE INDEX group_members_by_user ON group_members (run_id, user_id);
-"#];
+"#,
+    // Version 2: syncs that failed, so that a gap in monitoring is on record with its cause.
+    r#"
+CREATE TABLE failed_runs (
+    id          INTEGER PRIMARY KEY,
+    api_host    TEXT    NOT NULL,
+    started_at  TEXT    NOT NULL,
+    failed_at   TEXT    NOT NULL,
+    kind        TEXT    NOT NULL,
+    message     TEXT    NOT NULL,
+    endpoint    TEXT,
+    http_status INTEGER,
+    duo_code    INTEGER
+);
+CREATE INDEX failed_runs_by_host ON failed_runs (api_host, failed_at);
+"#,
+];
 
 /// The `user_version` this crate writes and reads.
 pub const DATABASE_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -98,6 +115,29 @@ pub struct SnapshotStore {
     connection: Connection,
     /// For error messages: rusqlite's errors do not say which file.
     path: PathBuf,
+}
+
+/// A sync that failed, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FailedRun {
+    /// Its id among failed runs (a sequence of its own: failed runs are not runs).
+    pub id: i64,
+    /// The API hostname the sync was of.
+    pub api_host: String,
+    /// When the sync started, RFC 3339 in UTC.
+    pub started_at: String,
+    /// When it failed.
+    pub failed_at: String,
+    /// The contract's `error.kind` (`rate_limited`, …), or `internal` for a fault of the connector.
+    pub kind: String,
+    /// The failure's message.
+    pub message: String,
+    /// The request path that failed, when one did.
+    pub endpoint: Option<String>,
+    /// The HTTP status of the last answer, when there was one.
+    pub http_status: Option<u16>,
+    /// Duo's error code, when the answer was Duo's.
+    pub duo_code: Option<u32>,
 }
 
 /// One recorded run, without its objects.
@@ -160,14 +200,97 @@ impl SnapshotStore {
         Ok(run_id)
     }
 
+    /// Records a sync that failed with `error`, in one transaction, and returns the record.
+    /// Nothing else in the file changes. A classified failure keeps its kind and details; any
+    /// other error (a fault of the connector itself) is recorded as kind `internal`.
+    pub fn record_failure(
+        &mut self,
+        api_host: &str,
+        started_at: &str,
+        failed_at: &str,
+        error: &Error,
+    ) -> Result<FailedRun, Error> {
+        let mut failed = match error.failure() {
+            Some(f) => FailedRun {
+                id: 0,
+                api_host: api_host.to_owned(),
+                started_at: started_at.to_owned(),
+                failed_at: failed_at.to_owned(),
+                kind: f.kind.as_str().to_owned(),
+                message: f.message.clone(),
+                endpoint: f.endpoint.clone(),
+                http_status: f.http_status,
+                duo_code: f.duo_code,
+            },
+            None => FailedRun {
+                id: 0,
+                api_host: api_host.to_owned(),
+                started_at: started_at.to_owned(),
+                failed_at: failed_at.to_owned(),
+                kind: "internal".to_owned(),
+                message: error.to_string(),
+                endpoint: None,
+                http_status: None,
+                duo_code: None,
+            },
+        };
+        self.connection
+            .execute(
+                "INSERT INTO failed_runs
+                     (api_host, started_at, failed_at, kind, message, endpoint, http_status, duo_code)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    failed.api_host,
+                    failed.started_at,
+                    failed.failed_at,
+                    failed.kind,
+                    failed.message,
+                    failed.endpoint,
+                    failed.http_status,
+                    failed.duo_code
+                ],
+            )
+            .map_err(sqlite_error(&self.path))?;
+        failed.id = self.connection.last_insert_rowid();
+        Ok(failed)
+    }
+
+    /// Every failed run, oldest first.
+    pub fn failed_runs(&self) -> Result<Vec<FailedRun>, Error> {
+        self.select_all(
+            "SELECT id, api_host, started_at, failed_at, kind, message, endpoint, http_status, duo_code
+             FROM failed_runs ORDER BY id",
+            |row| {
+                Ok(FailedRun {
+                    id: row.get(0)?,
+                    api_host: row.get(1)?,
+                    started_at: row.get(2)?,
+                    failed_at: row.get(3)?,
+                    kind: row.get(4)?,
+                    message: row.get(5)?,
+                    endpoint: row.get(6)?,
+                    http_status: row.get(7)?,
+                    duo_code: row.get(8)?,
+                })
+            },
+        )
+    }
+
+    /// The latest run of `api_host`, if there is one.
+    pub fn latest_run(&self, api_host: &str) -> Result<Option<RunSummary>, Error> {
+        Ok(self
+            .runs()?
+            .into_iter()
+            .rev()
+            .find(|run| run.api_host == api_host))
+    }
+
     /// Every recorded run, oldest first.
     pub fn runs(&self) -> Result<Vec<RunSummary>, Error> {
-        let query = || -> rusqlite::Result<Vec<RunSummary>> {
-            let mut select = self.connection.prepare(
-                r#"SELECT id, api_host, synced_at, schema_version, users, admins, "groups"
-                   FROM runs ORDER BY id"#,
-            )?;
-            let rows = select.query_map([], |row| {
+        self.select_all(
+            r#"SELECT id, api_host, synced_at, schema_version, users, admins, "groups"
+               FROM runs ORDER BY id"#,
+            |row| {
                 Ok(RunSummary {
                     id: row.get(0)?,
                     api_host: row.get(1)?,
@@ -177,7 +300,19 @@ impl SnapshotStore {
                     admins: row.get(5)?,
                     groups: row.get(6)?,
                 })
-            })?;
+            },
+        )
+    }
+
+    /// Every row `sql` selects (it takes no parameters), each read by `read`.
+    fn select_all<T>(
+        &self,
+        sql: &str,
+        read: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>, Error> {
+        let query = || -> rusqlite::Result<Vec<T>> {
+            let mut select = self.connection.prepare(sql)?;
+            let rows = select.query_map([], read)?;
             rows.collect()
         };
         query().map_err(sqlite_error(&self.path))
@@ -540,6 +675,81 @@ mod tests {
         drop(store);
         let error = SnapshotStore::open(&path).unwrap_err().to_string();
         assert!(error.contains("schema version 99, newer than"), "{error}");
+    }
+
+    #[test]
+    fn a_failed_run_is_recorded_with_its_error_and_touches_no_run() {
+        let (_dir, mut store) = store();
+        let run = store.record(&drifted()).unwrap();
+        let mut failure = crate::Failure::new(crate::ErrorKind::RateLimited, "still 429 after 6 retries")
+            .at("/admin/v1/users");
+        failure.http_status = Some(429);
+        failure.duo_code = Some(42901);
+        let recorded = store
+            .record_failure(
+                "api-test.duosecurity.com",
+                "2026-01-02T00:00:00Z",
+                "2026-01-02T00:01:03Z",
+                &failure.into(),
+            )
+            .unwrap();
+        assert_eq!(store.failed_runs().unwrap(), std::slice::from_ref(&recorded));
+        assert_eq!(
+            recorded,
+            FailedRun {
+                id: 1,
+                api_host: "api-test.duosecurity.com".into(),
+                started_at: "2026-01-02T00:00:00Z".into(),
+                failed_at: "2026-01-02T00:01:03Z".into(),
+                kind: "rate_limited".into(),
+                message: "still 429 after 6 retries".into(),
+                endpoint: Some("/admin/v1/users".into()),
+                http_status: Some(429),
+                duo_code: Some(42901),
+            }
+        );
+        assert_eq!(store.runs().unwrap().len(), 1);
+        assert_eq!(
+            store.latest_run("api-test.duosecurity.com").unwrap().unwrap().id,
+            run
+        );
+        assert_eq!(store.latest_run("api-other.duosecurity.com").unwrap(), None);
+    }
+
+    #[test]
+    fn a_version_1_file_is_upgraded_with_its_runs_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("runs.sqlite");
+        {
+            // A file as the previous release wrote it: version 1's tables and one run.
+            let connection = Connection::open(&path).unwrap();
+            connection.execute_batch(MIGRATIONS[0]).unwrap();
+            connection.pragma_update(None, "user_version", 1).unwrap();
+            let mut store = SnapshotStore {
+                connection,
+                path: path.clone(),
+            };
+            store.record(&drifted()).unwrap();
+        }
+        let mut store = SnapshotStore::open(&path).unwrap();
+        let version: u32 = store
+            .connection
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, 2);
+        assert_eq!(store.load(1).unwrap().to_json(), drifted().to_json());
+        let failure = crate::Failure::new(crate::ErrorKind::Network, "refused");
+        store.record_failure("h", "t0", "t1", &failure.into()).unwrap();
+        // An error that is not a classified failure is the connector's own fault.
+        store
+            .record_failure("h", "t1", "t2", &Error::Config("a member read stopped".into()))
+            .unwrap();
+        let failed = store.failed_runs().unwrap();
+        assert_eq!(failed[0].endpoint, None);
+        assert_eq!(
+            (failed[1].kind.as_str(), failed[1].message.as_str()),
+            ("internal", "invalid configuration: a member read stopped")
+        );
     }
 
     #[test]

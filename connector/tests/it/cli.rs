@@ -5,26 +5,12 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-use crate::support::{Fake, assert_equals_dump, scenario, spawn, spawn_plain_http};
+use crate::support::{Fake, assert_equals_dump, assert_exit, scenario, spawn, spawn_plain_http};
 
 /// Runs the binary with `args` and the contract's environment for `fake`'s integration `name`.
 async fn run(fake: &Fake, integration: Option<&str>, args: &[&str], output: &Path) -> Output {
-    let info = fake.server.info();
-    let integration = match integration {
-        Some(name) => info.integration(name).unwrap().clone(),
-        None => info.integrations[0].clone(),
-    };
-    let mut command = Command::new(env!("CARGO_BIN_EXE_duo-connector"));
-    command
-        .args(args)
-        .env_clear()
-        .env("DUO_API_HOST", fake.api_host())
-        .env("DUO_IKEY", &integration.ikey)
-        .env("DUO_SKEY", &integration.skey)
-        .env("DUO_OUTPUT", output);
-    if let Some(ca) = fake.ca_path() {
-        command.env("DUO_CA_CERT", ca);
-    }
+    let mut command = fake.connector(integration);
+    command.args(args).env("DUO_OUTPUT", output);
     tokio::task::spawn_blocking(move || command.output().unwrap())
         .await
         .unwrap()
@@ -40,12 +26,7 @@ async fn sync_with_no_flags_writes_the_snapshot_and_exits_0() {
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("snapshot.json");
     let out = run(&fake, None, &["sync"], &output).await;
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     let document = read_json(&output);
     assert_eq!(document["schema_version"], 1);
     assert_eq!(document["api_host"], fake.api_host());
@@ -174,12 +155,7 @@ async fn sync_records_runs_in_sqlite_and_review_and_diff_read_snapshots() {
     let database = dir.path().join("runs.sqlite");
     let database_arg = database.to_str().unwrap();
     let out = run(&fake, None, &["sync", "--sqlite", database_arg], &first).await;
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     let store = duo_connector::sqlite::SnapshotStore::open(&database).unwrap();
     assert_eq!(store.runs().unwrap().len(), 1);
 
@@ -201,10 +177,5 @@ async fn sync_records_runs_in_sqlite_and_review_and_diff_read_snapshots() {
         ])
         .output()
         .unwrap();
-    assert_eq!(
-        diff.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&diff.stderr)
-    );
+    assert_exit(&diff, 0);
 }

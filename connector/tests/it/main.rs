@@ -5,6 +5,8 @@ mod check;
 mod cli;
 mod errors;
 mod retries;
+mod review;
 mod secrets;
 mod support;
 mod sync;
+mod watch;

@@ -96,21 +96,114 @@ impl Fake {
         self.server.info().integrations[0].skey.clone()
     }
 
-    /// A control API route's JSON answer (`/__duo-mock/ROUTE`).
-    async fn control(&self, route: &str) -> Value {
-        let info = self.server.info();
+    /// A client that trusts the fake's CA only (plain HTTP when it has none).
+    fn http(&self) -> reqwest::Client {
         let mut http = reqwest::Client::builder().tls_built_in_root_certs(false);
         if let Some(pem) = self.server.ca_pem() {
             http = http.add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes()).unwrap());
         }
-        let http = http.build().unwrap();
-        let answer = http
-            .get(format!("{}/{route}", info.control_url))
+        http.build().unwrap()
+    }
+
+    /// A control API route's JSON answer (`/__duo-mock/ROUTE`).
+    async fn control(&self, route: &str) -> Value {
+        self.control_send(reqwest::Method::GET, route, "").await
+    }
+
+    /// A control API request with `body`; its JSON answer, which must be a success.
+    pub(crate) async fn control_send(&self, method: reqwest::Method, route: &str, body: &str) -> Value {
+        let info = self.server.info();
+        let answer = self
+            .http()
+            .request(method, format!("{}/{route}", info.control_url))
             .header("X-Duo-Mock-Token", &info.control_token)
+            .body(body.to_owned())
             .send()
             .await
             .unwrap();
-        answer.json().await.unwrap()
+        let status = answer.status();
+        let json: Value = answer.json().await.unwrap();
+        assert!(status.is_success(), "{route}: {status} {json}");
+        json
+    }
+
+    /// Serves the scenario `toml` from now on (`POST /__duo-mock/load`).
+    pub(crate) async fn load(&self, toml: &str) {
+        self.control_send(reqwest::Method::POST, "load", toml).await;
+    }
+
+    /// Moves the fake's clock `offset_s` seconds ahead of this machine's (`PUT /__duo-mock/clock`).
+    pub(crate) async fn set_clock(&self, offset_s: i64) {
+        let body = format!(r#"{{"offset_s":{offset_s}}}"#);
+        self.control_send(reqwest::Method::PUT, "clock", &body).await;
+    }
+
+    /// A write to the Admin API as Duo's clients send it: signed (v2, HMAC-SHA512) with the first
+    /// integration's keys, parameters in a form body, the `Date` `clock_offset_s` from now. The
+    /// answer's `response`; the write must succeed.
+    pub(crate) async fn write(
+        &self,
+        method: &str,
+        path: &str,
+        params: &[(&str, &str)],
+        clock_offset_s: i64,
+    ) -> Value {
+        let integration = &self.server.info().integrations[0];
+        let date = duo_auth::date::format_date(unix_now() + clock_offset_s);
+        let decoded: Vec<duo_auth::Param> = params
+            .iter()
+            .map(|(k, v)| (k.as_bytes().to_vec(), v.as_bytes().to_vec()))
+            .collect();
+        let host = self.api_host();
+        let parts = duo_auth::SignedParts {
+            date: &date,
+            method,
+            host: &host,
+            path,
+            params: &decoded,
+            body: b"",
+            duo_headers: &[],
+        };
+        let key = duo_auth::SigningKey::new(integration.skey.as_bytes());
+        let signature = duo_auth::sign(&key, duo_auth::Scheme::V2(duo_auth::Digest::Sha512), &parts);
+        let form = duo_auth::params::canon_params(&decoded);
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let answer = self
+            .http()
+            .request(method, format!("{}{path}", self.server.base_url()))
+            .header("Date", &date)
+            .header(
+                "Authorization",
+                duo_auth::authorization_header(&integration.ikey, &signature),
+            )
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(form)
+            .send()
+            .await
+            .unwrap();
+        let json: Value = answer.json().await.unwrap();
+        assert_eq!(json["stat"], "OK", "{path}: {json}");
+        json["response"].clone()
+    }
+
+    /// `duo-connector` with the contract's environment for the integration `name` (the first when
+    /// `None`), and nothing else from this process's environment.
+    pub(crate) fn connector(&self, integration: Option<&str>) -> std::process::Command {
+        let info = self.server.info();
+        let integration = match integration {
+            Some(name) => info.integration(name).unwrap().clone(),
+            None => info.integrations[0].clone(),
+        };
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_duo-connector"));
+        command
+            .env_clear()
+            .env("DUO_API_HOST", self.api_host())
+            .env("DUO_IKEY", &integration.ikey)
+            .env("DUO_SKEY", &integration.skey);
+        if let Some(ca) = self.ca_path() {
+            command.env("DUO_CA_CERT", ca);
+        }
+        command
     }
 
     /// The tenant as served now.
@@ -134,6 +227,23 @@ impl Fake {
             })
             .collect()
     }
+}
+
+/// Asserts a process exited with `code`, showing its stderr when not.
+pub(crate) fn assert_exit(output: &std::process::Output, code: i32) {
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+fn unix_now() -> i64 {
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    i64::try_from(since_epoch.as_secs()).unwrap()
 }
 
 /// Syncs with `config`.
