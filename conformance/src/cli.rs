@@ -11,7 +11,7 @@ use anyhow::{Context as _, bail};
 use clap::{Parser, Subcommand};
 use conformance::case::{Case, Category, KIT_VERSION, bundled_root, load_catalogue};
 use conformance::ledger::{CaseResult, Ledger};
-use conformance::report::{ReportTarget, RunReport, Summary, id_width, terminal_line};
+use conformance::report::{ReportTarget, RunReport, Summary, count, id_width, terminal_line};
 use conformance::runner::{RunEvent, RunOptions, run_cases};
 use conformance::selection::{Partition, Selection};
 
@@ -171,8 +171,8 @@ fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         artifacts: args.artifacts.clone(),
     };
     println!(
-        "duo-conformance {KIT_VERSION}: {} cases against `{connector}` ({jobs} at a time)",
-        selected.len()
+        "duo-conformance {KIT_VERSION}: {} against `{connector}` ({jobs} at a time)",
+        count(selected.len() as u64, "case", "cases")
     );
     let width = id_width(selected.iter().map(|c| c.id.len()));
     let mut progress = Progress::new(selected.len());
@@ -233,7 +233,7 @@ fn print_list(cases: &[Case]) {
             println!("  {:<width$}  {}", "", case.must);
         }
     }
-    println!("{} cases", cases.len());
+    println!("{}", count(cases.len() as u64, "case", "cases"));
 }
 
 /// A one-line progress display on a terminal's stderr; silent otherwise.

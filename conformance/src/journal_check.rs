@@ -12,6 +12,8 @@ use std::collections::HashMap;
 use mock_server::journal::JournalEntry;
 use serde::Deserialize;
 
+use crate::report::count;
+
 /// Duo's documented largest page per list endpoint (`duo-admin-api.md` §3), the same the fake
 /// serves by default. A scenario may serve shorter pages (short-page cases); the check is
 /// against Duo's maxima, which is what a connector knows.
@@ -140,7 +142,10 @@ impl JournalChecks {
         if let Some(max) = self.max_requests {
             let n = entries.len() as u64;
             if n > max {
-                return Some(format!("made {n} requests; the case allows at most {max}"));
+                return Some(format!(
+                    "made {}; the case allows at most {max}",
+                    count(n, "request", "requests")
+                ));
             }
         }
         if self.no_request_after_refusal
@@ -234,9 +239,10 @@ impl JournalChecks {
                 }
                 if retries > self.max_retries_after_429 {
                     return Some(format!(
-                        "retried {} {retries} times after 429s; at most {} retries are allowed",
+                        "retried {} {} after 429s; at most {} allowed",
                         describe(after),
-                        self.max_retries_after_429
+                        count(u64::from(retries), "time", "times"),
+                        count(u64::from(self.max_retries_after_429), "retry is", "retries are")
                     ));
                 }
             }
@@ -246,8 +252,9 @@ impl JournalChecks {
                 let given_up_after = attempts.iter().rev().take_while(|e| e.status == 429).count() as u32 - 1;
                 if given_up_after < min {
                     return Some(format!(
-                        "gave up on {} after {given_up_after} retries of a 429; the case wants at least {min}",
-                        describe(last)
+                        "gave up on {} after {} of a 429; the case wants at least {min}",
+                        describe(last),
+                        count(u64::from(given_up_after), "retry", "retries")
                     ));
                 }
             }
@@ -453,7 +460,7 @@ mod tests {
         );
         let v = checks.first_violation(&quitter, true).unwrap();
         assert!(
-            v.contains("gave up on GET /admin/v1/users?limit=300&offset=0 (#2) after 1 retries"),
+            v.contains("gave up on GET /admin/v1/users?limit=300&offset=0 (#2) after 1 retry of a 429; the case wants at least 2"),
             "{v}"
         );
     }

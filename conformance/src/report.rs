@@ -55,7 +55,11 @@ impl Summary {
         let mut line = format!("{} passed, {} failed", self.passed, self.failed);
         let mut extra = Vec::new();
         if self.expected_failures > 0 {
-            extra.push(format!("{} expected failures", self.expected_failures));
+            extra.push(count(
+                self.expected_failures as u64,
+                "expected failure",
+                "expected failures",
+            ));
         }
         if self.skipped > 0 {
             extra.push(format!("{} skipped", self.skipped));
@@ -283,6 +287,11 @@ impl RunReport<'_> {
     }
 }
 
+/// `n` and its noun, singular for one: `1 case`, `2 cases`, `1 retry`, `0 retries`.
+pub fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// Width of the id column of terminal lines.
 pub fn id_width(ids: impl IntoIterator<Item = usize>) -> usize {
     ids.into_iter().max().unwrap_or(0)
@@ -387,8 +396,21 @@ mod tests {
     fn summary_lines_count_by_status() {
         let results = results();
         let summary = Summary::of(&results);
-        assert_eq!(summary.line(), "1 passed, 1 failed (1 expected failures)");
+        assert_eq!(summary.line(), "1 passed, 1 failed (1 expected failure)");
+        let more = Summary {
+            expected_failures: 2,
+            ..summary
+        };
+        assert_eq!(more.line(), "1 passed, 1 failed (2 expected failures)");
         assert_eq!(Summary::default().line(), "0 passed, 0 failed");
+    }
+
+    #[test]
+    fn counts_take_the_singular_for_one_only() {
+        assert_eq!(count(1, "case", "cases"), "1 case");
+        assert_eq!(count(0, "case", "cases"), "0 cases");
+        assert_eq!(count(53, "case", "cases"), "53 cases");
+        assert_eq!(count(1, "retry", "retries"), "1 retry");
     }
 
     #[test]
@@ -470,7 +492,7 @@ mod tests {
         let mut results = results();
         results[1].reason = Some("a | b".into());
         let md = report(&results).markdown();
-        assert!(md.starts_with("## Duo connector conformance: 1 passed, 1 failed (1 expected failures)\n"));
+        assert!(md.starts_with("## Duo connector conformance: 1 passed, 1 failed (1 expected failure)\n"));
         assert!(
             md.contains("| ❌ | `sync-301-users` title of sync-301-users | sync | 1.2 s | a \\| b |"),
             "{md}"

@@ -16,6 +16,7 @@ use tokio::sync::{Semaphore, mpsc};
 use crate::case::{Case, Credentials, Expectation, ExpectedFailure};
 use crate::contract::{ConnectorOutput, EXIT_FAILURE, EXIT_SUCCESS, EXIT_USAGE, ReportedFailure, Snapshot};
 use crate::error::{Error, Result};
+use crate::report::count;
 use crate::snapshot_compare::first_mismatch;
 use crate::truth::GroundTruth;
 
@@ -439,11 +440,11 @@ fn judge_exit(
             }
         }
         (Expectation::Failure(expected), ConnectorOutput::Snapshot(snapshot)) => Verdict::Fail(format!(
-            "expected failure {}, but the connector reported success ({} users, {} admins, {} groups)",
+            "expected failure {}, but the connector reported success ({}, {}, {})",
             describe_expected(expected),
-            snapshot.users.len(),
-            snapshot.admins.len(),
-            snapshot.groups.len()
+            count(snapshot.users.len() as u64, "user", "users"),
+            count(snapshot.admins.len() as u64, "admin", "admins"),
+            count(snapshot.groups.len() as u64, "group", "groups")
         )),
         (Expectation::Failure(expected), ConnectorOutput::Failure(failure)) => {
             judge_failure(expected, &failure)

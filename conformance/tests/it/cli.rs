@@ -173,9 +173,16 @@ fn the_ledger_expects_listed_failures_and_refuses_stale_entries() {
     };
     let (code, stdout, _) = with("ignores-paging");
     assert_eq!(code, 0, "{stdout}");
+    assert!(
+        stdout.starts_with(&format!(
+            "duo-conformance {}: 1 case against",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{stdout}"
+    );
     assert!(stdout.contains("expected failure"), "{stdout}");
     assert!(
-        stdout.ends_with("0 passed, 0 failed (1 expected failures)\n"),
+        stdout.ends_with("0 passed, 0 failed (1 expected failure)\n"),
         "{stdout}"
     );
     let (code, stdout, _) = with("none");
