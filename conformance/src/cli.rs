@@ -203,6 +203,17 @@ fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     };
     let summary = Summary::of(&results);
     println!("{}", summary.line());
+    if summary.failed > 0 {
+        match &args.artifacts {
+            None => println!(
+                "To keep each failed case's output.json, stdout.txt, stderr.txt and request journal, run again with --artifacts DIR"
+            ),
+            Some(dir) => println!(
+                "Each failed case's output, stdout, stderr and request journal are in {}/<case id>/",
+                dir.display()
+            ),
+        }
+    }
     for target in &args.reports {
         write_report(&target.path, &report.render(target.format))?;
     }

@@ -191,6 +191,13 @@ impl RunReport<'_> {
                             xml,
                             "      <failure message=\"{reason}\" type=\"conformance\">{reason}</failure>"
                         );
+                        if !result.stderr_tail.is_empty() {
+                            let _ = writeln!(
+                                xml,
+                                "      <system-err>{}</system-err>",
+                                xml_escape(&result.stderr_tail.join("\n"))
+                            );
+                        }
                         let _ = writeln!(xml, "    </testcase>");
                     }
                     Status::Skipped | Status::ExpectedFailure => {
@@ -319,7 +326,27 @@ pub fn terminal_line(result: &CaseResult, id_width: usize) -> String {
     if let Some(reason) = &result.reason {
         let _ = write!(line, "\n    {reason}");
     }
+    if result.status == Status::Failed {
+        line.push('\n');
+        line.push_str(&stderr_block(&result.stderr_tail));
+    }
     line
+}
+
+/// The end of a failed connector's stderr, indented under its case: `    stderr (last 2
+/// lines):` and the lines, or a note that it wrote nothing there.
+pub fn stderr_block(lines: &[String]) -> String {
+    if lines.is_empty() {
+        return "    stderr: (empty)".to_owned();
+    }
+    let mut block = format!(
+        "    stderr (last {}):",
+        count(lines.len() as u64, "line", "lines")
+    );
+    for line in lines {
+        let _ = write!(block, "\n      {line}");
+    }
+    block
 }
 
 fn seconds(d: std::time::Duration) -> String {
@@ -363,6 +390,7 @@ mod tests {
             status,
             reason: reason.map(str::to_owned),
             duration: Duration::from_millis(1234),
+            stderr_tail: Vec::new(),
         }
     }
 
@@ -431,6 +459,38 @@ mod tests {
             terminal_line(&results[2], 0)
                 .contains("○ auth-wrong-skey  title of auth-wrong-skey (1.2 s) expected failure")
         );
+    }
+
+    #[test]
+    fn failed_cases_show_the_end_of_the_connectors_stderr() {
+        let mut results = results();
+        results[1].stderr_tail = vec![
+            "Traceback (most recent call last):".into(),
+            "KeyError: <x>".into(),
+        ];
+        results[2].stderr_tail = vec!["known noise".into()];
+        let failed = terminal_line(&results[1], 0);
+        assert!(
+            failed.ends_with(
+                "\n    stderr (last 2 lines):\n      Traceback (most recent call last):\n      KeyError: <x>"
+            ),
+            "{failed}"
+        );
+        results[1].stderr_tail.truncate(1);
+        assert!(terminal_line(&results[1], 0).contains("\n    stderr (last 1 line):\n"));
+        results[1].stderr_tail.clear();
+        assert!(terminal_line(&results[1], 0).ends_with("\n    stderr: (empty)"));
+        // Passed and expected failures stay one or two lines.
+        assert!(!terminal_line(&results[0], 0).contains("stderr"));
+        assert!(!terminal_line(&results[2], 0).contains("stderr"));
+
+        results[1].stderr_tail = vec!["a".into(), "b & <c>".into()];
+        let xml = report(&results).junit();
+        assert!(
+            xml.contains("<system-err>a&#10;b &amp; &lt;c&gt;</system-err>"),
+            "{xml}"
+        );
+        assert_eq!(xml.matches("<system-err>").count(), 1, "only failed cases: {xml}");
     }
 
     #[test]

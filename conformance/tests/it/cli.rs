@@ -148,11 +148,63 @@ fn a_failing_case_exits_1_with_its_reason_and_keeps_its_artifacts() {
         stdout.contains("snapshot differs from the tenant: users: 1 of 301 missing, first DU"),
         "{stdout}"
     );
-    assert!(stdout.ends_with("1 passed, 1 failed\n"), "{stdout}");
+    assert!(
+        stdout.ends_with(&format!(
+            "1 passed, 1 failed\nEach failed case's output, stdout, stderr and request journal are in {}/<case id>/\n",
+            dir.display()
+        )),
+        "{stdout}"
+    );
     for kept in ["output.json", "stderr.txt", "journal.jsonl"] {
         assert!(dir.join("sync-301-users").join(kept).is_file(), "{kept} not kept");
     }
     assert!(!dir.join("sync-1-user").exists(), "a passing case leaves nothing");
+}
+
+#[test]
+fn a_crashing_connector_shows_the_end_of_its_stderr_masked_and_points_to_artifacts() {
+    let dir = scratch("crash");
+    let skey_file = dir.join("skey");
+    // A connector that dies as an uncaught exception does, after logging its request.
+    let connector = format!(
+        r#"printf %s "$DUO_SKEY" > '{}'
+echo 'Traceback (most recent call last):' >&2
+echo "  GET /admin/v1/users Authorization: Basic $(printf 'DIXX:%s' "$DUO_SKEY" | base64 | tr -d '\n')" >&2
+echo "ValueError: cannot use key $DUO_SKEY" >&2
+exit 1"#,
+        skey_file.display()
+    );
+    let crash = |extra: &[&std::ffi::OsStr]| {
+        run(kit()
+            .args(["--case", "sync-1-user", "--connector", &connector])
+            .args(extra))
+    };
+    let (code, stdout, _) = crash(&[]);
+    assert_eq!(code, 1, "{stdout}");
+    let skey = std::fs::read_to_string(&skey_file).unwrap();
+    assert_eq!(skey.len(), 40, "the connector saw the key");
+    assert!(
+        stdout.contains(
+            "    exited 1 but wrote nothing to DUO_OUTPUT\n    stderr (last 3 lines):\n      Traceback (most recent call last):\n        \
+             GET /admin/v1/users Authorization: Basic [masked]\n      ValueError: cannot use key [masked]\n"
+        ),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(&skey), "the secret key is masked: {stdout}");
+    assert_eq!(
+        stdout.matches("--artifacts DIR").count(),
+        1,
+        "named once: {stdout}"
+    );
+    assert!(stdout.ends_with("run again with --artifacts DIR\n"), "{stdout}");
+
+    let kept = dir.join("artifacts");
+    let (code, stdout, _) = crash(&["--artifacts".as_ref(), kept.as_os_str()]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(!stdout.contains("--artifacts DIR"), "{stdout}");
+    let stderr = std::fs::read_to_string(kept.join("sync-1-user").join("stderr.txt")).unwrap();
+    assert!(stderr.contains("ValueError: cannot use key [masked]"), "{stderr}");
+    assert!(!stderr.contains(&skey), "the kept stderr is masked too: {stderr}");
 }
 
 #[test]
