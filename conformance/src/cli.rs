@@ -164,6 +164,8 @@ fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get))
         .max(1);
+    // Before the header: a program that is missing or not executable is said once, not per case.
+    conformance::preflight::check_connector(&connector)?;
     let options = RunOptions {
         connector: connector.clone(),
         jobs,

@@ -34,6 +34,7 @@ pub mod contract;
 pub mod error;
 pub mod journal_check;
 pub mod ledger;
+pub mod preflight;
 pub mod report;
 pub mod runner;
 pub mod selection;

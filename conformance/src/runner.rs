@@ -133,13 +133,15 @@ fn kill_group(pgid: u32) {
 }
 
 /// Runs `cases`, `options.jobs` at a time, reporting each start and end to `on_event`, and
-/// returns the runs in the order of `cases`. Ctrl-C kills the running connectors and ends the
-/// run with an error.
+/// returns the runs in the order of `cases`. A connector command whose program is missing or not
+/// executable is an error before any case runs ([`crate::preflight`]). Ctrl-C kills the running
+/// connectors and ends the run with an error.
 pub async fn run_cases(
     cases: &[Case],
     options: &RunOptions,
     mut on_event: impl FnMut(RunEvent),
 ) -> Result<Vec<CaseRun>> {
+    crate::preflight::check_connector(&options.connector)?;
     let jobs = options.jobs.max(1);
     let permits = Arc::new(Semaphore::new(jobs));
     let running = RunningConnectors::default();
@@ -415,6 +417,16 @@ fn judge_exit(
             let last = stderr_tail().pop().unwrap_or_else(|| "nothing on stderr".into());
             return Verdict::Fail(format!(
                 "exited 2 (a usage error: the connector did not accept the contract's environment): {last}"
+            ));
+        }
+        Some(status @ (126 | 127)) => {
+            let what = if status == 127 {
+                "the shell did not find a command it was to run"
+            } else {
+                "the shell could not execute a command it was to run"
+            };
+            return Verdict::Fail(format!(
+                "exited with status {status}: {what} (see stderr); the contract allows 0, 1 and 2"
             ));
         }
         Some(other) => {

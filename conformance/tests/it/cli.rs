@@ -270,14 +270,47 @@ fn connectors_that_break_the_contract_fail_their_cases() {
         stdout.contains("unknown breakage"),
         "the connector's stderr is quoted: {stdout}"
     );
+    // A program the line runs later that is missing: the shell's 127, named as such.
     let (code, stdout, _) = run(kit().args([
         "--case",
         "sync-1-user",
         "--connector",
-        "/nonexistent/connector sync",
+        "sh -c 'nonexistent-inner-program sync'",
     ]));
     assert_eq!(code, 1);
-    assert!(stdout.contains("exited with status 127"), "{stdout}");
+    assert!(
+        stdout.contains("exited with status 127: the shell did not find a command it was to run"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("nonexistent-inner-program: not found"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_connector_that_cannot_start_is_named_once_before_any_case_runs() {
+    for (connector, says) in [
+        (
+            "nonexistent-connector-cmd sync",
+            "`nonexistent-connector-cmd` was not found: it is no file, shell builtin or program on PATH (sh would exit 127",
+        ),
+        (
+            "/nonexistent/connector sync",
+            "`/nonexistent/connector` was not found: no such file (sh would exit 127",
+        ),
+        // A file that exists but is not executable.
+        (
+            "conformance/CONTRACT.md sync",
+            "`conformance/CONTRACT.md` is not executable (sh would exit 126",
+        ),
+    ] {
+        let (code, stdout, stderr) = run(kit().args(["--category", "sync", "--connector", connector]));
+        assert_eq!(code, 2, "the kit could not run: {stdout}{stderr}");
+        assert!(stderr.contains(says), "{stderr}");
+        assert_eq!(stderr.matches("cannot run").count(), 1, "said once: {stderr}");
+        assert!(stdout.is_empty(), "no case ran: {stdout}");
+    }
 }
 
 #[test]
