@@ -14,7 +14,10 @@ use mock_server::{MockServer, Scenario, StartOptions, TlsMode};
 use tokio::sync::{Semaphore, mpsc};
 
 use crate::case::{Case, Credentials, Expectation, ExpectedFailure};
-use crate::contract::{ConnectorOutput, EXIT_FAILURE, EXIT_SUCCESS, EXIT_USAGE, ReportedFailure, Snapshot};
+use crate::contract::{
+    ConnectorOutput, EXIT_FAILURE, EXIT_SUCCESS, EXIT_USAGE, FailureField, ReportedFailure, Snapshot,
+    field_problem,
+};
 use crate::error::{Error, Result};
 use crate::report::count;
 use crate::snapshot_compare::first_mismatch;
@@ -442,7 +445,7 @@ fn judge_exit(
         }
         (Expectation::Success { also_accept }, ConnectorOutput::Failure(failure)) => {
             if also_accept.contains(&failure.kind) {
-                Verdict::Pass
+                field_problem(&failure, &[]).map_or(Verdict::Pass, Verdict::Fail)
             } else {
                 Verdict::Fail(format!(
                     "expected a snapshot equal to the tenant, got failure {}: {}",
@@ -504,7 +507,8 @@ fn one_line(text: &str) -> String {
     }
 }
 
-/// A reported failure against the expected one.
+/// A reported failure against the expected one: its kind, the fields the contract requires of
+/// that kind ([`crate::contract::FAILURE_FIELDS`]), then the values the case pins.
 pub fn judge_failure(expected: &ExpectedFailure, got: &ReportedFailure) -> Verdict {
     if got.kind != expected.kind {
         return Verdict::Fail(format!(
@@ -513,6 +517,17 @@ pub fn judge_failure(expected: &ExpectedFailure, got: &ReportedFailure) -> Verdi
             got.kind,
             one_line(&got.message)
         ));
+    }
+    let pinned: Vec<FailureField> = [
+        (FailureField::HttpStatus, expected.http_status.is_some()),
+        (FailureField::DuoCode, expected.duo_code.is_some()),
+        (FailureField::ClockOffset, expected.clock_offset_s.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(field, pinned)| pinned.then_some(field))
+    .collect();
+    if let Some(problem) = field_problem(got, &pinned) {
+        return Verdict::Fail(problem);
     }
     if let Some(code) = expected.duo_code
         && got.duo_code != Some(code)
@@ -603,6 +618,36 @@ mod tests {
             judge_failure(&with_code, &failure(ErrorKind::ClockSkew)),
             Verdict::Fail("clock_skew carries duo_code 40105, expected 40301".into())
         );
+    }
+
+    #[test]
+    fn the_fields_the_contract_requires_of_a_kind_are_checked_whatever_the_case_pins() {
+        let mut denied = failure(ErrorKind::PermissionDenied);
+        (denied.duo_code, denied.clock_offset_s, denied.http_status) = (Some(40301), None, None);
+        assert_eq!(
+            judge_failure(&expected(ErrorKind::PermissionDenied), &denied),
+            Verdict::Fail("permission_denied without http_status: the contract requires it (403)".into())
+        );
+        denied.http_status = Some(403);
+        assert_eq!(
+            judge_failure(&expected(ErrorKind::PermissionDenied), &denied),
+            Verdict::Pass
+        );
+        // An intermediary's status is required where the case says an answer came.
+        let mut blocked = failure(ErrorKind::BlockedByIntermediary);
+        (blocked.http_status, blocked.duo_code, blocked.clock_offset_s) = (None, None, None);
+        assert_eq!(
+            judge_failure(&expected(ErrorKind::BlockedByIntermediary), &blocked),
+            Verdict::Pass
+        );
+        let answered = ExpectedFailure {
+            http_status: Some(407),
+            ..expected(ErrorKind::BlockedByIntermediary)
+        };
+        assert!(matches!(
+            judge_failure(&answered, &blocked),
+            Verdict::Fail(r) if r.starts_with("blocked_by_intermediary without http_status")
+        ));
     }
 
     #[test]
