@@ -220,6 +220,8 @@ struct JournalFile {
     max_retries_after_429: Option<u32>,
     #[serde(default)]
     min_retries_after_429: Option<u32>,
+    #[serde(default)]
+    min_retries_after_fault: Option<u32>,
 }
 
 impl Case {
@@ -414,6 +416,7 @@ impl Case {
             }
             journal.max_requests = j.max_requests;
             journal.min_retries_after_429 = j.min_retries_after_429;
+            journal.min_retries_after_fault = j.min_retries_after_fault;
         }
         Ok(Self {
             id: file.id.into_inner(),

@@ -1,9 +1,10 @@
 //! Checks on the fake's request journal: how the connector asked, not only what it ended with.
 //! Page sizes within each endpoint's maximum (or the largest), no page read twice, a bounded
-//! number of requests, nothing more after Duo's definitive 401 or 403, and after a 429 a wait
-//! before the retry and a bounded number of retries.
+//! number of requests, nothing more after Duo's definitive 401 or 403, after a 429 a wait before
+//! the retry and a bounded number of retries, and retries before giving up on a request that
+//! keeps getting 429s or the scenario's fault (a gateway's page, a 5xx, a cut connection).
 //!
-//! Every check but the minimum number of 429 retries can only go from passing to failing as
+//! Every check but the minimum numbers of retries can only go from passing to failing as
 //! requests come in, so the runner also evaluates them while the connector runs and stops a
 //! connector that already failed one (a retry loop is caught in a second, not at the deadline).
 
@@ -76,6 +77,9 @@ pub struct JournalChecks {
     pub max_retries_after_429: u32,
     /// Fewest retries before giving up on a request that keeps getting 429 (none: no check).
     pub min_retries_after_429: Option<u32>,
+    /// Fewest retries before giving up on a request that the scenario's fault rule keeps
+    /// answering: a gateway's 5xx page, Duo's 5xx, a cut connection (none: no check).
+    pub min_retries_after_fault: Option<u32>,
 }
 
 impl Default for JournalChecks {
@@ -88,6 +92,7 @@ impl Default for JournalChecks {
             min_wait_after_429_ms: 1000,
             max_retries_after_429: 6,
             min_retries_after_429: None,
+            min_retries_after_fault: None,
         }
     }
 }
@@ -246,21 +251,53 @@ impl JournalChecks {
                     ));
                 }
             }
-            if let (true, Some(min), Some(last)) = (finished, self.min_retries_after_429, attempts.last())
-                && last.status == 429
+            if !finished {
+                continue;
+            }
+            if let Some((last, retries)) = given_up(attempts, self.min_retries_after_429, |e| e.status == 429)
             {
-                let given_up_after = attempts.iter().rev().take_while(|e| e.status == 429).count() as u32 - 1;
-                if given_up_after < min {
-                    return Some(format!(
-                        "gave up on {} after {} of a 429; the case wants at least {min}",
-                        describe(last),
-                        count(u64::from(given_up_after), "retry", "retries")
-                    ));
-                }
+                return Some(format!(
+                    "gave up on {} after {} of a 429; the case wants at least {}",
+                    describe(last),
+                    count(u64::from(retries), "retry", "retries"),
+                    self.min_retries_after_429.unwrap_or_default()
+                ));
+            }
+            if let Some((last, retries)) =
+                given_up(attempts, self.min_retries_after_fault, |e| e.fault.is_some())
+            {
+                return Some(format!(
+                    "gave up on {} after {} of what the fault rule {:?} answered ({}); the case wants at least {}",
+                    describe(last),
+                    count(u64::from(retries), "retry", "retries"),
+                    last.fault.as_deref().unwrap_or_default(),
+                    if last.status == 0 {
+                        "a cut connection".to_owned()
+                    } else {
+                        format!("status {}", last.status)
+                    },
+                    self.min_retries_after_fault.unwrap_or_default()
+                ));
             }
         }
         None
     }
+}
+
+/// The last attempt of a request that ended on answers `failed` and the retries of them it made,
+/// when they are fewer than `min`: the connector gave up too soon.
+fn given_up<'a>(
+    attempts: &[&'a JournalEntry],
+    min: Option<u32>,
+    failed: impl Fn(&JournalEntry) -> bool,
+) -> Option<(&'a JournalEntry, u32)> {
+    let (min, last) = (min?, *attempts.last()?);
+    if !failed(last) {
+        return None;
+    }
+    let failures = attempts.iter().rev().take_while(|e| failed(e)).count();
+    let retries = u32::try_from(failures.saturating_sub(1)).unwrap_or(u32::MAX);
+    (retries < min).then_some((last, retries))
 }
 
 /// The first request that came after Duo's definitive answer (any 401, or a 403 with Duo's
@@ -462,6 +499,45 @@ mod tests {
         assert!(
             v.contains("gave up on GET /admin/v1/users?limit=300&offset=0 (#2) after 1 retry of a 429; the case wants at least 2"),
             "{v}"
+        );
+    }
+
+    #[test]
+    fn giving_up_on_a_faulted_request_without_retrying_it_is_caught() {
+        let checks = JournalChecks {
+            min_retries_after_fault: Some(1),
+            ..JournalChecks::default()
+        };
+        let q = "/admin/v1/users?limit=300&offset=0";
+        let gateway = |seq, ms| {
+            let mut e = entry(seq, ms, q, 502, None);
+            e.fault = Some("nginx-502".into());
+            e
+        };
+        let once = [gateway(1, 0)];
+        assert_eq!(checks.first_violation(&once, false), None, "still running");
+        let v = checks.first_violation(&once, true).unwrap();
+        assert_eq!(
+            v,
+            "gave up on GET /admin/v1/users?limit=300&offset=0 (#1) after 0 retries of what the fault rule \"nginx-502\" answered (status 502); the case wants at least 1"
+        );
+        assert_eq!(
+            checks.first_violation(&[gateway(1, 0), gateway(2, 1_000)], true),
+            None
+        );
+        let mut cut = entry(1, 0, q, 0, None);
+        cut.fault = Some("closed before answer".into());
+        let v = checks.first_violation(&[cut], true).unwrap();
+        assert!(v.contains("(a cut connection)"), "{v}");
+        // An answer without the fault ends nothing the check looks at.
+        assert_eq!(
+            checks.first_violation(&[gateway(1, 0), ok(2, 1_000, q)], true),
+            None
+        );
+        assert_eq!(
+            JournalChecks::default().first_violation(&once, true),
+            None,
+            "no check unless the case asks"
         );
     }
 
