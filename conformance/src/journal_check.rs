@@ -271,8 +271,9 @@ impl JournalChecks {
                     describe(last),
                     count(u64::from(retries), "retry", "retries"),
                     last.fault.as_deref().unwrap_or_default(),
-                    if last.status == 0 {
-                        "a cut connection".to_owned()
+                    // 444: the fake's "no answer" (nginx's), for a connection closed or reset.
+                    if matches!(last.status, 0 | 444) {
+                        "no answer: the connection was cut".to_owned()
                     } else {
                         format!("status {}", last.status)
                     },
@@ -525,10 +526,10 @@ mod tests {
             checks.first_violation(&[gateway(1, 0), gateway(2, 1_000)], true),
             None
         );
-        let mut cut = entry(1, 0, q, 0, None);
+        let mut cut = entry(1, 0, q, 444, None);
         cut.fault = Some("closed before answer".into());
         let v = checks.first_violation(&[cut], true).unwrap();
-        assert!(v.contains("(a cut connection)"), "{v}");
+        assert!(v.contains("(no answer: the connection was cut)"), "{v}");
         // An answer without the fault ends nothing the check looks at.
         assert_eq!(
             checks.first_violation(&[gateway(1, 0), ok(2, 1_000, q)], true),
