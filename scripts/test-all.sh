@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check and test of the workspace: formatting, clippy, the Rust tests, the interop tests
 # with Duo's official Python client (installed into .venv on first use), and the conformance
-# catalogue against the bundled connector and against the Python adapter with its ledger.
+# catalogue against the bundled connector and against the Python and Node adapters with their
+# ledgers (Node.js and the pinned Node client are installed on first use).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,3 +17,4 @@ mkdir -p target/conformance
 target/debug/duo-conformance run --jobs 2 \
   --report junit=target/conformance/bundled.xml --report markdown=target/conformance/bundled.md
 conformance/scripts/run-python-adapter.sh --jobs 2 --report junit=target/conformance/duo-client-python.xml
+conformance/scripts/run-node-adapter.sh --jobs 2 --report junit=target/conformance/duo-api-nodejs.xml
