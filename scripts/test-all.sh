@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs every check and test of the workspace: formatting, clippy, the Rust tests, the interop tests
 # with Duo's official Python client (installed into .venv on first use), every walk-through of the
-# docs, the conformance catalogue against the bundled connector and against the Python adapter with
-# its ledger, and the Python package (its wheel built once, from the debug artifacts the steps above
-# left in target/).
+# docs, the conformance catalogue against the bundled connector and against the Python and Node
+# adapters with their ledgers (Node.js and the pinned Node client are installed on first use), and
+# the Python package (its wheel built once, from the debug artifacts the steps above left in target/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +23,7 @@ mkdir -p target/conformance
 target/debug/duo-conformance run --jobs 2 \
   --report junit=target/conformance/bundled.xml --report markdown=target/conformance/bundled.md
 conformance/scripts/run-python-adapter.sh --jobs 2 --report junit=target/conformance/duo-client-python.xml
+conformance/scripts/run-node-adapter.sh --jobs 2 --report junit=target/conformance/duo-api-nodejs.xml
 
 # Last: its dev-profile relink of duo-mock replaces target/debug/duo-mock with a stripped copy.
 python/scripts/test-package.sh

@@ -13,7 +13,7 @@ use mock_server::Scenario;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::contract::ErrorKind;
+use crate::contract::{ErrorKind, FailureField, FieldRule, field_rule};
 use crate::error::{Error, Result, file_error};
 use crate::journal_check::{JournalChecks, PageSizeRule};
 
@@ -192,11 +192,11 @@ struct ExpectFile {
     #[serde(default)]
     kind: Option<Spanned<ErrorKind>>,
     #[serde(default)]
-    duo_code: Option<u32>,
+    duo_code: Option<Spanned<u32>>,
     #[serde(default)]
-    http_status: Option<u16>,
+    http_status: Option<Spanned<u16>>,
     #[serde(default)]
-    clock_offset_s: Option<i64>,
+    clock_offset_s: Option<Spanned<i64>>,
     #[serde(default)]
     clock_offset_tolerance_s: Option<u64>,
     #[serde(default)]
@@ -220,6 +220,8 @@ struct JournalFile {
     max_retries_after_429: Option<u32>,
     #[serde(default)]
     min_retries_after_429: Option<u32>,
+    #[serde(default)]
+    min_retries_after_fault: Option<u32>,
 }
 
 impl Case {
@@ -329,18 +331,56 @@ impl Case {
                         "also_accept goes with outcome = \"success\"".into(),
                     ));
                 }
-                let kind_span = kind.span();
                 let kind = kind.into_inner();
-                let clock_offset_s = match (expect.clock_offset_s, expect.clock_offset_tolerance_s) {
-                    (Some(offset), tolerance) => {
-                        if kind != ErrorKind::ClockSkew {
+                // A case expects only what the contract's table lets a failure of its kind carry.
+                let pins = [
+                    (
+                        FailureField::HttpStatus,
+                        expect
+                            .http_status
+                            .as_ref()
+                            .map(|v| (i64::from(*v.get_ref()), v.span())),
+                    ),
+                    (
+                        FailureField::DuoCode,
+                        expect
+                            .duo_code
+                            .as_ref()
+                            .map(|v| (i64::from(*v.get_ref()), v.span())),
+                    ),
+                    (
+                        FailureField::ClockOffset,
+                        expect.clock_offset_s.as_ref().map(|v| (*v.get_ref(), v.span())),
+                    ),
+                ];
+                for (field, pin) in pins {
+                    let Some((value, span)) = pin else { continue };
+                    let name = field.name();
+                    match field_rule(kind, field) {
+                        FieldRule::Optional => {
                             return Err(at(
-                                kind_span,
-                                "clock_offset_s goes with kind = \"clock_skew\"".into(),
+                                span,
+                                format!(
+                                    "{name} is optional for kind = \"{kind}\" in the contract: a case cannot expect it"
+                                ),
                             ));
                         }
-                        Some((offset, tolerance.unwrap_or(DEFAULT_CLOCK_TOLERANCE_S)))
+                        FieldRule::Required(values) if !values.allow(value) => {
+                            return Err(at(
+                                span,
+                                format!(
+                                    "the contract requires {name} {values} of kind = \"{kind}\": {value} cannot be expected"
+                                ),
+                            ));
+                        }
+                        _ => {}
                     }
+                }
+                let clock_offset_s = match (expect.clock_offset_s, expect.clock_offset_tolerance_s) {
+                    (Some(offset), tolerance) => Some((
+                        offset.into_inner(),
+                        tolerance.unwrap_or(DEFAULT_CLOCK_TOLERANCE_S),
+                    )),
                     (None, Some(_)) => {
                         return Err(at(
                             expect_span,
@@ -351,8 +391,8 @@ impl Case {
                 };
                 Expectation::Failure(ExpectedFailure {
                     kind,
-                    duo_code: expect.duo_code,
-                    http_status: expect.http_status,
+                    duo_code: expect.duo_code.map(Spanned::into_inner),
+                    http_status: expect.http_status.map(Spanned::into_inner),
                     clock_offset_s,
                 })
             }
@@ -376,6 +416,7 @@ impl Case {
             }
             journal.max_requests = j.max_requests;
             journal.min_retries_after_429 = j.min_retries_after_429;
+            journal.min_retries_after_fault = j.min_retries_after_fault;
         }
         Ok(Self {
             id: file.id.into_inner(),
@@ -577,7 +618,35 @@ outcome = "success"
             "outcome = \"success\"",
             "outcome = \"failure\"\nkind = \"tls\"\nclock_offset_s = 600",
         );
-        assert!(error_of(&text).contains("clock_offset_s goes with kind = \"clock_skew\""));
+        let error = error_of(&text);
+        assert!(
+            error.starts_with(
+                "cases/x.toml:12:18: clock_offset_s is optional for kind = \"tls\" in the contract: a case cannot expect it"
+            ),
+            "{error}"
+        );
+        let text = GOOD.replace(
+            "outcome = \"success\"",
+            "outcome = \"failure\"\nkind = \"network\"\nhttp_status = 504",
+        );
+        assert!(error_of(&text).contains("http_status is optional for kind = \"network\""));
+        let text = GOOD.replace(
+            "outcome = \"success\"",
+            "outcome = \"failure\"\nkind = \"permission_denied\"\nduo_code = 40300",
+        );
+        let error = error_of(&text);
+        assert!(
+            error.starts_with(
+                "cases/x.toml:12:12: the contract requires duo_code 40301 of kind = \"permission_denied\": 40300 cannot be expected"
+            ),
+            "{error}"
+        );
+        // What a kind requires "when" something happened, a case may expect.
+        let text = GOOD.replace(
+            "outcome = \"success\"",
+            "outcome = \"failure\"\nkind = \"blocked_by_intermediary\"\nhttp_status = 407",
+        );
+        Case::parse(&text, "cases/x.toml", &root()).unwrap();
         let text = GOOD.replace(
             "outcome = \"success\"",
             "outcome = \"failure\"\nkind = \"forbidden\"",

@@ -11,7 +11,7 @@ use anyhow::{Context as _, bail};
 use clap::{Parser, Subcommand};
 use conformance::case::{Case, Category, KIT_VERSION, bundled_root, load_catalogue};
 use conformance::ledger::{CaseResult, Ledger};
-use conformance::report::{ReportTarget, RunReport, Summary, id_width, terminal_line};
+use conformance::report::{ReportTarget, RunReport, Summary, count, id_width, terminal_line};
 use conformance::runner::{RunEvent, RunOptions, run_cases};
 use conformance::selection::{Partition, Selection};
 
@@ -164,6 +164,8 @@ fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get))
         .max(1);
+    // Before the header: a program that is missing or not executable is said once, not per case.
+    conformance::preflight::check_connector(&connector)?;
     let options = RunOptions {
         connector: connector.clone(),
         jobs,
@@ -171,8 +173,8 @@ fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         artifacts: args.artifacts.clone(),
     };
     println!(
-        "duo-conformance {KIT_VERSION}: {} cases against `{connector}` ({jobs} at a time)",
-        selected.len()
+        "duo-conformance {KIT_VERSION}: {} against `{connector}` ({jobs} at a time)",
+        count(selected.len() as u64, "case", "cases")
     );
     let width = id_width(selected.iter().map(|c| c.id.len()));
     let mut progress = Progress::new(selected.len());
@@ -203,6 +205,17 @@ fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     };
     let summary = Summary::of(&results);
     println!("{}", summary.line());
+    if summary.failed > 0 {
+        match &args.artifacts {
+            None => println!(
+                "To keep each failed case's output.json, stdout.txt, stderr.txt and request journal, run again with --artifacts DIR"
+            ),
+            Some(dir) => println!(
+                "Each failed case's output, stdout, stderr and request journal are in {}/<case id>/",
+                dir.display()
+            ),
+        }
+    }
     for target in &args.reports {
         write_report(&target.path, &report.render(target.format))?;
     }
@@ -233,7 +246,7 @@ fn print_list(cases: &[Case]) {
             println!("  {:<width$}  {}", "", case.must);
         }
     }
-    println!("{} cases", cases.len());
+    println!("{}", count(cases.len() as u64, "case", "cases"));
 }
 
 /// A one-line progress display on a terminal's stderr; silent otherwise.

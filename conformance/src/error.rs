@@ -46,6 +46,14 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The connector command cannot run: its program is missing or not executable.
+    #[error("the connector `{command}` cannot run: {problem}")]
+    Connector {
+        /// The command line.
+        command: String,
+        /// What is wrong, and what to do.
+        problem: String,
+    },
     /// A selection or option that cannot work (`--partition 3/2`, no case matched…).
     #[error("{0}")]
     Usage(String),

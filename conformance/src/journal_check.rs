@@ -1,9 +1,10 @@
 //! Checks on the fake's request journal: how the connector asked, not only what it ended with.
 //! Page sizes within each endpoint's maximum (or the largest), no page read twice, a bounded
-//! number of requests, nothing more after Duo's definitive 401 or 403, and after a 429 a wait
-//! before the retry and a bounded number of retries.
+//! number of requests, nothing more after Duo's definitive 401 or 403, after a 429 a wait before
+//! the retry and a bounded number of retries, and retries before giving up on a request that
+//! keeps getting 429s or the scenario's fault (a gateway's page, a 5xx, a cut connection).
 //!
-//! Every check but the minimum number of 429 retries can only go from passing to failing as
+//! Every check but the minimum numbers of retries can only go from passing to failing as
 //! requests come in, so the runner also evaluates them while the connector runs and stops a
 //! connector that already failed one (a retry loop is caught in a second, not at the deadline).
 
@@ -11,6 +12,8 @@ use std::collections::HashMap;
 
 use mock_server::journal::JournalEntry;
 use serde::Deserialize;
+
+use crate::report::count;
 
 /// Duo's documented largest page per list endpoint (`duo-admin-api.md` §3), the same the fake
 /// serves by default. A scenario may serve shorter pages (short-page cases); the check is
@@ -74,6 +77,9 @@ pub struct JournalChecks {
     pub max_retries_after_429: u32,
     /// Fewest retries before giving up on a request that keeps getting 429 (none: no check).
     pub min_retries_after_429: Option<u32>,
+    /// Fewest retries before giving up on a request that the scenario's fault rule keeps
+    /// answering: a gateway's 5xx page, Duo's 5xx, a cut connection (none: no check).
+    pub min_retries_after_fault: Option<u32>,
 }
 
 impl Default for JournalChecks {
@@ -86,6 +92,7 @@ impl Default for JournalChecks {
             min_wait_after_429_ms: 1000,
             max_retries_after_429: 6,
             min_retries_after_429: None,
+            min_retries_after_fault: None,
         }
     }
 }
@@ -140,7 +147,10 @@ impl JournalChecks {
         if let Some(max) = self.max_requests {
             let n = entries.len() as u64;
             if n > max {
-                return Some(format!("made {n} requests; the case allows at most {max}"));
+                return Some(format!(
+                    "made {}; the case allows at most {max}",
+                    count(n, "request", "requests")
+                ));
             }
         }
         if self.no_request_after_refusal
@@ -234,26 +244,61 @@ impl JournalChecks {
                 }
                 if retries > self.max_retries_after_429 {
                     return Some(format!(
-                        "retried {} {retries} times after 429s; at most {} retries are allowed",
+                        "retried {} {} after 429s; at most {} allowed",
                         describe(after),
-                        self.max_retries_after_429
+                        count(u64::from(retries), "time", "times"),
+                        count(u64::from(self.max_retries_after_429), "retry is", "retries are")
                     ));
                 }
             }
-            if let (true, Some(min), Some(last)) = (finished, self.min_retries_after_429, attempts.last())
-                && last.status == 429
+            if !finished {
+                continue;
+            }
+            if let Some((last, retries)) = given_up(attempts, self.min_retries_after_429, |e| e.status == 429)
             {
-                let given_up_after = attempts.iter().rev().take_while(|e| e.status == 429).count() as u32 - 1;
-                if given_up_after < min {
-                    return Some(format!(
-                        "gave up on {} after {given_up_after} retries of a 429; the case wants at least {min}",
-                        describe(last)
-                    ));
-                }
+                return Some(format!(
+                    "gave up on {} after {} of a 429; the case wants at least {}",
+                    describe(last),
+                    count(u64::from(retries), "retry", "retries"),
+                    self.min_retries_after_429.unwrap_or_default()
+                ));
+            }
+            if let Some((last, retries)) =
+                given_up(attempts, self.min_retries_after_fault, |e| e.fault.is_some())
+            {
+                return Some(format!(
+                    "gave up on {} after {} of what the fault rule {:?} answered ({}); the case wants at least {}",
+                    describe(last),
+                    count(u64::from(retries), "retry", "retries"),
+                    last.fault.as_deref().unwrap_or_default(),
+                    // 444: the fake's "no answer" (nginx's), for a connection closed or reset.
+                    if matches!(last.status, 0 | 444) {
+                        "no answer: the connection was cut".to_owned()
+                    } else {
+                        format!("status {}", last.status)
+                    },
+                    self.min_retries_after_fault.unwrap_or_default()
+                ));
             }
         }
         None
     }
+}
+
+/// The last attempt of a request that ended on answers `failed` and the retries of them it made,
+/// when they are fewer than `min`: the connector gave up too soon.
+fn given_up<'a>(
+    attempts: &[&'a JournalEntry],
+    min: Option<u32>,
+    failed: impl Fn(&JournalEntry) -> bool,
+) -> Option<(&'a JournalEntry, u32)> {
+    let (min, last) = (min?, *attempts.last()?);
+    if !failed(last) {
+        return None;
+    }
+    let failures = attempts.iter().rev().take_while(|e| failed(e)).count();
+    let retries = u32::try_from(failures.saturating_sub(1)).unwrap_or(u32::MAX);
+    (retries < min).then_some((last, retries))
 }
 
 /// The first request that came after Duo's definitive answer (any 401, or a 403 with Duo's
@@ -453,8 +498,47 @@ mod tests {
         );
         let v = checks.first_violation(&quitter, true).unwrap();
         assert!(
-            v.contains("gave up on GET /admin/v1/users?limit=300&offset=0 (#2) after 1 retries"),
+            v.contains("gave up on GET /admin/v1/users?limit=300&offset=0 (#2) after 1 retry of a 429; the case wants at least 2"),
             "{v}"
+        );
+    }
+
+    #[test]
+    fn giving_up_on_a_faulted_request_without_retrying_it_is_caught() {
+        let checks = JournalChecks {
+            min_retries_after_fault: Some(1),
+            ..JournalChecks::default()
+        };
+        let q = "/admin/v1/users?limit=300&offset=0";
+        let gateway = |seq, ms| {
+            let mut e = entry(seq, ms, q, 502, None);
+            e.fault = Some("nginx-502".into());
+            e
+        };
+        let once = [gateway(1, 0)];
+        assert_eq!(checks.first_violation(&once, false), None, "still running");
+        let v = checks.first_violation(&once, true).unwrap();
+        assert_eq!(
+            v,
+            "gave up on GET /admin/v1/users?limit=300&offset=0 (#1) after 0 retries of what the fault rule \"nginx-502\" answered (status 502); the case wants at least 1"
+        );
+        assert_eq!(
+            checks.first_violation(&[gateway(1, 0), gateway(2, 1_000)], true),
+            None
+        );
+        let mut cut = entry(1, 0, q, 444, None);
+        cut.fault = Some("closed before answer".into());
+        let v = checks.first_violation(&[cut], true).unwrap();
+        assert!(v.contains("(no answer: the connection was cut)"), "{v}");
+        // An answer without the fault ends nothing the check looks at.
+        assert_eq!(
+            checks.first_violation(&[gateway(1, 0), ok(2, 1_000, q)], true),
+            None
+        );
+        assert_eq!(
+            JournalChecks::default().first_violation(&once, true),
+            None,
+            "no check unless the case asks"
         );
     }
 

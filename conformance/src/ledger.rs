@@ -55,6 +55,8 @@ pub struct CaseResult {
     pub reason: Option<String>,
     /// How long it took.
     pub duration: Duration,
+    /// The end of the connector's stderr when the case did not pass (secrets masked).
+    pub stderr_tail: Vec<String>,
 }
 
 /// One expected failure.
@@ -173,6 +175,7 @@ impl Ledger {
             status,
             reason,
             duration: run.duration,
+            stderr_tail: run.stderr_tail.clone(),
         }
     }
 }
@@ -191,6 +194,7 @@ mod tests {
             id: id.into(),
             verdict,
             duration: Duration::from_millis(5),
+            stderr_tail: Vec::new(),
         }
     }
 

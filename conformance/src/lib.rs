@@ -7,7 +7,8 @@
 //! process under the contract (`conformance/CONTRACT.md`, [`contract`]), and judges what it
 //! wrote against the fake's ground truth ([`truth`], [`snapshot_compare`]) and how it asked
 //! ([`journal_check`]). The [`ledger`] turns known failures of a connector into expected ones;
-//! [`report`] writes terminal, JUnit, JSON and Markdown reports. [`broken_connector`] is a
+//! [`report`] writes terminal, JUnit, JSON and Markdown reports, with the end of a failed
+//! connector's stderr ([`stderr_tail`]). [`broken_connector`] is a
 //! connector that can be broken on purpose, one bug per case, for the kit's self-tests.
 //!
 //! ```no_run
@@ -33,10 +34,12 @@ pub mod contract;
 pub mod error;
 pub mod journal_check;
 pub mod ledger;
+pub mod preflight;
 pub mod report;
 pub mod runner;
 pub mod selection;
 pub mod snapshot_compare;
+pub mod stderr_tail;
 pub mod truth;
 
 pub use error::{Error, Result};

@@ -55,7 +55,11 @@ impl Summary {
         let mut line = format!("{} passed, {} failed", self.passed, self.failed);
         let mut extra = Vec::new();
         if self.expected_failures > 0 {
-            extra.push(format!("{} expected failures", self.expected_failures));
+            extra.push(count(
+                self.expected_failures as u64,
+                "expected failure",
+                "expected failures",
+            ));
         }
         if self.skipped > 0 {
             extra.push(format!("{} skipped", self.skipped));
@@ -187,6 +191,13 @@ impl RunReport<'_> {
                             xml,
                             "      <failure message=\"{reason}\" type=\"conformance\">{reason}</failure>"
                         );
+                        if !result.stderr_tail.is_empty() {
+                            let _ = writeln!(
+                                xml,
+                                "      <system-err>{}</system-err>",
+                                xml_escape(&result.stderr_tail.join("\n"))
+                            );
+                        }
                         let _ = writeln!(xml, "    </testcase>");
                     }
                     Status::Skipped | Status::ExpectedFailure => {
@@ -283,6 +294,11 @@ impl RunReport<'_> {
     }
 }
 
+/// `n` and its noun, singular for one: `1 case`, `2 cases`, `1 retry`, `0 retries`.
+pub fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// Width of the id column of terminal lines.
 pub fn id_width(ids: impl IntoIterator<Item = usize>) -> usize {
     ids.into_iter().max().unwrap_or(0)
@@ -310,7 +326,27 @@ pub fn terminal_line(result: &CaseResult, id_width: usize) -> String {
     if let Some(reason) = &result.reason {
         let _ = write!(line, "\n    {reason}");
     }
+    if result.status == Status::Failed {
+        line.push('\n');
+        line.push_str(&stderr_block(&result.stderr_tail));
+    }
     line
+}
+
+/// The end of a failed connector's stderr, indented under its case: `    stderr (last 2
+/// lines):` and the lines, or a note that it wrote nothing there.
+pub fn stderr_block(lines: &[String]) -> String {
+    if lines.is_empty() {
+        return "    stderr: (empty)".to_owned();
+    }
+    let mut block = format!(
+        "    stderr (last {}):",
+        count(lines.len() as u64, "line", "lines")
+    );
+    for line in lines {
+        let _ = write!(block, "\n      {line}");
+    }
+    block
 }
 
 fn seconds(d: std::time::Duration) -> String {
@@ -354,6 +390,7 @@ mod tests {
             status,
             reason: reason.map(str::to_owned),
             duration: Duration::from_millis(1234),
+            stderr_tail: Vec::new(),
         }
     }
 
@@ -387,8 +424,21 @@ mod tests {
     fn summary_lines_count_by_status() {
         let results = results();
         let summary = Summary::of(&results);
-        assert_eq!(summary.line(), "1 passed, 1 failed (1 expected failures)");
+        assert_eq!(summary.line(), "1 passed, 1 failed (1 expected failure)");
+        let more = Summary {
+            expected_failures: 2,
+            ..summary
+        };
+        assert_eq!(more.line(), "1 passed, 1 failed (2 expected failures)");
         assert_eq!(Summary::default().line(), "0 passed, 0 failed");
+    }
+
+    #[test]
+    fn counts_take_the_singular_for_one_only() {
+        assert_eq!(count(1, "case", "cases"), "1 case");
+        assert_eq!(count(0, "case", "cases"), "0 cases");
+        assert_eq!(count(53, "case", "cases"), "53 cases");
+        assert_eq!(count(1, "retry", "retries"), "1 retry");
     }
 
     #[test]
@@ -409,6 +459,38 @@ mod tests {
             terminal_line(&results[2], 0)
                 .contains("○ auth-wrong-skey  title of auth-wrong-skey (1.2 s) expected failure")
         );
+    }
+
+    #[test]
+    fn failed_cases_show_the_end_of_the_connectors_stderr() {
+        let mut results = results();
+        results[1].stderr_tail = vec![
+            "Traceback (most recent call last):".into(),
+            "KeyError: <x>".into(),
+        ];
+        results[2].stderr_tail = vec!["known noise".into()];
+        let failed = terminal_line(&results[1], 0);
+        assert!(
+            failed.ends_with(
+                "\n    stderr (last 2 lines):\n      Traceback (most recent call last):\n      KeyError: <x>"
+            ),
+            "{failed}"
+        );
+        results[1].stderr_tail.truncate(1);
+        assert!(terminal_line(&results[1], 0).contains("\n    stderr (last 1 line):\n"));
+        results[1].stderr_tail.clear();
+        assert!(terminal_line(&results[1], 0).ends_with("\n    stderr: (empty)"));
+        // Passed and expected failures stay one or two lines.
+        assert!(!terminal_line(&results[0], 0).contains("stderr"));
+        assert!(!terminal_line(&results[2], 0).contains("stderr"));
+
+        results[1].stderr_tail = vec!["a".into(), "b & <c>".into()];
+        let xml = report(&results).junit();
+        assert!(
+            xml.contains("<system-err>a&#10;b &amp; &lt;c&gt;</system-err>"),
+            "{xml}"
+        );
+        assert_eq!(xml.matches("<system-err>").count(), 1, "only failed cases: {xml}");
     }
 
     #[test]
@@ -470,7 +552,7 @@ mod tests {
         let mut results = results();
         results[1].reason = Some("a | b".into());
         let md = report(&results).markdown();
-        assert!(md.starts_with("## Duo connector conformance: 1 passed, 1 failed (1 expected failures)\n"));
+        assert!(md.starts_with("## Duo connector conformance: 1 passed, 1 failed (1 expected failure)\n"));
         assert!(
             md.contains("| ❌ | `sync-301-users` title of sync-301-users | sync | 1.2 s | a \\| b |"),
             "{md}"

@@ -14,9 +14,14 @@ use mock_server::{MockServer, Scenario, StartOptions, TlsMode};
 use tokio::sync::{Semaphore, mpsc};
 
 use crate::case::{Case, Credentials, Expectation, ExpectedFailure};
-use crate::contract::{ConnectorOutput, EXIT_FAILURE, EXIT_SUCCESS, EXIT_USAGE, ReportedFailure, Snapshot};
+use crate::contract::{
+    ConnectorOutput, EXIT_FAILURE, EXIT_SUCCESS, EXIT_USAGE, FailureField, ReportedFailure, Snapshot,
+    field_problem,
+};
 use crate::error::{Error, Result};
+use crate::report::count;
 use crate::snapshot_compare::first_mismatch;
+use crate::stderr_tail;
 use crate::truth::GroundTruth;
 
 /// How often the journal is checked while a connector runs.
@@ -38,8 +43,6 @@ const CLEARED_PROXIES: [&str; 8] = [
     "NO_PROXY",
     "no_proxy",
 ];
-/// Characters of the connector's stderr kept for a usage-error message.
-const STDERR_TAIL_CHARS: usize = 600;
 
 /// How the run goes.
 #[derive(Debug, Clone)]
@@ -72,6 +75,9 @@ pub struct CaseRun {
     pub verdict: Verdict,
     /// Time from starting the fake to the verdict.
     pub duration: Duration,
+    /// The last lines of the connector's stderr, secrets masked, when the case did not pass
+    /// (empty when it passed, or wrote nothing there).
+    pub stderr_tail: Vec<String>,
 }
 
 /// Something that happened during a run, for progress displays.
@@ -130,13 +136,15 @@ fn kill_group(pgid: u32) {
 }
 
 /// Runs `cases`, `options.jobs` at a time, reporting each start and end to `on_event`, and
-/// returns the runs in the order of `cases`. Ctrl-C kills the running connectors and ends the
-/// run with an error.
+/// returns the runs in the order of `cases`. A connector command whose program is missing or not
+/// executable is an error before any case runs ([`crate::preflight`]). Ctrl-C kills the running
+/// connectors and ends the run with an error.
 pub async fn run_cases(
     cases: &[Case],
     options: &RunOptions,
     mut on_event: impl FnMut(RunEvent),
 ) -> Result<Vec<CaseRun>> {
+    crate::preflight::check_connector(&options.connector)?;
     let jobs = options.jobs.max(1);
     let permits = Arc::new(Semaphore::new(jobs));
     let running = RunningConnectors::default();
@@ -318,9 +326,10 @@ pub async fn run_case(case: &Case, options: &RunOptions, running: &RunningConnec
             // Reading a 100,000-user snapshot and the truth takes seconds: off the async workers
             // that serve the other cases' fakes.
             let (judged, state) = (case.clone(), server.state().clone());
-            let output = output_path.clone();
+            let (output, stderr, skey) = (output_path.clone(), stderr_path.clone(), keys.skey.clone());
             let outcome = tokio::task::spawn_blocking(move || {
-                judge_exit(&judged, code, &output, &stderr_path, &api_host, || {
+                let usage = || stderr_tail::tail(&std::fs::read(&stderr).unwrap_or_default(), &[&skey]);
+                judge_exit(&judged, code, &output, usage, &api_host, || {
                     GroundTruth::of(&state, &scenario)
                 })
             })
@@ -335,10 +344,12 @@ pub async fn run_case(case: &Case, options: &RunOptions, running: &RunningConnec
             }
         }
     };
-    if verdict != Verdict::Pass
-        && let Some(dir) = &options.artifacts
-    {
-        keep_artifacts(&dir.join(&case.id), work.path(), &entries);
+    let mut stderr_lines = Vec::new();
+    if verdict != Verdict::Pass {
+        stderr_lines = stderr_tail::tail(&std::fs::read(&stderr_path).unwrap_or_default(), &[&keys.skey]);
+        if let Some(dir) = &options.artifacts {
+            keep_artifacts(&dir.join(&case.id), work.path(), &entries, &keys.skey);
+        }
     }
     // Dropping stops the fake; a connection a killed connector left open drains in the
     // background instead of holding up the run.
@@ -347,6 +358,7 @@ pub async fn run_case(case: &Case, options: &RunOptions, running: &RunningConnec
         id: case.id.clone(),
         verdict,
         duration: started.elapsed(),
+        stderr_tail: stderr_lines,
     })
 }
 
@@ -354,12 +366,18 @@ fn file_for(path: &Path) -> Result<std::fs::File> {
     std::fs::File::create(path).map_err(|e| Error::io(path, e))
 }
 
-fn keep_artifacts(dir: &Path, work: &Path, entries: &[JournalEntry]) {
+/// Keeps what a case that did not pass left behind; the connector's own stdout and stderr with
+/// the secret key it was handed (and anything like one) masked.
+fn keep_artifacts(dir: &Path, work: &Path, entries: &[JournalEntry], skey: &str) {
     if std::fs::create_dir_all(dir).is_err() {
         return;
     }
-    for name in ["output.json", "stdout.txt", "stderr.txt"] {
-        let _ = std::fs::copy(work.join(name), dir.join(name));
+    let _ = std::fs::copy(work.join("output.json"), dir.join("output.json"));
+    for name in ["stdout.txt", "stderr.txt"] {
+        if let Ok(bytes) = std::fs::read(work.join(name)) {
+            let masked = stderr_tail::mask_text(&String::from_utf8_lossy(&bytes), &[skey]);
+            let _ = std::fs::write(dir.join(name), masked);
+        }
     }
     let mut journal = Vec::new();
     for entry in entries {
@@ -370,24 +388,12 @@ fn keep_artifacts(dir: &Path, work: &Path, entries: &[JournalEntry]) {
     let _ = std::fs::write(dir.join("journal.jsonl"), journal);
 }
 
-fn stderr_tail(path: &Path) -> String {
-    let text = std::fs::read(path).unwrap_or_default();
-    let text = String::from_utf8_lossy(&text);
-    let trimmed = text.trim_end();
-    let start = trimmed
-        .char_indices()
-        .rev()
-        .nth(STDERR_TAIL_CHARS)
-        .map_or(0, |(i, _)| i);
-    trimmed[start..].replace('\n', " | ")
-}
-
 /// Judges a connector that exited with `code` against the case's expectation.
 fn judge_exit(
     case: &Case,
     code: Option<i32>,
     output: &Path,
-    stderr: &Path,
+    stderr_tail: impl FnOnce() -> Vec<String>,
     api_host: &str,
     truth: impl FnOnce() -> std::result::Result<GroundTruth, String>,
 ) -> Verdict {
@@ -411,9 +417,19 @@ fn judge_exit(
             Err(e) => return Verdict::Fail(format!("exited 1 but {e}")),
         },
         Some(EXIT_USAGE) => {
+            let last = stderr_tail().pop().unwrap_or_else(|| "nothing on stderr".into());
             return Verdict::Fail(format!(
-                "exited 2 (a usage error: the connector did not accept the contract's environment): {}",
-                stderr_tail(stderr)
+                "exited 2 (a usage error: the connector did not accept the contract's environment): {last}"
+            ));
+        }
+        Some(status @ (126 | 127)) => {
+            let what = if status == 127 {
+                "the shell did not find a command it was to run"
+            } else {
+                "the shell could not execute a command it was to run"
+            };
+            return Verdict::Fail(format!(
+                "exited with status {status}: {what} (see stderr); the contract allows 0, 1 and 2"
             ));
         }
         Some(other) => {
@@ -429,7 +445,7 @@ fn judge_exit(
         }
         (Expectation::Success { also_accept }, ConnectorOutput::Failure(failure)) => {
             if also_accept.contains(&failure.kind) {
-                Verdict::Pass
+                field_problem(&failure, &[]).map_or(Verdict::Pass, Verdict::Fail)
             } else {
                 Verdict::Fail(format!(
                     "expected a snapshot equal to the tenant, got failure {}: {}",
@@ -439,11 +455,11 @@ fn judge_exit(
             }
         }
         (Expectation::Failure(expected), ConnectorOutput::Snapshot(snapshot)) => Verdict::Fail(format!(
-            "expected failure {}, but the connector reported success ({} users, {} admins, {} groups)",
+            "expected failure {}, but the connector reported success ({}, {}, {})",
             describe_expected(expected),
-            snapshot.users.len(),
-            snapshot.admins.len(),
-            snapshot.groups.len()
+            count(snapshot.users.len() as u64, "user", "users"),
+            count(snapshot.admins.len() as u64, "admin", "admins"),
+            count(snapshot.groups.len() as u64, "group", "groups")
         )),
         (Expectation::Failure(expected), ConnectorOutput::Failure(failure)) => {
             judge_failure(expected, &failure)
@@ -491,7 +507,8 @@ fn one_line(text: &str) -> String {
     }
 }
 
-/// A reported failure against the expected one.
+/// A reported failure against the expected one: its kind, the fields the contract requires of
+/// that kind ([`crate::contract::FAILURE_FIELDS`]), then the values the case pins.
 pub fn judge_failure(expected: &ExpectedFailure, got: &ReportedFailure) -> Verdict {
     if got.kind != expected.kind {
         return Verdict::Fail(format!(
@@ -500,6 +517,17 @@ pub fn judge_failure(expected: &ExpectedFailure, got: &ReportedFailure) -> Verdi
             got.kind,
             one_line(&got.message)
         ));
+    }
+    let pinned: Vec<FailureField> = [
+        (FailureField::HttpStatus, expected.http_status.is_some()),
+        (FailureField::DuoCode, expected.duo_code.is_some()),
+        (FailureField::ClockOffset, expected.clock_offset_s.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(field, pinned)| pinned.then_some(field))
+    .collect();
+    if let Some(problem) = field_problem(got, &pinned) {
+        return Verdict::Fail(problem);
     }
     if let Some(code) = expected.duo_code
         && got.duo_code != Some(code)
@@ -593,6 +621,36 @@ mod tests {
     }
 
     #[test]
+    fn the_fields_the_contract_requires_of_a_kind_are_checked_whatever_the_case_pins() {
+        let mut denied = failure(ErrorKind::PermissionDenied);
+        (denied.duo_code, denied.clock_offset_s, denied.http_status) = (Some(40301), None, None);
+        assert_eq!(
+            judge_failure(&expected(ErrorKind::PermissionDenied), &denied),
+            Verdict::Fail("permission_denied without http_status: the contract requires it (403)".into())
+        );
+        denied.http_status = Some(403);
+        assert_eq!(
+            judge_failure(&expected(ErrorKind::PermissionDenied), &denied),
+            Verdict::Pass
+        );
+        // An intermediary's status is required where the case says an answer came.
+        let mut blocked = failure(ErrorKind::BlockedByIntermediary);
+        (blocked.http_status, blocked.duo_code, blocked.clock_offset_s) = (None, None, None);
+        assert_eq!(
+            judge_failure(&expected(ErrorKind::BlockedByIntermediary), &blocked),
+            Verdict::Pass
+        );
+        let answered = ExpectedFailure {
+            http_status: Some(407),
+            ..expected(ErrorKind::BlockedByIntermediary)
+        };
+        assert!(matches!(
+            judge_failure(&answered, &blocked),
+            Verdict::Fail(r) if r.starts_with("blocked_by_intermediary without http_status")
+        ));
+    }
+
+    #[test]
     fn clock_offsets_need_the_right_sign_and_the_seconds_in_the_message() {
         let ahead = ExpectedFailure {
             clock_offset_s: Some((600, 60)),
@@ -618,19 +676,5 @@ mod tests {
         assert!(
             matches!(judge_failure(&ahead, &silent), Verdict::Fail(r) if r.contains("without clock_offset_s"))
         );
-    }
-
-    #[test]
-    fn stderr_tails_are_short_single_lines() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("stderr.txt");
-        std::fs::write(
-            &path,
-            format!("{}\nerror: DUO_IKEY is not set\n", "x".repeat(5000)),
-        )
-        .unwrap();
-        let tail = stderr_tail(&path);
-        assert!(tail.ends_with(" | error: DUO_IKEY is not set"), "{tail}");
-        assert!(tail.chars().count() <= STDERR_TAIL_CHARS + 8, "{}", tail.len());
     }
 }

@@ -9,6 +9,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::contract::Snapshot;
+use crate::report::count;
 use crate::truth::GroundTruth;
 
 /// Longest rendering of a value in a message.
@@ -149,8 +150,8 @@ fn compare_members(
         let have = got.get(group).map_or(&[][..], Vec::as_slice);
         if !got.contains_key(group) && !members.is_empty() {
             return Some(format!(
-                "group_members: group {group} missing; it has {} members",
-                members.len()
+                "group_members: group {group} missing; it has {}",
+                count(members.len() as u64, "member", "members")
             ));
         }
         let mut seen = HashSet::with_capacity(have.len());
@@ -209,8 +210,13 @@ pub fn first_difference(expected: &Value, got: &Value, path: &mut String) -> Opt
                     return found;
                 }
             }
-            (want.len() != have.len())
-                .then(|| format!("{path}: Duo sent {} items, got {}", want.len(), have.len()))
+            (want.len() != have.len()).then(|| {
+                format!(
+                    "{path}: Duo sent {}, got {}",
+                    count(want.len() as u64, "item", "items"),
+                    have.len()
+                )
+            })
         }
         _ if expected == got => None,
         _ => Some(format!(
@@ -320,12 +326,15 @@ mod tests {
             r#"{"user_id":"DU1","username":"ann","email":"ann@x","groups":[{"group_id":"DG1"}],"x":1}"#;
         let m = first_mismatch(&snapshot(&[added, BOB], &[]), &truth()).unwrap();
         assert!(m.starts_with("users[DU1].x: not in Duo's answer (got 1)"), "{m}");
+        let emptied = r#"{"user_id":"DU1","username":"ann","email":"ann@x","groups":[]}"#;
+        let m = first_mismatch(&snapshot(&[emptied, BOB], &[]), &truth()).unwrap();
+        assert!(m.starts_with("users[DU1].groups: Duo sent 1 item, got 0"), "{m}");
     }
 
     #[test]
     fn group_memberships_are_compared_as_sets() {
         let m = first_mismatch(&snapshot(&[ANN, BOB], &[]), &truth()).unwrap();
-        assert_eq!(m, "group_members: group DG1 missing; it has 1 members");
+        assert_eq!(m, "group_members: group DG1 missing; it has 1 member");
         let m = first_mismatch(&snapshot(&[ANN, BOB], &[("DG1", &[])]), &truth()).unwrap();
         assert_eq!(m, "group_members[DG1]: 1 of 1 members missing, first DU1");
         let m = first_mismatch(&snapshot(&[ANN, BOB], &[("DG1", &["DU1", "DU2"])]), &truth()).unwrap();

@@ -248,7 +248,7 @@ impl Client {
             .and_then(|c| c.as_u64().or_else(|| c.as_str().and_then(|s| s.parse().ok())))
             .and_then(|c| u32::try_from(c).ok());
         let Some(code) = code else {
-            let retry = if status >= 500 {
+            let retry = if status >= 500 && self.breakage != Breakage::NoRetryGateway5xx {
                 Retry::ServerError
             } else {
                 Retry::Never

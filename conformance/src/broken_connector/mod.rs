@@ -61,6 +61,8 @@ pub enum Breakage {
     AcceptsAnyCertificate,
     /// Retries neither 5xx nor cut connections.
     NoRetries,
+    /// Retries Duo's own 5xx, but takes a gateway's 5xx page (not Duo's JSON) as final.
+    NoRetryGateway5xx,
     /// Sets no request timeout: a stalled answer hangs it.
     NoTimeout,
     /// A connection cut after it was made is reported as `network`.
@@ -79,7 +81,7 @@ pub enum Breakage {
 
 impl Breakage {
     /// Every breakage, `Correct` first.
-    pub const ALL: [Self; 26] = [
+    pub const ALL: [Self; 27] = [
         Self::Correct,
         Self::IgnoresPaging,
         Self::OffsetByLimit,
@@ -99,6 +101,7 @@ impl Breakage {
         Self::ClockOffsetSignFlipped,
         Self::AcceptsAnyCertificate,
         Self::NoRetries,
+        Self::NoRetryGateway5xx,
         Self::NoTimeout,
         Self::ResetAsNetwork,
         Self::StrictFields,
@@ -130,6 +133,7 @@ impl Breakage {
             Self::ClockOffsetSignFlipped => "clock-offset-sign-flipped",
             Self::AcceptsAnyCertificate => "accepts-any-certificate",
             Self::NoRetries => "no-retries",
+            Self::NoRetryGateway5xx => "no-retry-gateway-5xx",
             Self::NoTimeout => "no-timeout",
             Self::ResetAsNetwork => "reset-as-network",
             Self::StrictFields => "strict-fields",

@@ -148,11 +148,63 @@ fn a_failing_case_exits_1_with_its_reason_and_keeps_its_artifacts() {
         stdout.contains("snapshot differs from the tenant: users: 1 of 301 missing, first DU"),
         "{stdout}"
     );
-    assert!(stdout.ends_with("1 passed, 1 failed\n"), "{stdout}");
+    assert!(
+        stdout.ends_with(&format!(
+            "1 passed, 1 failed\nEach failed case's output, stdout, stderr and request journal are in {}/<case id>/\n",
+            dir.display()
+        )),
+        "{stdout}"
+    );
     for kept in ["output.json", "stderr.txt", "journal.jsonl"] {
         assert!(dir.join("sync-301-users").join(kept).is_file(), "{kept} not kept");
     }
     assert!(!dir.join("sync-1-user").exists(), "a passing case leaves nothing");
+}
+
+#[test]
+fn a_crashing_connector_shows_the_end_of_its_stderr_masked_and_points_to_artifacts() {
+    let dir = scratch("crash");
+    let skey_file = dir.join("skey");
+    // A connector that dies as an uncaught exception does, after logging its request.
+    let connector = format!(
+        r#"printf %s "$DUO_SKEY" > '{}'
+echo 'Traceback (most recent call last):' >&2
+echo "  GET /admin/v1/users Authorization: Basic $(printf 'DIXX:%s' "$DUO_SKEY" | base64 | tr -d '\n')" >&2
+echo "ValueError: cannot use key $DUO_SKEY" >&2
+exit 1"#,
+        skey_file.display()
+    );
+    let crash = |extra: &[&std::ffi::OsStr]| {
+        run(kit()
+            .args(["--case", "sync-1-user", "--connector", &connector])
+            .args(extra))
+    };
+    let (code, stdout, _) = crash(&[]);
+    assert_eq!(code, 1, "{stdout}");
+    let skey = std::fs::read_to_string(&skey_file).unwrap();
+    assert_eq!(skey.len(), 40, "the connector saw the key");
+    assert!(
+        stdout.contains(
+            "    exited 1 but wrote nothing to DUO_OUTPUT\n    stderr (last 3 lines):\n      Traceback (most recent call last):\n        \
+             GET /admin/v1/users Authorization: Basic [masked]\n      ValueError: cannot use key [masked]\n"
+        ),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(&skey), "the secret key is masked: {stdout}");
+    assert_eq!(
+        stdout.matches("--artifacts DIR").count(),
+        1,
+        "named once: {stdout}"
+    );
+    assert!(stdout.ends_with("run again with --artifacts DIR\n"), "{stdout}");
+
+    let kept = dir.join("artifacts");
+    let (code, stdout, _) = crash(&["--artifacts".as_ref(), kept.as_os_str()]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(!stdout.contains("--artifacts DIR"), "{stdout}");
+    let stderr = std::fs::read_to_string(kept.join("sync-1-user").join("stderr.txt")).unwrap();
+    assert!(stderr.contains("ValueError: cannot use key [masked]"), "{stderr}");
+    assert!(!stderr.contains(&skey), "the kept stderr is masked too: {stderr}");
 }
 
 #[test]
@@ -173,9 +225,16 @@ fn the_ledger_expects_listed_failures_and_refuses_stale_entries() {
     };
     let (code, stdout, _) = with("ignores-paging");
     assert_eq!(code, 0, "{stdout}");
+    assert!(
+        stdout.starts_with(&format!(
+            "duo-conformance {}: 1 case against",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{stdout}"
+    );
     assert!(stdout.contains("expected failure"), "{stdout}");
     assert!(
-        stdout.ends_with("0 passed, 0 failed (1 expected failures)\n"),
+        stdout.ends_with("0 passed, 0 failed (1 expected failure)\n"),
         "{stdout}"
     );
     let (code, stdout, _) = with("none");
@@ -211,14 +270,47 @@ fn connectors_that_break_the_contract_fail_their_cases() {
         stdout.contains("unknown breakage"),
         "the connector's stderr is quoted: {stdout}"
     );
+    // A program the line runs later that is missing: the shell's 127, named as such.
     let (code, stdout, _) = run(kit().args([
         "--case",
         "sync-1-user",
         "--connector",
-        "/nonexistent/connector sync",
+        "sh -c 'nonexistent-inner-program sync'",
     ]));
     assert_eq!(code, 1);
-    assert!(stdout.contains("exited with status 127"), "{stdout}");
+    assert!(
+        stdout.contains("exited with status 127: the shell did not find a command it was to run"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("nonexistent-inner-program: not found"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_connector_that_cannot_start_is_named_once_before_any_case_runs() {
+    for (connector, says) in [
+        (
+            "nonexistent-connector-cmd sync",
+            "`nonexistent-connector-cmd` was not found: it is no file, shell builtin or program on PATH (sh would exit 127",
+        ),
+        (
+            "/nonexistent/connector sync",
+            "`/nonexistent/connector` was not found: no such file (sh would exit 127",
+        ),
+        // A file that exists but is not executable.
+        (
+            "conformance/CONTRACT.md sync",
+            "`conformance/CONTRACT.md` is not executable (sh would exit 126",
+        ),
+    ] {
+        let (code, stdout, stderr) = run(kit().args(["--category", "sync", "--connector", connector]));
+        assert_eq!(code, 2, "the kit could not run: {stdout}{stderr}");
+        assert!(stderr.contains(says), "{stderr}");
+        assert_eq!(stderr.matches("cannot run").count(), 1, "said once: {stderr}");
+        assert!(stdout.is_empty(), "no case ran: {stdout}");
+    }
 }
 
 #[test]

@@ -1,9 +1,11 @@
 //! The kit's integration tests, one binary: the catalogue loads and covers what it must, every
 //! case catches the bug it exists for and passes a correct connector, and the command line
-//! selects, reports and exits as documented.
+//! selects, reports and exits as documented; what CONTRACT.md tells a connector about Duo's clock
+//! holds against the fake.
 
 mod catalogue;
 mod cli;
+mod clock;
 mod self_test;
 
 use std::path::PathBuf;
