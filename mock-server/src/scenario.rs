@@ -224,6 +224,9 @@ pub struct Options {
     pub group_voice_enabled: bool,
     /// Whether user objects carry `enable_auto_prompt` (in Duo's docs, absent from a 2024 capture).
     pub user_enable_auto_prompt: bool,
+    /// Whether the deprecated v1 group info (`GET /admin/v1/groups/{id}`) lists the group's
+    /// members in `users`, as Duo's v1 description has it (unconfirmed by a capture).
+    pub group_v1_users: bool,
     /// Request limits (head, query, body, connections, header-read timeout).
     pub limits: Limits,
 }
@@ -246,6 +249,7 @@ impl Default for Options {
             group_status_case: GroupStatusCase::default(),
             group_voice_enabled: true,
             user_enable_auto_prompt: true,
+            group_v1_users: true,
             limits: Limits::default(),
         }
     }

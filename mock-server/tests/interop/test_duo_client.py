@@ -205,6 +205,24 @@ def test_group_v2_equals_the_listed_group(serve, dump, admin_for, scenario):
         {f"/admin/v2/groups/{g['group_id']}" for g in truth["groups"]}
 
 
+@pytest.mark.parametrize("scenario", ["default.toml", "unicode.toml"])
+def test_group_v1_the_clients_default_is_the_group_and_its_members(serve, dump, admin_for,
+                                                                  scenario):
+    """`get_group(id)` asks the deprecated v1 handler unless told otherwise (and warns): the
+    listed group, plus every member as the v2 members list shows them, in `users`."""
+    truth = dump(scenario)
+    admin = admin_for(serve(scenario))
+    assert any(truth["group_members"][g["group_id"]] for g in truth["groups"])
+    for group in truth["groups"]:
+        with pytest.warns(DeprecationWarning):
+            v1 = admin.get_group(group["group_id"])
+        members = truth["group_members"][group["group_id"]]
+        assert v1 == {**group, "users": members}
+        assert admin.get_group(group["group_id"], api_version=2) == group
+    assert {path for (_, path, _) in admin.calls} == \
+        {f"/admin/v{v}/groups/{g['group_id']}" for g in truth["groups"] for v in (1, 2)}
+
+
 @pytest.mark.parametrize("scenario", ["default.toml", "unicode.toml", "empty.toml"])
 def test_info_summary_counts_the_tenant(serve, dump, admin_for, scenario):
     truth = dump(scenario)

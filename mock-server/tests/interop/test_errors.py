@@ -52,6 +52,7 @@ def test_wrong_skey_and_unknown_ikey_are_401(serve, admin_for, signing, tls):
     assert good.get_users(limit=1)
 
 
+@pytest.mark.filterwarnings("ignore:The v1 Admin API for group details:DeprecationWarning")
 def test_missing_grants_are_403_access_forbidden(serve, dump, admin_for):
     ready = serve("default.toml")
     truth = dump("default.toml")
@@ -62,7 +63,8 @@ def test_missing_grants_are_403_access_forbidden(serve, dump, admin_for):
                  lambda: no_resource.get_user_by_id(truth["users"][0]["user_id"]),
                  lambda: no_resource.get_group_users(truth["groups"][0]["group_id"]),
                  lambda: no_resource.get_user_groups(truth["users"][0]["user_id"]),
-                 lambda: no_resource.get_group(truth["groups"][0]["group_id"], api_version=2)):
+                 lambda: no_resource.get_group(truth["groups"][0]["group_id"], api_version=2),
+                 lambda: no_resource.get_group(truth["groups"][0]["group_id"])):
         assert_duo_error(raised(call), 403, 40301, "Access forbidden")
     # No "Grant settings" on either of them.
     assert_duo_error(raised(no_admins.get_settings), 403, 40301, "Access forbidden")
@@ -72,11 +74,13 @@ def test_missing_grants_are_403_access_forbidden(serve, dump, admin_for):
     assert no_resource.get_info_summary()["admin_count"] == len(truth["admins"])
 
 
+@pytest.mark.filterwarnings("ignore:The v1 Admin API for group details:DeprecationWarning")
 def test_unknown_objects_are_404(serve, admin_for):
     admin = admin_for(serve("default.toml"))
     for call in (lambda: admin.get_user_by_id("DUXXXXXXXXXXXXXXXXXX"),
                  lambda: admin.get_user_groups("DUXXXXXXXXXXXXXXXXXX"),
                  lambda: admin.get_group("DGXXXXXXXXXXXXXXXXXX", api_version=2),
+                 lambda: admin.get_group("DGXXXXXXXXXXXXXXXXXX"),
                  lambda: admin.get_group_users("DGXXXXXXXXXXXXXXXXXX")):
         assert_duo_error(raised(call), 404, 40401, "Resource not found")
 

@@ -56,6 +56,7 @@ async fn unknown_objects_are_40401() {
         "/admin/v1/users/DUXXXXXXXXXXXXXXXXXX",
         "/admin/v1/users/DUXXXXXXXXXXXXXXXXXX/groups",
         "/admin/v1/admins/DEXXXXXXXXXXXXXXXXXX",
+        "/admin/v1/groups/DGXXXXXXXXXXXXXXXXXX",
         "/admin/v2/groups/DGXXXXXXXXXXXXXXXXXX",
         "/admin/v2/groups/DGXXXXXXXXXXXXXXXXXX/users",
         "/admin/v1/users/%FF%FE",
@@ -95,6 +96,7 @@ async fn each_endpoint_requires_its_grant() {
         format!("/admin/v1/users/{user}"),
         format!("/admin/v1/users/{user}/groups"),
         "/admin/v1/groups".to_owned(),
+        format!("/admin/v1/groups/{group}"),
         format!("/admin/v2/groups/{group}"),
         format!("/admin/v2/groups/{group}/users"),
     ];
@@ -307,4 +309,42 @@ async fn tls_certificate_faults_fail_the_handshake_the_way_customers_see_it() {
         .expect("builds");
     let s = spawn_tls(&fine).await;
     s.unsigned("GET", "/auth/v2/ping").await.ok();
+}
+
+#[tokio::test]
+async fn v1_group_info_is_the_group_with_its_members_unless_the_scenario_says_not() {
+    let sc = scenario("default.toml");
+    let truth = dump(&sc);
+    let s = spawn(&sc).await;
+    let group = &truth["groups"][1];
+    let id = group["group_id"].as_str().expect("id");
+    let members = &truth["group_members"][id];
+    assert!(
+        members.as_array().is_some_and(|m| !m.is_empty()),
+        "a group with members"
+    );
+    let v1 = s.get(&format!("/admin/v1/groups/{id}"), "").await;
+    let mut expected = group.clone();
+    expected["users"] = members.clone();
+    assert_eq!(v1.ok(), &expected);
+    let at = |key: &str| v1.raw.find(&format!("\"{key}\":")).expect(key);
+    assert!(
+        at("status") < at("users") && at("users") < at("voice_enabled"),
+        "keys stay alphabetical: {}",
+        v1.raw
+    );
+
+    let without = mock_server::Scenario::builder()
+        .groups(2)
+        .users(3)
+        .toml("[options]\ngroup_v1_users = false\n")
+        .build()
+        .expect("builds");
+    let truth = dump(&without);
+    let s = spawn(&without).await;
+    let id = truth["groups"][0]["group_id"].as_str().expect("id");
+    assert_eq!(
+        s.get(&format!("/admin/v1/groups/{id}"), "").await.ok(),
+        &truth["groups"][0]
+    );
 }
