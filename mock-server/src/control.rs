@@ -1,13 +1,14 @@
 //! The control API under `/__duo-mock/`: read or clear the journal, reset to the scenario, load
 //! another scenario, set the clock, dump the tenant being served. Reachable from loopback only,
-//! with the token from the ready file in `X-Duo-Mock-Token`. Not journaled, not faulted.
+//! with the token from the ready file in `X-Duo-Mock-Token`. Not journaled, not faulted, whether
+//! the route exists or not: an unknown one is a 404 in the control API's own JSON.
 //!
 //! | Route | Does |
 //! |---|---|
 //! | `GET /__duo-mock/health` | `{"status":"ok"}` |
 //! | `GET /__duo-mock/journal?after=N` | `{"entries":[…]}` with `seq > N` |
 //! | `DELETE /__duo-mock/journal` | forgets the entries |
-//! | `POST /__duo-mock/reset` | rebuilds the scenario's tenant; fault counters and clock start over |
+//! | `POST /__duo-mock/reset` | rebuilds the tenant of the scenario served (`?to=start`: the one served at start); fault counters and clock start over |
 //! | `POST /__duo-mock/load` | serves the scenario TOML in the body (400 with `file:line:column`) |
 //! | `GET /__duo-mock/clock` | `{"offset_s", "server_time"}` |
 //! | `PUT /__duo-mock/clock` | body `{"offset_s": N}` |
@@ -43,7 +44,32 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/load", axum::routing::post(load))
         .route("/clock", get(clock).put(set_clock))
         .route("/dump", get(dump))
-        .route_layer(from_fn_with_state(state, guard))
+        .fallback(unknown_route)
+        .method_not_allowed_fallback(unknown_method)
+        // `layer`, not `route_layer`: the guard covers unknown routes too.
+        .layer(from_fn_with_state(state, guard))
+}
+
+async fn unknown_route(request: Request) -> Response {
+    refuse(
+        StatusCode::NOT_FOUND,
+        &format!(
+            "no control route {} {}; see docs/control-api.md",
+            request.method(),
+            request.uri().path()
+        ),
+    )
+}
+
+async fn unknown_method(request: Request) -> Response {
+    refuse(
+        StatusCode::METHOD_NOT_ALLOWED,
+        &format!(
+            "the control route {} does not take {}; see docs/control-api.md",
+            request.uri().path(),
+            request.method()
+        ),
+    )
 }
 
 fn refuse(status: StatusCode, why: &str) -> Response {
@@ -103,16 +129,34 @@ async fn rebuild(state: &AppState, scenario: Scenario) -> Response {
     match tokio::task::spawn_blocking(move || World::build(&scenario)).await {
         Ok(Ok(world)) => {
             let users = world.tenant.users.len();
+            let origin = world.scenario.origin.clone();
             state.replace_world(world);
-            Json(json!({ "status": "ok", "users": users })).into_response()
+            Json(json!({ "status": "ok", "users": users, "scenario": origin })).into_response()
         }
         Ok(Err(error)) => refuse(StatusCode::BAD_REQUEST, &error.to_string()),
         Err(error) => refuse(StatusCode::INTERNAL_SERVER_ERROR, &error.to_string()),
     }
 }
 
-async fn reset(State(state): State<AppState>) -> Response {
-    let scenario = state.world().scenario.clone();
+#[derive(Deserialize)]
+struct ResetTo {
+    /// `current` (default): the scenario being served, i.e. the last one loaded; `start`: the one
+    /// the server started with.
+    #[serde(default)]
+    to: Option<String>,
+}
+
+async fn reset(State(state): State<AppState>, Query(to): Query<ResetTo>) -> Response {
+    let scenario = match to.to.as_deref() {
+        None | Some("current") => state.world().scenario.clone(),
+        Some("start") => state.start_scenario().clone(),
+        Some(other) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                &format!("reset?to={other:?}: the choices are \"current\" (default) and \"start\""),
+            );
+        }
+    };
     rebuild(&state, scenario).await
 }
 

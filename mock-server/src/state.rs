@@ -154,6 +154,8 @@ struct Shared {
     journal: Journal,
     /// Secret of the control API, random per start, handed out in the ready file.
     control_token: String,
+    /// The scenario served at start, which `POST /__duo-mock/reset?to=start` returns to.
+    start: Scenario,
 }
 
 impl AppState {
@@ -177,10 +179,16 @@ impl AppState {
         &self.inner.journal
     }
 
+    /// The scenario served at start (a `/load` serves another; this one stays).
+    pub fn start_scenario(&self) -> &Scenario {
+        &self.inner.start
+    }
+
     fn from_world(world: World) -> Self {
         Self {
             inner: Arc::new(Shared {
                 clock_offset_s: AtomicI64::new(world.options().clock_offset_s),
+                start: world.scenario.clone(),
                 world: RwLock::new(Arc::new(world)),
                 journal: Journal::default(),
                 control_token: random_token(),

@@ -274,8 +274,9 @@ class DuoMock:
         self._control.call("DELETE", "journal")
 
     def reset(self) -> dict[str, Any]:
-        """Rebuilds the scenario's tenant: writes and churn undone; fault counters, rate limits
-        and the clock start over. Returns ``{"status": "ok", "users": N}``."""
+        """Rebuilds the tenant of the scenario being served (the last one loaded, if any): writes
+        and churn undone; fault counters, rate limits and the clock start over. Returns
+        ``{"status": "ok", "users": N, "scenario": <its file, or "<control>" when loaded>}``."""
         return self._control.call("POST", "reset")
 
     def set_clock_offset(self, seconds: int) -> dict[str, Any]:

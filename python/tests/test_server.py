@@ -156,7 +156,9 @@ def test_set_clock_offset_moves_the_servers_clock_and_reset_restores_it():
         moved = fake.set_clock_offset(3600)
         assert moved["offset_s"] == 3600 and fake.clock()["offset_s"] == 3600
         assert str(raised(admin.get_info_summary)) == "Received 401 Bad request timestamp"
-        assert fake.reset() == {"status": "ok", "users": len(fake.dump()["users"])}
+        reset = fake.reset()
+        assert (reset["status"], reset["users"]) == ("ok", len(fake.dump()["users"]))
+        assert reset["scenario"].endswith("default.toml"), reset
         assert fake.clock()["offset_s"] == 0
         assert admin.get_info_summary()
         with pytest.raises(ValueError):

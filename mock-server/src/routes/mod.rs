@@ -33,6 +33,7 @@ use crate::{churn, faults, journal};
 
 /// The whole application: signed Admin API routes, the unsigned ping, and Duo-shaped 404/405.
 pub fn app(state: AppState) -> Router {
+    let control = crate::control::routes(state.clone()).with_state(state.clone());
     let signed = Router::new()
         .merge(users::routes())
         .merge(admins::routes())
@@ -45,8 +46,10 @@ pub fn app(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(OuterLayer(state.clone()))
-        // After the layer: control requests are neither faulted nor journaled.
-        .nest(crate::control::PREFIX, crate::control::routes(state.clone()))
+        // After the layer: control requests, and requests for control routes that do not exist,
+        // are neither faulted nor journaled. Nested as a service, the prefix alone and with a
+        // trailing `/` are control paths too (nested as a router, they fell to the API's 404).
+        .nest_service(crate::control::PREFIX, control)
         .with_state(state)
 }
 

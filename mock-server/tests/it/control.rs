@@ -291,3 +291,84 @@ async fn forwarded_headers_cannot_make_a_remote_peer_local() {
         "::1 is loopback"
     );
 }
+
+#[tokio::test]
+async fn an_unknown_control_route_is_the_control_apis_404_neither_faulted_nor_journaled() {
+    // Every request of this tenant meets a WAF page on its first call.
+    let scenario = Scenario::builder()
+        .users(2)
+        .toml("[[faults]]\nname = \"waf\"\npath = \"*\"\ncalls = [1, 1]\nintermediary = \"cloudflare-403\"\n")
+        .build()
+        .expect("builds");
+    let s = spawn(&scenario).await;
+    for (method, route) in [
+        ("GET", "/nope"),
+        ("POST", "/journal/extra"),
+        ("GET", "/"),
+        ("GET", ""),
+    ] {
+        let (status, answer) = control(&s, method, route, None).await;
+        assert_eq!(status, 404, "{method} {route}: {answer}");
+        assert!(
+            answer["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("no control route")),
+            "{method} {route}: {answer}"
+        );
+    }
+    let (status, answer) = control(&s, "PUT", "/reset", None).await;
+    assert_eq!(status, 405, "{answer}");
+    assert!(answer["error"].is_string(), "{answer}");
+    // Without the token an unknown route is refused like a known one, in the same JSON.
+    let bare = s
+        .http
+        .get(format!("{}/nope", s.server.info().control_url))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(bare.status(), 401);
+    // Nothing above was journaled or counted by the fault rule: the first API call meets it.
+    assert!(s.server.state().journal().entries().is_empty());
+    assert_eq!(s.get(USERS, "").await.status, 403, "the WAF's first call");
+    assert_eq!(s.get(USERS, "").await.status, 200);
+    assert_eq!(s.server.state().journal().entries().len(), 2);
+}
+
+#[tokio::test]
+async fn reset_returns_to_the_scenario_served_and_to_start_when_asked() {
+    let start = Scenario::builder().users(3).to_toml();
+    let s = spawn(&Scenario::parse(&start, "start.toml").expect("parses")).await;
+    let loaded = Scenario::builder().users(7).to_toml();
+    assert_eq!(control(&s, "POST", "/load", Some(loaded)).await.0, 200);
+    // Change the loaded tenant, so that a reset has something to undo.
+    assert_eq!(
+        control(&s, "PUT", "/clock", Some(r#"{"offset_s": 5}"#.to_owned()))
+            .await
+            .0,
+        200
+    );
+
+    let (status, reset) = control(&s, "POST", "/reset", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (reset["users"].as_u64(), reset["scenario"].as_str()),
+        (Some(7), Some("<control>")),
+        "a reset returns to the scenario being served, the last one loaded: {reset}"
+    );
+    assert_eq!(s.get(USERS, "").await.ok().as_array().map(Vec::len), Some(7));
+    assert_eq!(control(&s, "GET", "/clock", None).await.1["offset_s"], 0);
+
+    let (status, back) = control(&s, "POST", "/reset?to=start", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (back["users"].as_u64(), back["scenario"].as_str()),
+        (Some(3), Some("start.toml")),
+        "{back}"
+    );
+    assert_eq!(s.get(USERS, "").await.ok().as_array().map(Vec::len), Some(3));
+    // And from then on a plain reset keeps the start scenario.
+    assert_eq!(control(&s, "POST", "/reset", None).await.1["users"], 3);
+    let (status, refused) = control(&s, "POST", "/reset?to=yesterday", None).await;
+    assert_eq!(status, 400, "{refused}");
+    assert!(refused["error"].as_str().is_some_and(|e| e.contains("start")));
+}
