@@ -51,6 +51,8 @@ enum Command {
         #[arg(short, long)]
         verbose: bool,
     },
+    /// Print the routes the fake serves as Markdown (docs/endpoints.md is this output).
+    Endpoints,
     /// Print a scenario's tenant as JSON, objects as the API returns them.
     Dump {
         /// Scenario file.
@@ -144,6 +146,10 @@ pub(crate) fn main() -> ExitCode {
     match cli.command {
         Command::Validate { files } => validate(&files),
         Command::ExplainSignature(args) => explain_signature(*args),
+        Command::Endpoints => {
+            print!("{}", mock_server::routes::catalogue::markdown());
+            ExitCode::SUCCESS
+        }
         Command::Dump { scenario } => match load(&scenario) {
             Ok(scenario) => report(dump(&scenario)),
             Err(code) => code,

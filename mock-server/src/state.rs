@@ -16,6 +16,7 @@ use crate::grants::GrantSet;
 use crate::journal::Journal;
 use crate::network::IpNet;
 use crate::ratelimit::RateLimiter;
+use crate::routes::UnservedPaths;
 use crate::scenario::{IntegrationKind, Options, Scenario};
 use crate::store::Tenant;
 
@@ -156,6 +157,8 @@ struct Shared {
     control_token: String,
     /// The scenario served at start, which `POST /__duo-mock/reset?to=start` returns to.
     start: Scenario,
+    /// Paths asked that no route serves, each logged once.
+    unserved: UnservedPaths,
 }
 
 impl AppState {
@@ -184,6 +187,11 @@ impl AppState {
         &self.inner.start
     }
 
+    /// Paths asked that no route serves.
+    pub fn unserved(&self) -> &UnservedPaths {
+        &self.inner.unserved
+    }
+
     fn from_world(world: World) -> Self {
         Self {
             inner: Arc::new(Shared {
@@ -192,6 +200,7 @@ impl AppState {
                 world: RwLock::new(Arc::new(world)),
                 journal: Journal::default(),
                 control_token: random_token(),
+                unserved: UnservedPaths::default(),
             }),
         }
     }

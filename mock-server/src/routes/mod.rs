@@ -1,23 +1,30 @@
-//! The Admin API's routes, one module per resource, merged here behind the auth middleware.
+//! The Admin API's routes, one module per resource, merged here behind the auth middleware;
+//! `catalogue` lists them as data (the source of `docs/endpoints.md`).
 //!
 //! Routing comes first: an unknown path is 404 and a known path with another method is 405,
-//! both in Duo's envelope, before any signature check (documented in `docs/fidelity.md`).
+//! both in Duo's envelope, before any signature check (documented in `docs/fidelity.md`). Both
+//! mean the fake does not serve the request, which Duo might: they carry
+//! [`NOT_IMPLEMENTED_HEADER`], and each such path is logged once.
 
 mod admins;
+pub mod catalogue;
 mod groups;
 mod info;
 mod users;
 mod writes;
 
+use std::collections::HashSet;
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Mutex;
 use std::task::{Context, Poll, ready};
 
 use axum::Router;
 use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, Request};
-use axum::response::Response;
+use axum::extract::{Path, Request, State};
+use axum::http::HeaderValue;
+use axum::response::{IntoResponse as _, Response};
 use axum::routing::get;
 use bytes::Bytes;
 use tower::{Layer, Service, ServiceExt as _};
@@ -156,12 +163,28 @@ where
     }
 }
 
-async fn not_found() -> ApiError {
-    ApiError::not_found()
+/// Header on an answer to a request the fake does not serve (`<METHOD> <path>`): the 404 or 405
+/// is the fake's, not Duo's. Duo never sends it.
+pub const NOT_IMPLEMENTED_HEADER: &str = "x-duo-mock-not-implemented";
+
+async fn not_found(State(state): State<AppState>, request: Request) -> Response {
+    not_served(&state, request, ApiError::not_found()).await
 }
 
-async fn method_not_allowed() -> ApiError {
-    ApiError::method_not_allowed()
+async fn method_not_allowed(State(state): State<AppState>, request: Request) -> Response {
+    not_served(&state, request, ApiError::method_not_allowed()).await
+}
+
+/// Duo's `error` for a request no route serves, named in [`NOT_IMPLEMENTED_HEADER`] and logged
+/// once per path.
+async fn not_served(state: &AppState, request: Request, error: ApiError) -> Response {
+    state.unserved().note(request.method(), request.uri().path());
+    let mut response = error.into_response();
+    let named = format!("{} {}", request.method(), request.uri().path());
+    if let Ok(value) = HeaderValue::try_from(named) {
+        response.headers_mut().insert(NOT_IMPLEMENTED_HEADER, value);
+    }
+    response
 }
 
 /// Opening of a list body: `{"metadata":{…},"response":[` or `{"response":[`.
@@ -225,4 +248,95 @@ fn object(json: Bytes) -> Response {
         json,
         Bytes::from_static(b",\"stat\":\"OK\"}"),
     ])
+}
+
+/// Paths the fake does not serve, each logged once: a client spraying paths cannot make the log
+/// or this set grow without bound.
+#[derive(Debug, Default)]
+pub struct UnservedPaths {
+    seen: Mutex<HashSet<String>>,
+}
+
+impl UnservedPaths {
+    /// Distinct paths logged one by one; past it, one line says the rest go unlogged.
+    pub const MAX_LOGGED: usize = 256;
+
+    /// Logs a warning the first time `method path` is asked (ids folded, so that
+    /// `/admin/v1/phones/DP…` is one path whatever the id).
+    pub fn note(&self, method: &axum::http::Method, path: &str) {
+        let key = format!("{method} {}", fold_ids(path));
+        let mut seen = match self.seen.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if seen.len() > Self::MAX_LOGGED || seen.contains(&key) {
+            return;
+        }
+        if seen.len() == Self::MAX_LOGGED {
+            seen.insert(String::new());
+            drop(seen);
+            tracing::warn!(
+                "{} paths not served by the fake were logged; further ones are not (the journal still records each request)",
+                Self::MAX_LOGGED
+            );
+            return;
+        }
+        seen.insert(key.clone());
+        drop(seen);
+        tracing::warn!(
+            "{key}: not implemented by the fake: answered Duo's 404 40401 (405 40501 for another method of a served path) with X-Duo-Mock-Not-Implemented; docs/endpoints.md lists what is served"
+        );
+    }
+}
+
+/// `path` with each segment that looks like a Duo id (20 capital letters and digits, `D` first)
+/// written `{id}`, and cut to 200 bytes.
+fn fold_ids(path: &str) -> String {
+    let mut out = String::with_capacity(path.len().min(200));
+    for (i, segment) in path.split('/').enumerate() {
+        if i > 0 {
+            out.push('/');
+        }
+        let id_like = segment.len() == 20
+            && segment.starts_with('D')
+            && segment
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+        out.push_str(if id_like { "{id}" } else { segment });
+        if out.len() > 200 {
+            let mut end = 200;
+            while !out.is_char_boundary(end) {
+                end -= 1;
+            }
+            out.truncate(end);
+            out.push('…');
+            break;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_fold_so_each_unserved_path_is_logged_once() {
+        assert_eq!(
+            fold_ids("/admin/v1/phones/DPABCDEFGHIJ012345678"),
+            "/admin/v1/phones/DPABCDEFGHIJ012345678",
+            "21 characters: not an id"
+        );
+        assert_eq!(
+            fold_ids("/admin/v1/phones/DPABCDEFGHIJ01234567/x"),
+            "/admin/v1/phones/{id}/x"
+        );
+        assert!(fold_ids(&format!("/{}", "x".repeat(1000))).len() < 210);
+        let unserved = UnservedPaths::default();
+        for i in 0..(UnservedPaths::MAX_LOGGED * 3) {
+            unserved.note(&axum::http::Method::GET, &format!("/spray/{i}"));
+        }
+        let seen = unserved.seen.lock().expect("lock").len();
+        assert_eq!(seen, UnservedPaths::MAX_LOGGED + 1, "bounded");
+    }
 }

@@ -61,7 +61,12 @@ async fn unknown_objects_are_40401() {
         "/admin/v2/groups/DGXXXXXXXXXXXXXXXXXX/users",
         "/admin/v1/users/%FF%FE",
     ] {
-        s.get(path, "").await.assert_fail(40401, "Resource not found");
+        let answer = s.get(path, "").await;
+        answer.assert_fail(40401, "Resource not found");
+        assert!(
+            !answer.headers.contains_key("x-duo-mock-not-implemented"),
+            "{path}: a served route's missing object is Duo's plain 404"
+        );
     }
 }
 

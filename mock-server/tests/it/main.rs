@@ -15,6 +15,7 @@ mod paging;
 mod properties;
 mod proxy;
 mod ratelimit;
+mod routes;
 mod scenarios;
 mod support;
 mod writes;

@@ -150,6 +150,8 @@ pub(crate) struct Answer {
     pub(crate) content_type: String,
     /// The opt-in `X-Duo-Mock-Explain` header, if sent.
     pub(crate) explain: Option<String>,
+    /// Every header, by lower-case name (the last value of a repeated one).
+    pub(crate) headers: std::collections::HashMap<String, String>,
 }
 
 impl Answer {
@@ -319,9 +321,20 @@ async fn answer(response: reqwest::Response) -> Answer {
         .get("x-duo-mock-explain")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
     let raw = response.text().await.expect("body");
     Answer {
         explain,
+        headers,
         status,
         json: serde_json::from_str(&raw).unwrap_or(Value::Null),
         raw,

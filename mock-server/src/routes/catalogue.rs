@@ -1,0 +1,271 @@
+//! What the fake serves, as data: one row per method and path, with its grant and, for a list, its
+//! paging and filters. `docs/endpoints.md` is generated from this table (`duo-mock endpoints`), and
+//! the integration tests check that the router serves exactly these rows: a route added to the
+//! router without a row here, or a row without a route, fails them.
+
+use std::fmt::Write as _;
+
+use crate::grants::Grant;
+use crate::paging::DEFAULT_LIMIT;
+use crate::scenario::MaxLimits;
+
+/// One method and path the fake serves.
+#[derive(Debug, Clone, Copy)]
+pub struct Route {
+    /// HTTP method.
+    pub method: &'static str,
+    /// Path in the router's syntax: `/admin/v1/users/{user_id}`.
+    pub path: &'static str,
+    /// The grant the route requires; `None` for an unsigned route.
+    pub grant: Option<Grant>,
+    /// For a list: its page sizes; `None` for a single object or a write.
+    pub paging: Option<Paging>,
+    /// Query parameters that select objects (besides `limit` and `offset`).
+    pub filters: &'static [&'static str],
+    /// What the route answers, in a few words.
+    pub summary: &'static str,
+}
+
+/// A list's page sizes: the default, and the largest, which a scenario may change.
+#[derive(Debug, Clone, Copy)]
+pub struct Paging {
+    /// Objects per page without a `limit`.
+    pub default_limit: usize,
+    /// The key of `[options.max_limit]` that sets the largest page.
+    pub max_limit_key: &'static str,
+    /// The largest page under a scenario's limits.
+    pub largest: fn(&MaxLimits) -> u32,
+}
+
+const fn paged(max_limit_key: &'static str, largest: fn(&MaxLimits) -> u32) -> Option<Paging> {
+    Some(Paging {
+        default_limit: DEFAULT_LIMIT,
+        max_limit_key,
+        largest,
+    })
+}
+
+/// Every route the fake serves, in the order `docs/endpoints.md` lists them.
+pub const ROUTES: &[Route] = &[
+    Route {
+        method: "GET",
+        path: "/admin/v1/users",
+        grant: Some(Grant::ReadResource),
+        paging: paged("users", |m| m.users),
+        filters: &["username", "email", "user_id_list", "username_list"],
+        summary: "Users, in tenant order; `user_id_list`/`username_list` answer every match unpaged",
+    },
+    Route {
+        method: "GET",
+        path: "/admin/v1/users/{user_id}",
+        grant: Some(Grant::ReadResource),
+        paging: None,
+        filters: &[],
+        summary: "One user",
+    },
+    Route {
+        method: "GET",
+        path: "/admin/v1/users/{user_id}/groups",
+        grant: Some(Grant::ReadResource),
+        paging: paged("user_groups", |m| m.user_groups),
+        filters: &[],
+        summary: "A user's groups",
+    },
+    Route {
+        method: "GET",
+        path: "/admin/v1/admins",
+        grant: Some(Grant::Administrators),
+        paging: paged("admins", |m| m.admins),
+        filters: &[],
+        summary: "Administrators",
+    },
+    Route {
+        method: "GET",
+        path: "/admin/v1/admins/{admin_id}",
+        grant: Some(Grant::Administrators),
+        paging: None,
+        filters: &[],
+        summary: "One administrator",
+    },
+    Route {
+        method: "GET",
+        path: "/admin/v1/groups",
+        grant: Some(Grant::ReadResource),
+        paging: paged("groups", |m| m.groups),
+        filters: &[],
+        summary: "Groups",
+    },
+    Route {
+        method: "GET",
+        path: "/admin/v1/groups/{group_id}",
+        grant: Some(Grant::ReadResource),
+        paging: None,
+        filters: &[],
+        summary: "One group, v1 (deprecated by Duo): the group and its members in `users`, unpaged",
+    },
+    Route {
+        method: "GET",
+        path: "/admin/v2/groups/{group_id}",
+        grant: Some(Grant::ReadResource),
+        paging: None,
+        filters: &[],
+        summary: "One group, v2",
+    },
+    Route {
+        method: "GET",
+        path: "/admin/v2/groups/{group_id}/users",
+        grant: Some(Grant::ReadResource),
+        paging: paged("group_users", |m| m.group_users),
+        filters: &[],
+        summary: "A group's members (`user_id`, `username`)",
+    },
+    Route {
+        method: "GET",
+        path: "/admin/v1/info/summary",
+        grant: Some(Grant::ReadInformation),
+        paging: None,
+        filters: &[],
+        summary: "Counts of users, admins and integrations; telephony credits",
+    },
+    Route {
+        method: "GET",
+        path: "/admin/v1/settings",
+        grant: Some(Grant::Settings),
+        paging: None,
+        filters: &[],
+        summary: "The account's settings",
+    },
+    Route {
+        method: "GET",
+        path: "/auth/v2/ping",
+        grant: None,
+        paging: None,
+        filters: &[],
+        summary: "Duo's connectivity check: the server's time",
+    },
+    Route {
+        method: "POST",
+        path: "/admin/v1/users",
+        grant: Some(Grant::WriteResource),
+        paging: None,
+        filters: &[],
+        summary: "Create a user",
+    },
+    Route {
+        method: "POST",
+        path: "/admin/v1/users/{user_id}",
+        grant: Some(Grant::WriteResource),
+        paging: None,
+        filters: &[],
+        summary: "Modify a user",
+    },
+    Route {
+        method: "DELETE",
+        path: "/admin/v1/users/{user_id}",
+        grant: Some(Grant::WriteResource),
+        paging: None,
+        filters: &[],
+        summary: "Delete a user",
+    },
+    Route {
+        method: "POST",
+        path: "/admin/v1/users/{user_id}/groups",
+        grant: Some(Grant::WriteResource),
+        paging: None,
+        filters: &[],
+        summary: "Add a user to a group (`group_id`)",
+    },
+    Route {
+        method: "DELETE",
+        path: "/admin/v1/users/{user_id}/groups/{group_id}",
+        grant: Some(Grant::WriteResource),
+        paging: None,
+        filters: &[],
+        summary: "Remove a user from a group",
+    },
+    Route {
+        method: "POST",
+        path: "/admin/v1/groups",
+        grant: Some(Grant::WriteResource),
+        paging: None,
+        filters: &[],
+        summary: "Create a group",
+    },
+    Route {
+        method: "DELETE",
+        path: "/admin/v1/groups/{group_id}",
+        grant: Some(Grant::WriteResource),
+        paging: None,
+        filters: &[],
+        summary: "Delete a group (and its memberships)",
+    },
+];
+
+/// `docs/endpoints.md`: the table as Markdown, page sizes as a default scenario has them.
+pub fn markdown() -> String {
+    let defaults = MaxLimits::default();
+    let mut out = String::from(
+        "# Endpoints the fake serves\n\n\
+         Generated from `mock-server/src/routes/catalogue.rs` by `duo-mock endpoints`; a test checks\n\
+         that this file is its output and that the server answers exactly these routes. Signed\n\
+         routes check the signature first (`docs/fidelity.md`), then the grant (403 40301 without\n\
+         it). Paging: the page size without `limit`, and the largest (a larger `limit` is clamped),\n\
+         which a scenario sets in `[options.max_limit]` under the key named. A `GET` route also\n\
+         answers `HEAD`, without the body.\n\n\
+         Any other path answers Duo's `404 {\"code\":40401,\"message\":\"Resource not found\",…}`,\n\
+         and a served path asked with another method answers `405 40501`; both carry the header\n\
+         `X-Duo-Mock-Not-Implemented: <METHOD> <path>`, which Duo never sends, and the server logs\n\
+         a warning the first time each path is asked. A served route asked for an object that does\n\
+         not exist answers a plain 404 40401, without that header.\n\n\
+         | Method | Path | Grant | Paging (default / largest) | Filters | Answers |\n\
+         |---|---|---|---|---|---|\n",
+    );
+    for route in ROUTES {
+        let grant = route.grant.map_or("none (unsigned)", Grant::name);
+        let paging = route.paging.map_or_else(
+            || "—".to_owned(),
+            |p| {
+                format!(
+                    "{} / {} (`max_limit.{}`)",
+                    p.default_limit,
+                    (p.largest)(&defaults),
+                    p.max_limit_key
+                )
+            },
+        );
+        let filters = if route.filters.is_empty() {
+            "—".to_owned()
+        } else {
+            route
+                .filters
+                .iter()
+                .map(|f| format!("`{f}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let _ = writeln!(
+            out,
+            "| {} | `{}` | {grant} | {paging} | {filters} | {} |",
+            route.method, route.path, route.summary
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_method_and_path_appears_once() {
+        let mut seen = std::collections::HashSet::new();
+        for route in ROUTES {
+            assert!(
+                seen.insert((route.method, route.path)),
+                "{} {}",
+                route.method,
+                route.path
+            );
+        }
+    }
+}
