@@ -366,6 +366,7 @@ mod tests {
             fault: None,
             latency_us: 2_000,
             peer: None,
+            ..JournalEntry::default()
         }
     }
 

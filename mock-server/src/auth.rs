@@ -23,10 +23,10 @@ use tower::{Layer, Service, ServiceExt as _};
 
 use crate::api_error::ApiError;
 use crate::grants::Grant;
-use crate::journal::CallerTag;
+use crate::journal::{CallerTag, SentKey};
 use crate::params::Params;
 use crate::ratelimit::EndpointClass;
-use crate::state::{AppState, Credential};
+use crate::state::{AppState, Credential, World};
 
 /// The authenticated integration and the parameters its signature covered.
 #[derive(Debug, Clone)]
@@ -222,7 +222,22 @@ async fn read_body(state: &AppState, parts: &Parts, body: axum::body::Body) -> R
     }
 }
 
+/// Reads a request's body for the journal's own signature check (a request a fault rule or the
+/// router answers): bounded as [`read_body`], silent; `None` when it cannot be read in time.
+pub(crate) async fn read_body_quietly(state: &AppState, body: axum::body::Body) -> Option<Bytes> {
+    let limits = state.world().options().limits;
+    let read = axum::body::to_bytes(body, limits.body_bytes);
+    tokio::time::timeout(limits.header_read_timeout(), read)
+        .await
+        .ok()?
+        .ok()
+}
+
 /// What [`admit`] decided.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "made and taken apart once per request; boxing the tag would cost an allocation"
+)]
 enum Admission {
     /// The request with its [`Caller`] attached, and the journal's tag for its answer.
     Admitted(Request, CallerTag),
@@ -231,26 +246,17 @@ enum Admission {
 }
 
 /// Verifies the request whose head is `parts` and body `bytes` (also given as `body`, to pass
-/// on).
+/// on; the journal keeps the start of `bytes`).
 fn admit(state: &AppState, parts: Parts, body: axum::body::Body, bytes: &Bytes) -> Admission {
-    match verify(state, &parts, bytes) {
+    let (decision, mut tag) = decide(state, &parts, bytes);
+    tag.keep_body(state, bytes);
+    match decision {
         Ok(caller) => {
-            let tag = CallerTag {
-                integration: Some(Arc::clone(&caller.credential.name)),
-                signature: Some(caller.scheme.name()),
-            };
             let mut request = Request::from_parts(parts, body);
             request.extensions_mut().insert(caller);
             Admission::Admitted(request, tag)
         }
         Err(error) => {
-            // Name the integration when the ikey is known: "whose signature failed" is the
-            // first question of a support case (the ikey is not a secret).
-            let integration = parts
-                .headers
-                .get(header::AUTHORIZATION)
-                .and_then(|v| duo_auth::parse_authorization(v.as_bytes()).ok())
-                .and_then(|c| state.world().credential(c.ikey()).map(|c| Arc::clone(&c.name)));
             tracing::debug!(
                 method = %parts.method,
                 path = parts.uri.path(),
@@ -259,25 +265,151 @@ fn admit(state: &AppState, parts: Parts, body: axum::body::Body, bytes: &Bytes) 
                 error.message
             );
             let mut response = error.into_response();
-            response.extensions_mut().insert(CallerTag {
-                integration,
-                signature: None,
-            });
+            response.extensions_mut().insert(tag);
             Admission::Refused(response)
         }
     }
 }
 
-/// Checks one request; pure apart from reading the clock in `state`. Allocation-free up to the
-/// caller's parameters for a GET with canonical parameters from a known integration.
-pub fn verify(state: &AppState, parts: &Parts, body: &Bytes) -> Result<Caller, ApiError> {
+/// Who signed a request that never reached the auth layer (a fault rule or the router answered
+/// it), for the journal: the same checks, without their side effects (no log line, no rate-limit
+/// token). Without its body (`None`: it could not be read) only the sender is named.
+pub fn inspect(state: &AppState, parts: &Parts, body: Option<&Bytes>) -> CallerTag {
     let world = state.world();
-    let headers = &parts.headers;
-    let authorization = headers
+    let Some(body) = body else {
+        let sent = sent_credentials(parts);
+        return Checked {
+            credential: sent.as_ref().and_then(|c| world.credential(c.ikey())),
+            sent,
+            scheme: None,
+            signature_valid: None,
+            outcome: Ok(None),
+        }
+        .tag(&world);
+    };
+    let mut tag = check_signature(&world, state.now(), parts, body).tag(&world);
+    tag.keep_body(state, body);
+    tag
+}
+
+/// What the signature checks (steps 1-5: credentials, date, window, ikey, signature) found. Pure:
+/// no log line and no rate-limit token, so the journal can run them on a request something else
+/// answered.
+struct Checked<'w> {
+    /// The decoded `Authorization` header, when readable.
+    sent: Option<duo_auth::Credentials>,
+    /// The integration of its ikey, when known.
+    credential: Option<&'w Arc<Credential>>,
+    /// The scheme whose signature matched (accepted by the tenant or not).
+    scheme: Option<Scheme>,
+    /// Whether the signature matched; `None` when the checks stopped before comparing it.
+    signature_valid: Option<bool>,
+    /// Passed (with the parameters of a v1/v2 form, which the signature covered), or the refusal.
+    outcome: Result<Option<Params>, ApiError>,
+}
+
+impl Checked<'_> {
+    /// The journal's note of these checks.
+    fn tag(&self, world: &World) -> CallerTag {
+        let sent = self.sent.as_ref().map_or_else(SentKey::default, |c| {
+            // A signature that matched is an HMAC; one that did not might be a secret sent in
+            // its place: kept only when it looks like a signature and is none of the scenario's
+            // keys.
+            let signature = c.signature();
+            let keep = self.signature_valid == Some(true)
+                || (SentKey::looks_like_signature(signature) && !is_secret_of(world, signature));
+            SentKey::new(c.ikey(), keep.then_some(signature))
+        });
+        CallerTag {
+            integration: self.credential.map(|c| Arc::clone(&c.name)),
+            signature: self.scheme.map(Scheme::name),
+            signature_valid: self.signature_valid,
+            auth_error: self.outcome.as_ref().err().map(|e| e.code),
+            sent,
+            request_body: None,
+            request_body_bytes: None,
+        }
+    }
+}
+
+fn is_secret_of(world: &World, text: &[u8]) -> bool {
+    world.scenario.integrations.iter().any(|i| {
+        i.skey.as_bytes().eq_ignore_ascii_case(text)
+            || i.client_skey
+                .as_ref()
+                .is_some_and(|k| k.as_bytes().eq_ignore_ascii_case(text))
+    })
+}
+
+/// The decoded `Authorization` header, when there is a readable one.
+fn sent_credentials(parts: &Parts) -> Option<duo_auth::Credentials> {
+    parts
+        .headers
         .get(header::AUTHORIZATION)
-        .ok_or_else(ApiError::missing_credentials)?;
-    let credentials = duo_auth::parse_authorization(authorization.as_bytes())
-        .map_err(|_| ApiError::missing_credentials())?;
+        .and_then(|v| duo_auth::parse_authorization(v.as_bytes()).ok())
+}
+
+/// The auth layer's decision on one request, and the journal's note of it.
+fn decide(state: &AppState, parts: &Parts, body: &Bytes) -> (Result<Caller, ApiError>, CallerTag) {
+    let world = state.world();
+    let checked = check_signature(&world, state.now(), parts, body);
+    // Only the journal and `serve -v` read the tag.
+    let tag = if state.journal().is_observing() {
+        checked.tag(&world)
+    } else {
+        CallerTag::default()
+    };
+    let decision = match checked.outcome {
+        Ok(form_params) => match (checked.credential, checked.scheme) {
+            (Some(credential), Some(scheme)) => admit_signed(&world, parts, credential, scheme, form_params),
+            _ => Err(ApiError::missing_credentials()),
+        },
+        Err(error) => {
+            if error.code == 40102
+                && let Some(credential) = checked.credential
+            {
+                tracing::warn!(
+                    integration = %credential.name,
+                    "401 40102: not an Admin API application, or the account has no Admin API"
+                );
+            }
+            Err(error)
+        }
+    };
+    (decision, tag)
+}
+
+/// Checks one request; pure apart from reading the clock in `state` and spending a rate-limit
+/// token. Allocation-free up to the caller's parameters for a GET with canonical parameters from
+/// a known integration.
+pub fn verify(state: &AppState, parts: &Parts, body: &Bytes) -> Result<Caller, ApiError> {
+    decide(state, parts, body).0
+}
+
+/// Steps 1-5 of the checks, in Duo's order.
+fn check_signature<'w>(world: &'w World, now: i64, parts: &Parts, body: &Bytes) -> Checked<'w> {
+    let mut checked = Checked {
+        sent: sent_credentials(parts),
+        credential: None,
+        scheme: None,
+        signature_valid: None,
+        outcome: Ok(None),
+    };
+    checked.outcome = signature_outcome(world, now, parts, body, &mut checked);
+    checked
+}
+
+/// Fills `checked` as far as the checks get; the outcome is returned.
+fn signature_outcome<'w>(
+    world: &'w World,
+    now: i64,
+    parts: &Parts,
+    body: &Bytes,
+    checked: &mut Checked<'w>,
+) -> Result<Option<Params>, ApiError> {
+    let headers = &parts.headers;
+    let credentials = checked.sent.as_ref().ok_or_else(ApiError::missing_credentials)?;
+    checked.credential = world.credential(credentials.ikey());
 
     let options = world.options();
     let explain = options.explain;
@@ -295,7 +427,6 @@ pub fn verify(state: &AppState, parts: &Parts, body: &Bytes) -> Result<Caller, A
         })
     })?;
     let window = i64::from(options.signature_window_s);
-    let now = state.now();
     if (now - sent_at).abs() > window {
         return Err(ApiError::bad_timestamp().explained(explain, || {
             format!(
@@ -307,7 +438,7 @@ pub fn verify(state: &AppState, parts: &Parts, body: &Bytes) -> Result<Caller, A
         }));
     }
 
-    let credential = world.credential(credentials.ikey()).ok_or_else(|| {
+    let credential = checked.credential.ok_or_else(|| {
         ApiError::invalid_integration_key().explained(explain, || {
             format!(
                 "no integration of this scenario has ikey {:?}",
@@ -316,10 +447,6 @@ pub fn verify(state: &AppState, parts: &Parts, body: &Bytes) -> Result<Caller, A
         })
     })?;
     if !credential.admin_api && options.wrong_type_code == 40102 {
-        tracing::warn!(
-            integration = %credential.name,
-            "401 40102: not an Admin API application, or the account has no Admin API"
-        );
         return Err(ApiError::invalid_integration_key().explained(explain, || {
             format!(
                 "{:?} is not an Admin API application, or the account has no Admin API",
@@ -362,7 +489,6 @@ pub fn verify(state: &AppState, parts: &Parts, body: &Bytes) -> Result<Caller, A
         ),
         _ => (&[], &[]),
     };
-    let signs_form = |scheme: Scheme| matches!(scheme, Scheme::V1(_) | Scheme::V2(_));
     let prepare = |scheme: Scheme| {
         let line = match (&form_line, signs_form(scheme)) {
             (Some(line), true) => line.as_str(),
@@ -379,6 +505,7 @@ pub fn verify(state: &AppState, parts: &Parts, body: &Bytes) -> Result<Caller, A
         };
         Prepared::with_params_line(scheme, &signed, Cow::Borrowed(line))
     };
+    checked.signature_valid = Some(false);
     for scheme in current.iter().chain(legacy).copied() {
         let prepared = prepare(scheme);
         if hosts
@@ -386,6 +513,8 @@ pub fn verify(state: &AppState, parts: &Parts, body: &Bytes) -> Result<Caller, A
             .flatten()
             .any(|host| prepared.verify(&credential.key, host, signature))
         {
+            checked.signature_valid = Some(true);
+            checked.scheme = Some(scheme);
             let accepted = match scheme {
                 Scheme::V1(_) => options.accept_v1,
                 Scheme::V4 => options.accept_v4,
@@ -394,41 +523,7 @@ pub fn verify(state: &AppState, parts: &Parts, body: &Bytes) -> Result<Caller, A
             if !accepted {
                 return Err(ApiError::unsupported_signature());
             }
-            if !credential.admin_api {
-                tracing::warn!(integration = %credential.name, "403 40301: not an Admin API application");
-                return Err(ApiError::forbidden().explained(explain, || {
-                    format!("{:?} is not an Admin API application", credential.name)
-                }));
-            }
-            check_network(parts, credential, options.trust_forwarded_for).map_err(|error| {
-                error.explained(explain, || {
-                    format!(
-                        "the client's address is outside {:?}'s Networks for API Access",
-                        credential.name
-                    )
-                })
-            })?;
-            if world.rate_limiter.is_on() {
-                let class = EndpointClass::of(
-                    parts.method.as_str(),
-                    parts.uri.path(),
-                    parts.uri.query().unwrap_or(""),
-                );
-                if !world.rate_limiter.allow(&credential.name, class) {
-                    tracing::info!(integration = %credential.name, ?class, "429 42901: over the rate limit");
-                    return Err(ApiError::custom(42901, "Too Many Requests"));
-                }
-            }
-            let params = match (form_params, signs_form(scheme)) {
-                (Some(all), true) => all,
-                _ => Params::parse(raw_query),
-            };
-            return Ok(Caller {
-                credential: Arc::clone(credential),
-                params,
-                scheme,
-                explain,
-            });
+            return Ok(form_params.filter(|_| signs_form(scheme)));
         }
     }
     Err(ApiError::invalid_signature().explained(explain, || {
@@ -442,6 +537,56 @@ pub fn verify(state: &AppState, parts: &Parts, body: &Bytes) -> Result<Caller, A
             prepare(scheme).canonical_string(host)
         )
     }))
+}
+
+/// v1 and v2 sign the form pairs of a body with the query; v4 and v5 the query alone.
+fn signs_form(scheme: Scheme) -> bool {
+    matches!(scheme, Scheme::V1(_) | Scheme::V2(_))
+}
+
+/// The checks after a good signature, in Duo's order: application type, Networks for API
+/// Access, rate limit; then the caller, with the parameters its signature covered.
+fn admit_signed(
+    world: &World,
+    parts: &Parts,
+    credential: &Arc<Credential>,
+    scheme: Scheme,
+    form_params: Option<Params>,
+) -> Result<Caller, ApiError> {
+    let options = world.options();
+    let explain = options.explain;
+    if !credential.admin_api {
+        tracing::warn!(integration = %credential.name, "403 40301: not an Admin API application");
+        return Err(ApiError::forbidden().explained(explain, || {
+            format!("{:?} is not an Admin API application", credential.name)
+        }));
+    }
+    check_network(parts, credential, options.trust_forwarded_for).map_err(|error| {
+        error.explained(explain, || {
+            format!(
+                "the client's address is outside {:?}'s Networks for API Access",
+                credential.name
+            )
+        })
+    })?;
+    if world.rate_limiter.is_on() {
+        let class = EndpointClass::of(
+            parts.method.as_str(),
+            parts.uri.path(),
+            parts.uri.query().unwrap_or(""),
+        );
+        if !world.rate_limiter.allow(&credential.name, class) {
+            tracing::info!(integration = %credential.name, ?class, "429 42901: over the rate limit");
+            return Err(ApiError::custom(42901, "Too Many Requests"));
+        }
+    }
+    let params = form_params.unwrap_or_else(|| Params::parse(parts.uri.query().unwrap_or("").as_bytes()));
+    Ok(Caller {
+        credential: Arc::clone(credential),
+        params,
+        scheme,
+        explain: options.explain,
+    })
 }
 
 /// Networks for API Access, checked after the signature as Duo's docs say; a refusal is 403

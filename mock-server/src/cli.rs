@@ -47,7 +47,11 @@ enum Command {
         /// Also append every request and its answer to this file, one JSON object a line.
         #[arg(long)]
         journal: Option<PathBuf>,
-        /// Log every request (and why a request was refused).
+        /// Bytes of each request and answer body the journal keeps (0: none).
+        #[arg(long, value_name = "N", default_value_t = mock_server::journal::DEFAULT_BODY_BYTES)]
+        journal_bodies: usize,
+        /// Log every request, one line each (method, path, status, Duo code, integration,
+        /// latency), and why a request was refused.
         #[arg(short, long)]
         verbose: bool,
     },
@@ -162,6 +166,7 @@ pub(crate) fn main() -> ExitCode {
             key,
             ready_file,
             journal,
+            journal_bodies,
             verbose,
         } => {
             init_logging(verbose);
@@ -173,8 +178,13 @@ pub(crate) fn main() -> ExitCode {
                 (_, _, true) => TlsMode::Generate,
                 _ => TlsMode::Off,
             };
+            let recording = Recording {
+                file: journal,
+                body_bytes: journal_bodies,
+                log_requests: verbose,
+            };
             report(serve(
-                journal.as_deref(),
+                &recording,
                 &parsed,
                 &StartOptions { listen, tls },
                 ready_file.as_deref(),
@@ -321,17 +331,29 @@ fn dump(scenario: &Scenario) -> anyhow::Result<()> {
 }
 
 fn init_logging(verbose: bool) {
+    use std::io::IsTerminal as _;
     let default = if verbose { "info,mock_server=debug" } else { "info" };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    // Colour for a person at a terminal; a file or a pipe gets plain text (NO_COLOR turns it off
+    // at a terminal too).
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colour)
         .with_writer(std::io::stderr)
         .init();
 }
 
+/// What `serve` records of each request: the journal file, how much of each body, the log line.
+struct Recording {
+    file: Option<PathBuf>,
+    body_bytes: usize,
+    log_requests: bool,
+}
+
 fn serve(
-    journal: Option<&Path>,
+    recording: &Recording,
     scenario: &Scenario,
     options: &StartOptions,
     ready_file: Option<&Path>,
@@ -343,9 +365,12 @@ fn serve(
     runtime.block_on(async {
         let started = Instant::now();
         let state = AppState::from_scenario(scenario)?;
-        if let Some(path) = journal {
-            state.journal().write_to(path)?;
+        let journal = state.journal();
+        if let Some(path) = &recording.file {
+            journal.write_to(path)?;
         }
+        journal.set_body_limit(recording.body_bytes);
+        journal.set_log_requests(recording.log_requests);
         let world = state.world();
         let tenant = &world.tenant;
         let (listener, info, _) = server::prepare(scenario, options, state.control_token()).await?;

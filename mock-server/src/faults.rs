@@ -409,6 +409,21 @@ where
     if let Some(rewrite) = rule.rewrite_date {
         rewrite_date(request.headers_mut(), rewrite);
     }
+    // A rule that answers in Duo's place keeps the request from the auth layer: the journal still
+    // learns who signed it and whether the signature held, from the same checks.
+    let answers_itself = rule.duo_error.is_some()
+        || rule.intermediary.is_some()
+        || rule.status.is_some()
+        || matches!(rule.network, Some(Network::Reset | Network::CloseBeforeAnswer));
+    let caller = if answers_itself && state.journal().is_observing() {
+        let (parts, body) = request.into_parts();
+        let body = crate::auth::read_body_quietly(state, body).await;
+        let tag = crate::auth::inspect(state, &parts, body.as_ref());
+        request = Request::from_parts(parts, body.map_or_else(Body::empty, Body::from));
+        Some(tag)
+    } else {
+        None
+    };
     let mut response = if let Some(code) = rule.duo_error {
         let message = rule
             .message
@@ -445,6 +460,9 @@ where
         next(request).await
     };
     response.extensions_mut().insert(FaultTag(live.name.clone()));
+    if let Some(caller) = caller {
+        response.extensions_mut().insert(caller);
+    }
     response
 }
 

@@ -175,14 +175,25 @@ async fn method_not_allowed(State(state): State<AppState>, request: Request) -> 
     not_served(&state, request, ApiError::method_not_allowed()).await
 }
 
-/// Duo's `error` for a request no route serves, named in [`NOT_IMPLEMENTED_HEADER`] and logged
-/// once per path.
+/// Duo's `error` for a request no route serves, named in [`NOT_IMPLEMENTED_HEADER`], logged once
+/// per path, and checked for the journal as the auth layer would have (who signed, whether the
+/// signature held).
 async fn not_served(state: &AppState, request: Request, error: ApiError) -> Response {
-    state.unserved().note(request.method(), request.uri().path());
+    let (parts, body) = request.into_parts();
+    state.unserved().note(&parts.method, parts.uri.path());
+    let tag = if state.journal().is_observing() {
+        let body = crate::auth::read_body_quietly(state, body).await;
+        Some(crate::auth::inspect(state, &parts, body.as_ref()))
+    } else {
+        None
+    };
     let mut response = error.into_response();
-    let named = format!("{} {}", request.method(), request.uri().path());
+    let named = format!("{} {}", parts.method, parts.uri.path());
     if let Ok(value) = HeaderValue::try_from(named) {
         response.headers_mut().insert(NOT_IMPLEMENTED_HEADER, value);
+    }
+    if let Some(tag) = tag {
+        response.extensions_mut().insert(tag);
     }
     response
 }

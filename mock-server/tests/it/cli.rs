@@ -620,3 +620,103 @@ fn skeys_stay_out_of_debug_output_and_scenario_errors() {
         assert!(!format!("{error:?}").contains(SLOW_SKEY), "{error:?}");
     }
 }
+
+/// Sends a request of `method` to `base` + `path`, unsigned; returns the status.
+async fn unsigned(client: &reqwest::Client, method: &str, url: String) -> u16 {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+    client
+        .request(method, url)
+        .send()
+        .await
+        .expect("request")
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn verbose_logs_one_plain_line_a_request_and_each_unserved_path_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let journal = dir.path().join("journal.jsonl");
+    let journal_arg = journal.to_str().expect("utf-8 path").to_owned();
+    let mut served = serve(
+        "default.toml",
+        &["--verbose", "--journal", &journal_arg, "--journal-bodies", "16"],
+    );
+    let base = served.ready["base_url"].as_str().expect("url").to_owned();
+    let access = &served.ready["integrations"][0];
+    let (ikey, skey) = (
+        access["ikey"].as_str().expect("ikey").to_owned(),
+        access["skey"].as_str().expect("skey").to_owned(),
+    );
+    let client = reqwest::Client::new();
+    let ok = signed_get(&client, &base, &ikey, &skey, "/admin/v1/users")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(ok.status(), 200);
+    let mut statuses = Vec::new();
+    for (method, path) in [
+        ("GET", "/admin/v1/phones"),
+        ("GET", "/admin/v1/phones"),
+        ("GET", "/admin/v1/phones/DPAAAAAAAAAAAAAAAAA1"),
+        ("GET", "/admin/v1/phones/DPAAAAAAAAAAAAAAAAA2"),
+        ("PUT", "/admin/v1/users"),
+        ("GET", "/admin/v1/users/DUAAAAAAAAAAAAAAAAA1"),
+    ] {
+        statuses.push(unsigned(&client, method, format!("{base}{path}")).await);
+    }
+    assert_eq!(statuses, [404, 404, 404, 404, 405, 401]);
+
+    interrupt(&served.child);
+    assert!(wait_exit(&mut served.child).success());
+    let stderr = read_all(served.child.stderr.take());
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "no ANSI escapes in a log written to a pipe: {stderr:?}"
+    );
+    let requests: Vec<&str> = stderr.lines().filter(|l| l.contains(" -> ")).collect();
+    assert_eq!(requests.len(), 7, "one line a request: {stderr}");
+    for (line, wanted) in requests.iter().zip([
+        "GET /admin/v1/users -> 200 integration=access-review latency=",
+        "GET /admin/v1/phones -> 404 40401 integration=- latency=",
+        "GET /admin/v1/phones -> 404 40401",
+        "GET /admin/v1/phones/DPAAAAAAAAAAAAAAAAA1 -> 404 40401",
+        "GET /admin/v1/phones/DPAAAAAAAAAAAAAAAAA2 -> 404 40401",
+        "PUT /admin/v1/users -> 405 40501",
+        "GET /admin/v1/users/DUAAAAAAAAAAAAAAAAA1 -> 401 40101",
+    ]) {
+        assert!(line.contains(wanted), "{line:?} lacks {wanted:?}");
+    }
+    assert!(requests[1].ends_with("not-implemented"), "{}", requests[1]);
+    let warned = |key: &str| {
+        stderr
+            .lines()
+            .filter(|l| l.contains("not implemented by the fake") && l.contains(&format!("{key}:")))
+            .count()
+    };
+    assert_eq!(warned("GET /admin/v1/phones"), 1, "{stderr}");
+    assert_eq!(
+        warned("GET /admin/v1/phones/{id}"),
+        1,
+        "ids fold into one path: {stderr}"
+    );
+    assert_eq!(warned("PUT /admin/v1/users"), 1, "{stderr}");
+
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&journal)
+        .expect("journal file")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 7);
+    let first = &lines[0];
+    assert_eq!(first["response_body"].as_str().map(str::len), Some(16), "{first}");
+    assert!(first["response_body_bytes"].as_u64().is_some_and(|n| n > 16));
+    assert_eq!(first["signature_valid"], true);
+    assert_eq!(first["request_headers"]["authorization"], serde_json::Value::Null);
+    assert_eq!(
+        lines[1]["response_headers"]["x-duo-mock-not-implemented"],
+        "GET /admin/v1/phones"
+    );
+    let text = std::fs::read_to_string(&journal).expect("journal file");
+    assert!(!text.contains(&skey), "no skey in the journal file");
+}

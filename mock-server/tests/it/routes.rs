@@ -123,3 +123,20 @@ async fn every_signed_route_refuses_an_integration_without_the_grant_the_table_n
         "default.toml lacks a grant for too few routes: {checked}"
     );
 }
+
+#[tokio::test]
+async fn the_journal_names_who_signed_a_request_no_route_serves() {
+    let s = spawn(&scenario("read-write.toml")).await;
+    s.get("/admin/v1/phones", "number=1").await;
+    let entry = s.server.state().journal().entries().pop().expect("journaled");
+    assert_eq!(entry.status, 404);
+    assert_eq!(entry.integration.as_deref(), Some("access-review"));
+    assert_eq!((entry.signature, entry.signature_valid), (Some("v5"), Some(true)));
+    assert_eq!(
+        entry
+            .response_headers
+            .get(NOT_IMPLEMENTED_HEADER)
+            .map(String::as_str),
+        Some("GET /admin/v1/phones")
+    );
+}
