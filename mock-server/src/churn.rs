@@ -62,6 +62,28 @@ impl ChurnEvent {
     }
 }
 
+impl ChurnEvent {
+    /// The event in one line for the start-up banner.
+    pub fn describe(&self) -> String {
+        let when = match (self.after_list_requests, self.at_s) {
+            (Some(n), _) => format!("after {n} list requests"),
+            (None, Some(t)) => format!("at {t} s"),
+            (None, None) => "never".to_owned(),
+        };
+        let changes: Vec<String> = [
+            (self.delete_users, "delete"),
+            (self.create_users, "create"),
+            (self.rename_users, "rename"),
+            (self.move_users, "move"),
+        ]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, verb)| format!("{verb} {n} users"))
+        .collect();
+        format!("{when}: {}", changes.join(", "))
+    }
+}
+
 /// The scenario's churn events and their progress; kept across edits, restarted by a reset.
 #[derive(Debug)]
 pub struct Churn {

@@ -445,10 +445,51 @@ fn print_banner(
     if let Some(ca) = &info.ca_cert {
         let _ = writeln!(out, "  CA cert:      {}", ca.display());
     }
+    let _ = writeln!(
+        out,
+        "  control API:  {} (header X-Duo-Mock-Token: {})",
+        info.control_url, info.control_token
+    );
     // The scenario's own test keys, printed once so a developer can paste them into a client.
     for i in &info.integrations {
         let _ = writeln!(out, "  integration {:?}: ikey {} skey {}", i.name, i.ikey, i.skey);
         let _ = writeln!(out, "    grants: {}", i.grants.join(", "));
+    }
+    // What makes this tenant misbehave, so that a surprising answer is not a mystery.
+    if scenario.faults.is_empty() {
+        let _ = writeln!(out, "  fault rules:  none");
+    } else {
+        let _ = writeln!(
+            out,
+            "  fault rules:  {} (the first that fires wins)",
+            scenario.faults.len()
+        );
+        for (i, rule) in scenario.faults.iter().enumerate() {
+            let name = rule.name.clone().unwrap_or_else(|| format!("fault #{}", i + 1));
+            let _ = writeln!(out, "    {name:?}: {}", rule.describe());
+        }
+    }
+    if scenario.churn.is_empty() {
+        let _ = writeln!(out, "  churn:        none");
+    } else {
+        let count = scenario.churn.len();
+        let _ = writeln!(
+            out,
+            "  churn:        {count} event{}",
+            if count == 1 { "" } else { "s" }
+        );
+        for (i, event) in scenario.churn.iter().enumerate() {
+            let name = event.name.clone().unwrap_or_else(|| format!("churn #{}", i + 1));
+            let _ = writeln!(out, "    {name:?}: {}", event.describe());
+        }
+    }
+    match &scenario.rate_limits {
+        None => {
+            let _ = writeln!(out, "  rate limits:  none");
+        }
+        Some(limits) => {
+            let _ = writeln!(out, "  rate limits:  {}", limits.describe());
+        }
     }
     let _ = out.flush();
 }

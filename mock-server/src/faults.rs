@@ -249,6 +249,61 @@ impl FaultRule {
     }
 }
 
+impl FaultRule {
+    /// The rule in one line for the start-up banner: which calls it matches, then what it does.
+    pub fn describe(&self) -> String {
+        let mut when = vec![format!(
+            "{} {}",
+            self.method.as_deref().unwrap_or("any method"),
+            self.path
+        )];
+        if let Some(name) = &self.integration {
+            when.push(format!("integration {name:?}"));
+        }
+        if let Some([first, last]) = self.calls {
+            when.push(format!("calls {first}-{last}"));
+        }
+        if let Some(t) = self.after_s {
+            when.push(format!("from {t} s"));
+        }
+        if let Some(t) = self.until_s {
+            when.push(format!("until {t} s"));
+        }
+        if let Some(p) = self.probability {
+            when.push(format!("probability {p}"));
+        }
+        let mut does = Vec::new();
+        if let Some(ms) = self.delay_ms {
+            does.push(format!("delay {ms} ms"));
+        }
+        if let Some(code) = self.duo_error {
+            let retry = self
+                .retry_after_s
+                .map_or_else(String::new, |s| format!(" with Retry-After {s} s"));
+            does.push(format!("Duo error {} {code}{retry}", code / 100));
+        }
+        if let Some(profile) = self.intermediary {
+            does.push(format!("intermediary {}", profile.name()));
+        }
+        if let Some(status) = self.status {
+            does.push(format!("custom answer {status}"));
+        }
+        if let Some(kind) = self.malformed {
+            does.push(format!("malformed {kind:?}"));
+        }
+        if !self.drift.is_empty() {
+            does.push(format!("drift {:?}", self.drift));
+        }
+        if let Some(kind) = self.network {
+            does.push(format!("network {}", kind.name()));
+        }
+        if let Some(rewrite) = self.rewrite_date {
+            does.push(format!("date header {rewrite:?}"));
+        }
+        format!("{} -> {}", when.join(", "), does.join(", "))
+    }
+}
+
 fn default_message(code: u32) -> Option<&'static str> {
     match code / 100 {
         429 => Some("Too Many Requests"),

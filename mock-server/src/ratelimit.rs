@@ -111,6 +111,28 @@ impl RateLimits {
         Ok(())
     }
 
+    /// The limits in one line for the start-up banner.
+    pub fn describe(&self) -> String {
+        let classes: Vec<String> = [
+            (EndpointClass::Page, "pages"),
+            (EndpointClass::Single, "single objects"),
+            (EndpointClass::Unpaged, "unpaged lists"),
+            (EndpointClass::Modify, "modifications"),
+            (EndpointClass::Logs, "logs"),
+        ]
+        .iter()
+        .filter_map(|(class, name)| self.per_minute(*class).map(|n| format!("{name} {n}/min")))
+        .collect();
+        let scope = match self.scope {
+            LimitScope::Integration => "per integration",
+            LimitScope::Account => "per account",
+        };
+        let burst = self
+            .burst
+            .map_or_else(|| "a minute's worth".to_owned(), |b| b.to_string());
+        format!("{scope}: {}; burst {burst}", classes.join(", "))
+    }
+
     /// Requests per minute for `class`, if limited.
     fn per_minute(&self, class: EndpointClass) -> Option<u32> {
         let duo = self.preset.is_some();

@@ -720,3 +720,55 @@ async fn verbose_logs_one_plain_line_a_request_and_each_unserved_path_once() {
     let text = std::fs::read_to_string(&journal).expect("journal file");
     assert!(!text.contains(&skey), "no skey in the journal file");
 }
+
+#[test]
+fn the_banner_shows_the_control_api_and_what_makes_the_tenant_misbehave() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("misbehaving.toml");
+    std::fs::write(
+        &path,
+        "[tenant]\napi_hostname = \"api-51000000.duosecurity.com\"\nseed = 3\n\n\
+         [generate]\nusers = 4\n\n\
+         [[integrations]]\nname = \"main\"\nikey = \"DIMISBEHAVING0000001\"\nskey = \"misbehavingSecretKey00000000000000000001\"\n\
+         grants = [\"Grant read resource\"]\n\n\
+         [[faults]]\nname = \"burst\"\npath = \"/admin/v1/users\"\ncalls = [1, 2]\nduo_error = 42901\nretry_after_s = 5\n\n\
+         [[faults]]\npath = \"/admin/v1/groups*\"\nmethod = \"GET\"\nintermediary = \"cloudflare-403\"\nprobability = 0.25\n\n\
+         [[churn]]\nname = \"reorg\"\nafter_list_requests = 2\ndelete_users = 1\ncreate_users = 3\n\n\
+         [rate_limits]\npage = 50\nburst = 5\n",
+    )
+    .expect("write scenario");
+    let mut served = serve(path.to_str().expect("UTF-8 path"), &[]);
+    let (url, token) = (
+        served.ready["control_url"].as_str().expect("url").to_owned(),
+        served.ready["control_token"].as_str().expect("token").to_owned(),
+    );
+    interrupt(&served.child);
+    assert!(wait_exit(&mut served.child).success());
+    let stdout = read_all(served.child.stdout.take());
+    let stderr = read_all(served.child.stderr.take());
+    for wanted in [
+        format!("control API:  {url} (header X-Duo-Mock-Token: {token})"),
+        "fault rules:  2".to_owned(),
+        "\"burst\": any method /admin/v1/users, calls 1-2 -> Duo error 429 42901 with Retry-After 5 s"
+            .to_owned(),
+        "\"fault #2\": GET /admin/v1/groups*, probability 0.25 -> intermediary cloudflare-403".to_owned(),
+        "churn:        1 event\n".to_owned(),
+        "\"reorg\": after 2 list requests: delete 1 users, create 3 users".to_owned(),
+        "rate limits:  per integration: pages 50/min; burst 5".to_owned(),
+    ] {
+        assert!(stdout.contains(&wanted), "the banner lacks {wanted:?}:\n{stdout}");
+    }
+    assert!(
+        !stderr.contains(" -> "),
+        "without -v, no line a request: {stderr}"
+    );
+
+    let quiet = serve("users-1.toml", &[]);
+    let mut quiet = quiet;
+    interrupt(&quiet.child);
+    assert!(wait_exit(&mut quiet.child).success());
+    let stdout = read_all(quiet.child.stdout.take());
+    for wanted in ["fault rules:  none", "churn:        none", "rate limits:  none"] {
+        assert!(stdout.contains(wanted), "{wanted:?}:\n{stdout}");
+    }
+}
