@@ -57,6 +57,8 @@ pub struct CaseResult {
     pub duration: Duration,
     /// The end of the connector's stderr when the case did not pass (secrets masked).
     pub stderr_tail: Vec<String>,
+    /// The requests it made, when the case did not pass.
+    pub timeline: crate::timeline::Timeline,
 }
 
 /// One expected failure.
@@ -176,6 +178,7 @@ impl Ledger {
             reason,
             duration: run.duration,
             stderr_tail: run.stderr_tail.clone(),
+            timeline: run.timeline.clone(),
         }
     }
 }
@@ -195,6 +198,7 @@ mod tests {
             verdict,
             duration: Duration::from_millis(5),
             stderr_tail: Vec::new(),
+            timeline: crate::timeline::Timeline::default(),
         }
     }
 

@@ -22,6 +22,7 @@ use crate::error::{Error, Result};
 use crate::report::count;
 use crate::snapshot_compare::first_mismatch;
 use crate::stderr_tail;
+use crate::timeline::Timeline;
 use crate::truth::GroundTruth;
 
 /// How often the journal is checked while a connector runs.
@@ -78,6 +79,8 @@ pub struct CaseRun {
     /// The last lines of the connector's stderr, secrets masked, when the case did not pass
     /// (empty when it passed, or wrote nothing there).
     pub stderr_tail: Vec<String>,
+    /// The requests it made, on a time axis, when the case did not pass (empty when it passed).
+    pub timeline: Timeline,
 }
 
 /// Something that happened during a run, for progress displays.
@@ -283,6 +286,7 @@ pub async fn run_case(case: &Case, options: &RunOptions, running: &RunningConnec
         command: options.connector.clone(),
         source,
     };
+    let started_unix_ms = unix_ms_now();
     let mut child = command.spawn().map_err(spawn_error)?;
     // The child leads its own group, so its pid is the group's id (known until it is reaped).
     let pgid = child.id().unwrap_or_default();
@@ -309,6 +313,7 @@ pub async fn run_case(case: &Case, options: &RunOptions, running: &RunningConnec
             }
         }
     };
+    let ended_ms = u64::try_from(run_started.elapsed().as_millis()).unwrap_or(u64::MAX);
     // Whatever happened, nothing the connector started outlives the case: a connector that
     // exited may have left a background process in its group.
     kill_group(pgid);
@@ -345,8 +350,10 @@ pub async fn run_case(case: &Case, options: &RunOptions, running: &RunningConnec
         }
     };
     let mut stderr_lines = Vec::new();
+    let mut timeline = Timeline::default();
     if verdict != Verdict::Pass {
         stderr_lines = stderr_tail::tail(&std::fs::read(&stderr_path).unwrap_or_default(), &[&keys.skey]);
+        timeline = Timeline::of(&entries, started_unix_ms, ended_ms);
         if let Some(dir) = &options.artifacts {
             keep_artifacts(&dir.join(&case.id), work.path(), &entries, &keys.skey);
         }
@@ -359,7 +366,15 @@ pub async fn run_case(case: &Case, options: &RunOptions, running: &RunningConnec
         verdict,
         duration: started.elapsed(),
         stderr_tail: stderr_lines,
+        timeline,
     })
+}
+
+/// The machine's clock, unix milliseconds: the journal times arrivals on it.
+fn unix_ms_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 fn file_for(path: &Path) -> Result<std::fs::File> {
