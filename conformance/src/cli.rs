@@ -48,7 +48,7 @@ struct RunArgs {
     /// (default: the bundled `duo-connector sync`, next to this program).
     #[arg(long, value_name = "COMMAND")]
     connector: Option<String>,
-    /// Write a report: junit=FILE, json=FILE or markdown=FILE (repeatable).
+    /// Write a report: junit=FILE, json=FILE, markdown=FILE or html=FILE (repeatable).
     #[arg(long = "report", value_name = "FORMAT=FILE")]
     reports: Vec<ReportTarget>,
     /// Cases run at once, each with its own fake on its own port (default: the CPU count).

@@ -7,7 +7,7 @@
 //! process under the contract (`conformance/CONTRACT.md`, [`contract`]), and judges what it
 //! wrote against the fake's ground truth ([`truth`], [`snapshot_compare`]) and how it asked
 //! ([`journal_check`]). The [`ledger`] turns known failures of a connector into expected ones;
-//! [`report`] writes terminal, JUnit, JSON and Markdown reports, with the end of a failed
+//! [`report`] writes terminal, JUnit, JSON, Markdown and HTML ([`html_report`]) reports, with the end of a failed
 //! connector's stderr ([`stderr_tail`]). [`broken_connector`] is a
 //! connector that can be broken on purpose, one bug per case, for the kit's self-tests.
 //!
@@ -32,6 +32,7 @@ pub mod broken_connector;
 pub mod case;
 pub mod contract;
 pub mod error;
+pub mod html_report;
 pub mod journal_check;
 pub mod ledger;
 pub mod preflight;
@@ -40,6 +41,7 @@ pub mod runner;
 pub mod selection;
 pub mod snapshot_compare;
 pub mod stderr_tail;
+pub mod timeline;
 pub mod truth;
 
 pub use error::{Error, Result};

@@ -1,6 +1,7 @@
 //! Reports of a run: one terminal line per case (✔/✖, id, title, time, and the reason of a
 //! failure) and a summary line; JUnit XML (one `<testsuite>` per category, as GitLab, Jenkins and
-//! GitHub test reporters read it); JSON; Markdown for a CI job summary.
+//! GitHub test reporters read it); JSON; Markdown for a CI job summary; HTML for a person
+//! ([`crate::html_report`]).
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -89,6 +90,8 @@ pub enum ReportFormat {
     Json,
     /// Markdown.
     Markdown,
+    /// One self-contained HTML page.
+    Html,
 }
 
 impl FromStr for ReportTarget {
@@ -98,14 +101,15 @@ impl FromStr for ReportTarget {
         let (format, path) = text
             .split_once('=')
             .filter(|(_, p)| !p.is_empty())
-            .ok_or_else(|| format!("report {text:?} must be FORMAT=FILE (junit, json or markdown)"))?;
+            .ok_or_else(|| format!("report {text:?} must be FORMAT=FILE (junit, json, markdown or html)"))?;
         let format = match format {
             "junit" => ReportFormat::Junit,
             "json" => ReportFormat::Json,
             "markdown" | "md" => ReportFormat::Markdown,
+            "html" => ReportFormat::Html,
             other => {
                 return Err(format!(
-                    "unknown report format {other:?} (junit, json or markdown)"
+                    "unknown report format {other:?} (junit, json, markdown or html)"
                 ));
             }
         };
@@ -123,6 +127,7 @@ impl RunReport<'_> {
             ReportFormat::Junit => self.junit(),
             ReportFormat::Json => self.json(),
             ReportFormat::Markdown => self.markdown(),
+            ReportFormat::Html => crate::html_report::render(self),
         }
     }
 
@@ -336,17 +341,21 @@ pub fn terminal_line(result: &CaseResult, id_width: usize) -> String {
 /// The end of a failed connector's stderr, indented under its case: `    stderr (last 2
 /// lines):` and the lines, or a note that it wrote nothing there.
 pub fn stderr_block(lines: &[String]) -> String {
-    if lines.is_empty() {
-        return "    stderr: (empty)".to_owned();
-    }
-    let mut block = format!(
-        "    stderr (last {}):",
-        count(lines.len() as u64, "line", "lines")
-    );
+    let colon = if lines.is_empty() { "" } else { ":" };
+    let mut block = format!("    {}{colon}", stderr_heading(lines));
     for line in lines {
         let _ = write!(block, "\n      {line}");
     }
     block
+}
+
+/// `stderr (last 2 lines)`, or `stderr: (empty)` when the connector wrote nothing there.
+pub fn stderr_heading(lines: &[String]) -> String {
+    if lines.is_empty() {
+        "stderr: (empty)".to_owned()
+    } else {
+        format!("stderr (last {})", count(lines.len() as u64, "line", "lines"))
+    }
 }
 
 fn seconds(d: std::time::Duration) -> String {
@@ -391,6 +400,7 @@ mod tests {
             reason: reason.map(str::to_owned),
             duration: Duration::from_millis(1234),
             stderr_tail: Vec::new(),
+            timeline: crate::timeline::Timeline::default(),
         }
     }
 

@@ -89,7 +89,12 @@ fn bad_selections_and_flags_exit_2() {
 #[test]
 fn a_passing_run_exits_0_and_writes_every_report() {
     let dir = scratch("reports");
-    let (junit, json, markdown) = (dir.join("r.xml"), dir.join("r.json"), dir.join("r.md"));
+    let (junit, json, markdown, html) = (
+        dir.join("r.xml"),
+        dir.join("r.json"),
+        dir.join("r.md"),
+        dir.join("r.html"),
+    );
     let (code, stdout, stderr) = run(kit()
         .args([
             "--case",
@@ -102,7 +107,8 @@ fn a_passing_run_exits_0_and_writes_every_report() {
         .args(["--connector", &broken_connector_command("none")])
         .arg(format!("--report=junit={}", junit.display()))
         .arg(format!("--report=json={}", json.display()))
-        .arg(format!("--report=markdown={}", markdown.display())));
+        .arg(format!("--report=markdown={}", markdown.display()))
+        .arg(format!("--report=html={}", html.display())));
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(stdout.contains("✔ sync-1-user"), "{stdout}");
     assert!(stdout.ends_with("2 passed, 0 failed\n"), "{stdout}");
@@ -132,14 +138,21 @@ fn a_passing_run_exits_0_and_writes_every_report() {
         md.starts_with("## Duo connector conformance: 2 passed, 0 failed"),
         "{md}"
     );
+
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"), "{page}");
+    assert_eq!(page.matches("<tr class=\"case\"").count(), 2);
+    assert!(!page.contains("<svg"), "passed cases draw no timeline");
 }
 
 #[test]
 fn a_failing_case_exits_1_with_its_reason_and_keeps_its_artifacts() {
     let dir = scratch("artifacts");
+    let html = scratch("artifacts-report").join("report.html");
     let (code, stdout, _) = run(kit()
         .args(["--case", "sync-301-users", "--case", "sync-1-user"])
         .args(["--connector", &broken_connector_command("ignores-paging")])
+        .arg(format!("--report=html={}", html.display()))
         .arg("--artifacts")
         .arg(&dir));
     assert_eq!(code, 1, "{stdout}");
@@ -159,6 +172,18 @@ fn a_failing_case_exits_1_with_its_reason_and_keeps_its_artifacts() {
         assert!(dir.join("sync-301-users").join(kept).is_file(), "{kept} not kept");
     }
     assert!(!dir.join("sync-1-user").exists(), "a passing case leaves nothing");
+
+    // The HTML report draws the failed case's requests: the one page it read, answered 200.
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert_eq!(page.matches("<svg class=\"timeline\"").count(), 1, "{page}");
+    assert!(
+        page.contains("<rect class=\"bar s2xx\" data-status=\"200\""),
+        "{page}"
+    );
+    assert!(
+        page.contains("GET /admin/v1/users?limit=300&amp;offset=0 → 200"),
+        "{page}"
+    );
 }
 
 #[test]
