@@ -2,8 +2,10 @@
 # Runs every check and test of the workspace: formatting, clippy, the Rust tests, the interop tests
 # with Duo's official Python client (installed into .venv on first use), every walk-through of the
 # docs, the conformance catalogue against the bundled connector and against the Python and Node
-# adapters with their ledgers (Node.js and the pinned Node client are installed on first use), and
-# the Python package (its wheel built once, from the debug artifacts the steps above left in target/).
+# adapters with their ledgers (Node.js and the pinned Node client are installed on first use), the
+# browser tests of the dashboard and the HTML report in headless Chromium (Chromium, its driver and
+# Selenium are installed on first use), and the Python package (its wheel built once, from the debug
+# artifacts the steps above left in target/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,9 +23,12 @@ scripts/walkthroughs.py --self-test
 scripts/walkthroughs.py
 mkdir -p target/conformance
 target/debug/duo-conformance run --jobs 2 \
-  --report junit=target/conformance/bundled.xml --report markdown=target/conformance/bundled.md
+  --report junit=target/conformance/bundled.xml --report markdown=target/conformance/bundled.md \
+  --report html=target/conformance/bundled.html
 conformance/scripts/run-python-adapter.sh --jobs 2 --report junit=target/conformance/duo-client-python.xml
 conformance/scripts/run-node-adapter.sh --jobs 2 --report junit=target/conformance/duo-api-nodejs.xml
+DUO_MOCK_BIN="$PWD/target/debug/duo-mock" DUO_CONFORMANCE_BIN="$PWD/target/debug/duo-conformance" \
+  scripts/browser-tests.sh
 
 # Last: its dev-profile relink of duo-mock replaces target/debug/duo-mock with a stripped copy.
 python/scripts/test-package.sh
