@@ -110,6 +110,16 @@ impl Churn {
         self.events.is_empty()
     }
 
+    /// Each event and whether it was applied, and the successful list requests counted so far.
+    pub fn progress(&self) -> (Vec<(&ChurnEvent, bool)>, u64) {
+        let events = self
+            .events
+            .iter()
+            .map(|(event, fired)| (event, fired.load(Ordering::SeqCst)))
+            .collect();
+        (events, self.list_requests.load(Ordering::SeqCst))
+    }
+
     /// Events due now, each claimed once even under concurrent requests.
     fn take_due(&self) -> Vec<usize> {
         let elapsed = self.started.elapsed().as_secs_f64();

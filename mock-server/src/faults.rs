@@ -347,7 +347,22 @@ struct LiveRule {
     rule: FaultRule,
     name: String,
     calls_seen: AtomicU64,
+    /// Calls it answered (the dashboard's hit count).
+    fired: AtomicU64,
     custom_body: Bytes,
+}
+
+/// A rule and its counters, as the dashboard shows them.
+#[derive(Debug, Clone, Copy)]
+pub struct RuleCount<'a> {
+    /// Its name (`fault #N` when the scenario gave none).
+    pub name: &'a str,
+    /// The rule as written.
+    pub rule: &'a FaultRule,
+    /// Calls its filters (path, method, integration) matched.
+    pub calls_seen: u64,
+    /// Calls it answered.
+    pub fired: u64,
 }
 
 /// The scenario's rules with their counters; part of the served world, so a reset starts them
@@ -368,6 +383,7 @@ impl FaultSet {
             .map(|(i, rule)| LiveRule {
                 name: rule.name.clone().unwrap_or_else(|| format!("fault #{}", i + 1)),
                 calls_seen: AtomicU64::new(0),
+                fired: AtomicU64::new(0),
                 custom_body: match (&rule.body, &rule.body_file) {
                     (Some(body), _) => Bytes::from(body.clone()),
                     (None, Some(file)) => std::fs::read(base.join(file))
@@ -388,6 +404,19 @@ impl FaultSet {
     /// Whether there are no rules (the common case: the middleware then costs one check).
     pub fn is_empty(&self) -> bool {
         self.rules.is_empty()
+    }
+
+    /// Each rule, in order, with its counters.
+    pub fn counts(&self) -> Vec<RuleCount<'_>> {
+        self.rules
+            .iter()
+            .map(|live| RuleCount {
+                name: &live.name,
+                rule: &live.rule,
+                calls_seen: live.calls_seen.load(Ordering::Relaxed),
+                fired: live.fired.load(Ordering::Relaxed),
+            })
+            .collect()
     }
 
     /// The rule that fires for this call, counting it for every rule whose filters match.
@@ -455,6 +484,7 @@ where
         return next(request).await;
     };
     let rule = &live.rule;
+    live.fired.fetch_add(1, Ordering::Relaxed);
     tracing::info!(fault = %live.name, path = request.uri().path(), "fault rule fired");
     if let Some(ms) = rule.delay_ms {
         tokio::time::sleep(Duration::from_millis(ms)).await;

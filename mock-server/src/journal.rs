@@ -217,7 +217,8 @@ pub struct Journal {
     body_limit: AtomicUsize,
     /// Compact records, turned into [`JournalEntry`] only when read.
     entries: Mutex<VecDeque<Record>>,
-    capacity: usize,
+    /// Entries kept in memory (`serve --journal-capacity N`).
+    capacity: AtomicUsize,
     next_seq: AtomicU64,
     /// JSON Lines copy of every entry, when asked for.
     file: Mutex<Option<BufWriter<File>>>,
@@ -367,6 +368,53 @@ fn header_map(encoded: &[u8]) -> BTreeMap<String, String> {
     map
 }
 
+/// An entry kept in memory, read in place (see [`Journal::visit_newest`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Kept<'a>(&'a Record);
+
+impl Kept<'_> {
+    /// Its sequence number.
+    pub fn seq(&self) -> u64 {
+        self.0.seq
+    }
+
+    /// The HTTP method.
+    pub fn method(&self) -> &str {
+        self.0.method.as_str()
+    }
+
+    /// The raw path (a URI's path is ASCII).
+    pub fn path(&self) -> &str {
+        std::str::from_utf8(&self.0.request[..self.0.path_len]).unwrap_or_default()
+    }
+
+    /// The raw query string.
+    pub fn query(&self) -> &str {
+        let start = self.0.path_len;
+        std::str::from_utf8(&self.0.request[start..start + self.0.query_len]).unwrap_or_default()
+    }
+
+    /// The integration's name, when the ikey was known.
+    pub fn integration(&self) -> Option<&str> {
+        self.0.caller.integration.as_deref()
+    }
+
+    /// The status answered.
+    pub fn status(&self) -> u16 {
+        self.0.status
+    }
+
+    /// The fault rule that shaped the answer.
+    pub fn fault(&self) -> Option<&str> {
+        self.0.fault.as_deref()
+    }
+
+    /// The entry, formatted.
+    pub fn entry(&self) -> JournalEntry {
+        self.0.entry()
+    }
+}
+
 impl Default for Journal {
     fn default() -> Self {
         Self::new(DEFAULT_CAPACITY)
@@ -383,7 +431,7 @@ impl Journal {
             body_limit: AtomicUsize::new(DEFAULT_BODY_BYTES),
             // Full size at once: growing the ring copies it while requests wait on the lock.
             entries: Mutex::new(VecDeque::with_capacity(capacity.min(DEFAULT_CAPACITY))),
-            capacity,
+            capacity: AtomicUsize::new(capacity),
             next_seq: AtomicU64::new(1),
             file: Mutex::new(None),
         }
@@ -414,7 +462,7 @@ impl Journal {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),
         };
-        let dropped = if entries.len() == self.capacity {
+        let dropped = if entries.len() >= self.capacity.load(Ordering::Relaxed) {
             entries.pop_front()
         } else {
             None
@@ -423,6 +471,39 @@ impl Journal {
         drop(entries);
         // Freed after the lock is released.
         drop(dropped);
+    }
+
+    /// Entries kept in memory at most.
+    pub fn capacity(&self) -> usize {
+        self.capacity.load(Ordering::Relaxed)
+    }
+
+    /// Keeps the last `capacity` entries in memory from now on (at least 1), forgetting the
+    /// oldest ones beyond it.
+    pub fn set_capacity(&self, capacity: usize) {
+        let capacity = capacity.max(1);
+        self.capacity.store(capacity, Ordering::Relaxed);
+        let mut entries = match self.entries.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let excess = entries.len().saturating_sub(capacity);
+        entries.drain(..excess);
+    }
+
+    /// Visits the entries kept in memory, newest first, until `visit` returns false: a page of
+    /// the dashboard reads a 100,000-entry ring without formatting the entries it does not show.
+    /// Requests wait for the journal while it runs: keep `visit` cheap.
+    pub fn visit_newest(&self, mut visit: impl FnMut(Kept<'_>) -> bool) {
+        let entries = match self.entries.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        for record in entries.iter().rev() {
+            if !visit(Kept(record)) {
+                break;
+            }
+        }
     }
 
     /// Turns recording on or off.
@@ -794,5 +875,36 @@ mod tests {
         assert_eq!(SentKey::new("DI1", None).ikey(), Some("DI1"));
         let long = "é".repeat(40);
         assert!(SentKey::new(&long, None).ikey().is_some_and(|i| i.len() <= 64));
+    }
+
+    #[test]
+    fn entries_are_visited_newest_first_and_the_capacity_can_change() {
+        let journal = Journal::new(10);
+        for i in 0..6 {
+            journal.record(record(&format!("/{i}?q={i}")));
+        }
+        let mut seen = Vec::new();
+        journal.visit_newest(|kept| {
+            seen.push((kept.seq(), kept.path().to_owned(), kept.query().to_owned()));
+            seen.len() < 3
+        });
+        assert_eq!(
+            seen,
+            [
+                (6, "/5".to_owned(), "q=5".to_owned()),
+                (5, "/4".into(), "q=4".into()),
+                (4, "/3".into(), "q=3".into())
+            ]
+        );
+        journal.set_capacity(2);
+        assert_eq!(
+            journal.entries().iter().map(|e| e.seq).collect::<Vec<_>>(),
+            [5, 6]
+        );
+        journal.set_capacity(4);
+        for i in 0..5 {
+            journal.record(record(&format!("/more{i}")));
+        }
+        assert_eq!(journal.entries().len(), 4, "the larger capacity holds");
     }
 }

@@ -10,7 +10,7 @@ use std::time::Instant;
 use serde::Deserialize;
 
 /// What kind of call a request is, for its budget.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum EndpointClass {
     /// A page of objects (`GET /admin/v1/users`, a group's members…).
     Page,
@@ -147,6 +147,21 @@ impl RateLimits {
     }
 }
 
+/// One bucket's level, as the dashboard shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BucketLevel {
+    /// The integration's name, or empty for the account's shared budget.
+    pub owner: String,
+    /// The endpoint class.
+    pub class: EndpointClass,
+    /// Its rate.
+    pub per_minute: u32,
+    /// Calls that may be made now.
+    pub tokens: f64,
+    /// The bucket's size.
+    pub capacity: f64,
+}
+
 #[derive(Debug)]
 struct Bucket {
     tokens: f64,
@@ -172,6 +187,41 @@ impl RateLimiter {
     /// Whether the scenario set any limit (when not, no call needs classifying).
     pub fn is_on(&self) -> bool {
         self.limits.is_some()
+    }
+
+    /// The scenario's limits.
+    pub fn limits(&self) -> Option<&RateLimits> {
+        self.limits.as_ref()
+    }
+
+    /// Every bucket used so far, as of now: owner (an integration's name, or empty for the
+    /// account), class, calls left and the bucket's size.
+    pub fn buckets(&self) -> Vec<BucketLevel> {
+        let Some(limits) = &self.limits else {
+            return Vec::new();
+        };
+        let now = Instant::now();
+        let buckets = match self.buckets.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let mut levels: Vec<BucketLevel> = buckets
+            .iter()
+            .filter_map(|((owner, class), bucket)| {
+                let per_minute = limits.per_minute(*class)?;
+                let capacity = f64::from(limits.burst.unwrap_or(per_minute));
+                let refill = now.duration_since(bucket.refilled).as_secs_f64() * f64::from(per_minute) / 60.0;
+                Some(BucketLevel {
+                    owner: owner.clone(),
+                    class: *class,
+                    per_minute,
+                    tokens: (bucket.tokens + refill).min(capacity),
+                    capacity,
+                })
+            })
+            .collect();
+        levels.sort_by(|a, b| (&a.owner, a.class).cmp(&(&b.owner, b.class)));
+        levels
     }
 
     /// Spends one call of `integration`'s budget for `class`; false when it is exhausted.
