@@ -50,6 +50,9 @@ enum Command {
         /// Bytes of each request and answer body the journal keeps (0: none).
         #[arg(long, value_name = "N", default_value_t = mock_server::journal::DEFAULT_BODY_BYTES)]
         journal_bodies: usize,
+        /// Requests kept in memory for the control API and the dashboard (the oldest go first).
+        #[arg(long, value_name = "N", default_value_t = mock_server::journal::DEFAULT_CAPACITY)]
+        journal_capacity: usize,
         /// Log every request, one line each (method, path, status, Duo code, integration,
         /// latency), and why a request was refused.
         #[arg(short, long)]
@@ -167,6 +170,7 @@ pub(crate) fn main() -> ExitCode {
             ready_file,
             journal,
             journal_bodies,
+            journal_capacity,
             verbose,
         } => {
             init_logging(verbose);
@@ -181,6 +185,7 @@ pub(crate) fn main() -> ExitCode {
             let recording = Recording {
                 file: journal,
                 body_bytes: journal_bodies,
+                capacity: journal_capacity,
                 log_requests: verbose,
             };
             report(serve(
@@ -349,6 +354,8 @@ fn init_logging(verbose: bool) {
 struct Recording {
     file: Option<PathBuf>,
     body_bytes: usize,
+    /// Entries kept in memory.
+    capacity: usize,
     log_requests: bool,
 }
 
@@ -366,6 +373,7 @@ fn serve(
         let started = Instant::now();
         let state = AppState::from_scenario(scenario)?;
         let journal = state.journal();
+        journal.set_capacity(recording.capacity);
         if let Some(path) = &recording.file {
             journal.write_to(path)?;
         }
@@ -438,6 +446,7 @@ fn print_banner(
         started.elapsed().as_millis()
     );
     let _ = writeln!(out, "  base URL:     {}", info.base_url);
+    let _ = writeln!(out, "  dashboard:    {}", info.dashboard_url);
     let _ = writeln!(out, "  API hostname: {} (port {})", info.api_host, info.port);
     if let Some(proxy) = &info.proxy_url {
         let _ = writeln!(out, "  CONNECT proxy: {proxy}");

@@ -13,6 +13,9 @@
 //! | `GET /__duo-mock/clock` | `{"offset_s", "server_time"}` |
 //! | `PUT /__duo-mock/clock` | body `{"offset_s": N}` |
 //! | `GET /__duo-mock/dump` | the tenant as `duo-mock dump` prints it |
+//!
+//! The dashboard (`/__duo-mock/dashboard/…`, [`crate::dashboard`]) has a guard of its own: a
+//! browser cannot send the token header, so it trades the token for a cookie once.
 
 use std::net::SocketAddr;
 
@@ -47,7 +50,9 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .fallback(unknown_route)
         .method_not_allowed_fallback(unknown_method)
         // `layer`, not `route_layer`: the guard covers unknown routes too.
-        .layer(from_fn_with_state(state, guard))
+        .layer(from_fn_with_state(state.clone(), guard))
+        // After the guard: the dashboard checks its own cookie.
+        .nest(crate::dashboard::PATH, crate::dashboard::routes(state))
 }
 
 async fn unknown_route(request: Request) -> Response {
@@ -78,11 +83,7 @@ fn refuse(status: StatusCode, why: &str) -> Response {
 
 /// Loopback peers with the right token only.
 async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let loopback = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .is_some_and(|ConnectInfo(peer)| peer.ip().to_canonical().is_loopback());
-    if !loopback {
+    if !from_loopback(&request) {
         return refuse(
             StatusCode::FORBIDDEN,
             "the control API answers loopback clients only",
@@ -102,7 +103,16 @@ async fn guard(State(state): State<AppState>, request: Request, next: Next) -> R
     next.run(request).await
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+/// Whether the request comes from a loopback address.
+pub(crate) fn from_loopback(request: &Request) -> bool {
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .is_some_and(|ConnectInfo(peer)| peer.ip().to_canonical().is_loopback())
+}
+
+/// Compares secrets in a time that does not depend on where they differ.
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
@@ -125,7 +135,9 @@ async fn clear_journal(State(state): State<AppState>) -> StatusCode {
     StatusCode::NO_CONTENT
 }
 
-async fn rebuild(state: &AppState, scenario: Scenario) -> Response {
+/// Builds `scenario`'s world off the async workers and serves it: `{"status":"ok","users":N}`, or
+/// 400 with the scenario's error.
+pub(crate) async fn rebuild(state: &AppState, scenario: Scenario) -> Response {
     match tokio::task::spawn_blocking(move || World::build(&scenario)).await {
         Ok(Ok(world)) => {
             let users = world.tenant.users.len();

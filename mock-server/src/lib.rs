@@ -12,7 +12,8 @@
 //! - [`faults`], [`intermediary`]: fault rules from the scenario, and what WAFs and proxies send.
 //! - [`churn`], [`edit`]: changes applied to a served tenant (and how a tenant is edited).
 //! - [`journal`]: every request and its answer, in memory and optionally a JSON Lines file.
-//! - [`control`]: the loopback-only control API (journal, reset, load, clock, dump).
+//! - [`control`]: the loopback-only control API (journal, reset, load, clock, dump), and
+//!   [`dashboard`], the pages a person opens in a browser under it.
 //! - [`proxy`]: a CONNECT proxy in front of the fake, tunnelling or refusing (407, 403).
 //! - [`server`]: `run(listener, state, shutdown)` and the in-process [`MockServer`].
 //!
@@ -31,6 +32,7 @@ pub mod auth;
 pub mod body;
 pub mod churn;
 pub mod control;
+pub mod dashboard;
 pub mod dump;
 pub mod edit;
 pub mod error;

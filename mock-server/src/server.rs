@@ -263,6 +263,9 @@ pub struct ServerInfo {
     pub control_url: String,
     /// Token the control API wants in `X-Duo-Mock-Token`.
     pub control_token: String,
+    /// The dashboard (loopback only), with the control token once: opening it trades the token
+    /// for a cookie and takes it out of the address bar.
+    pub dashboard_url: String,
     /// The CONNECT proxy in front of the fake (`http://127.0.0.1:PORT`), when the scenario has
     /// `[proxy]`; `None` otherwise.
     pub proxy_url: Option<String>,
@@ -291,6 +294,7 @@ impl fmt::Debug for ServerInfo {
             .field("integrations", &self.integrations)
             .field("control_url", &self.control_url)
             .field("control_token", &"<redacted>")
+            .field("dashboard_url", &"<redacted: carries the token>")
             .field("proxy_url", &self.proxy_url)
             .finish()
     }
@@ -393,6 +397,7 @@ pub async fn prepare(
         ca_cert,
         integrations: IntegrationInfo::of(scenario),
         control_url: format!("{base_url}{}", crate::control::PREFIX),
+        dashboard_url: crate::dashboard::url(&base_url, control_token),
         proxy_url,
         control_token: control_token.to_owned(),
     };

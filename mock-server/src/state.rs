@@ -249,7 +249,7 @@ impl AppState {
 }
 
 /// 32 random characters from the operating system's generator.
-fn random_token() -> String {
+pub(crate) fn random_token() -> String {
     use rand::Rng;
     let mut rng = rand::rng();
     (0..32)
