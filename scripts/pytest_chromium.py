@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.support.ui import WebDriverWait
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -89,8 +90,10 @@ def resources(browser):
 
 
 def wait_until(browser, condition, message, timeout=WAIT_S):
-    """Waits until ``condition(browser)`` is truthy and returns it; fails with ``message``."""
-    return WebDriverWait(browser, timeout, poll_frequency=0.05).until(
+    """Waits until ``condition(browser)`` is truthy and returns it; fails with ``message``. An
+    element missing or gone stale (the page is being replaced) counts as not yet."""
+    return WebDriverWait(browser, timeout, poll_frequency=0.05,
+                         ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)).until(
         lambda driver: condition(driver), message
     )
 

@@ -36,7 +36,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 
 use crate::control::{PREFIX, constant_time_eq, from_loopback};
 use crate::state::{AppState, random_token};
@@ -87,7 +87,9 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/api/skey", post(scenario::reveal_skey))
         .route("/assets/dashboard.css", get(stylesheet))
         .route("/assets/dashboard.js", get(script))
-        .fallback(not_found)
+        // A route, not a fallback: nested twice (control prefix, dashboard), a fallback would
+        // give way to the API's own 404, outside the guard.
+        .route("/{*rest}", any(not_found))
         .layer(axum::Extension(bundled))
         .layer(from_fn_with_state((state, session), guard))
 }
@@ -180,14 +182,15 @@ async fn guard(
     secured(next.run(request).await)
 }
 
-/// Adds the headers every dashboard answer carries: its policy, no framing, no caching, no
-/// referrer (the entry's address holds the token).
+/// Adds the headers every dashboard answer carries: its policy, no framing, no caching, and a
+/// referrer for this server only (the entry's address holds the token; `no-referrer` would also
+/// make a browser send `Origin: null` with the pages' own forms).
 fn secured(mut response: Response) -> Response {
     let headers = response.headers_mut();
     for (name, value) in [
         (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
         (header::X_FRAME_OPTIONS, "DENY"),
-        (header::REFERRER_POLICY, "no-referrer"),
+        (header::REFERRER_POLICY, "same-origin"),
         (header::CACHE_CONTROL, "no-store"),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
     ] {

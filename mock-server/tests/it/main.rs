@@ -5,6 +5,7 @@ mod auth;
 mod churn;
 mod cli;
 mod control;
+mod dashboard;
 mod endpoints;
 mod explain;
 mod faults;
