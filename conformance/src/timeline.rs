@@ -46,16 +46,9 @@ impl TimelineRequest {
         self.status == 429 || self.status >= 500 || matches!(self.status, 0 | 444) || self.fault.is_some()
     }
 
-    /// The CSS class of its bar.
-    fn class(&self) -> &'static str {
-        match self.status {
-            0 | 444 => "cut",
-            429 => "s429",
-            200..=299 => "s2xx",
-            300..=399 => "s3xx",
-            400..=499 => "s4xx",
-            _ => "s5xx",
-        }
+    /// The CSS class of its bar: `s-2xx`, `s-429`, `s-cut`…
+    fn class(&self) -> String {
+        format!("s-{}", mock_server::journal::status_kind(self.status))
     }
 
     fn describe(&self) -> String {
@@ -408,9 +401,9 @@ mod tests {
     fn the_svg_has_a_bar_per_request_coloured_by_status_and_labelled_waits() {
         let svg = timeline().svg();
         assert_eq!(svg.matches("<rect class=\"bar").count(), 5, "{svg}");
-        assert_eq!(svg.matches("class=\"bar s429\"").count(), 2);
-        assert_eq!(svg.matches("class=\"bar s2xx\"").count(), 2);
-        assert_eq!(svg.matches("class=\"bar s4xx\"").count(), 1);
+        assert_eq!(svg.matches("class=\"bar s-429\"").count(), 2);
+        assert_eq!(svg.matches("class=\"bar s-2xx\"").count(), 2);
+        assert_eq!(svg.matches("class=\"bar s-4xx\"").count(), 1);
         assert_eq!(svg.matches("<line class=\"wait\"").count(), 2);
         assert!(svg.contains("<title>wait 1.01 s (#2 → #3)</title>"), "{svg}");
         assert!(svg.contains(">wait 1.01 s</text>"), "{svg}");
@@ -433,8 +426,8 @@ mod tests {
         timeline.requests[4].status = 444;
         timeline.requests[0].fault = Some("gateway".into());
         let svg = timeline.svg();
-        assert!(svg.contains("class=\"bar cut\""), "{svg}");
-        assert!(svg.contains("class=\"bar s2xx fault\""), "{svg}");
+        assert!(svg.contains("class=\"bar s-cut\""), "{svg}");
+        assert!(svg.contains("class=\"bar s-2xx fault\""), "{svg}");
         assert!(svg.contains("connection cut"), "{svg}");
     }
 

@@ -568,6 +568,19 @@ impl Journal {
     }
 }
 
+/// How an answer's status reads at a glance, for the dashboard's rows and the kit's timelines:
+/// `cut` (0 or 444: the connection was cut), `429`, `2xx`, `3xx`, `4xx` or `5xx`.
+pub fn status_kind(status: u16) -> &'static str {
+    match status {
+        0 | 444 => "cut",
+        429 => "429",
+        200..=299 => "2xx",
+        300..=399 => "3xx",
+        400..=499 => "4xx",
+        _ => "5xx",
+    }
+}
+
 fn rfc3339_ms(unix_ms: u64) -> String {
     let secs = i64::try_from(unix_ms / 1000).unwrap_or(i64::MAX);
     format!("{}.{:03}Z", crate::model::iso_time(secs), unix_ms % 1000)

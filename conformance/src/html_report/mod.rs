@@ -182,8 +182,8 @@ fn timeline_block(html: &mut String, timeline: &Timeline) {
         }
     );
     html.push_str(
-        "<ul class=\"legend\"><li><i class=\"s2xx\"></i>2xx</li><li><i class=\"s4xx\"></i>4xx</li>\
-         <li><i class=\"s429\"></i>429</li><li><i class=\"s5xx\"></i>5xx</li><li><i class=\"cut\"></i>connection cut</li>\
+        "<ul class=\"legend\"><li><i class=\"s-2xx\"></i>2xx</li><li><i class=\"s-4xx\"></i>4xx</li>\
+         <li><i class=\"s-429\"></i>429</li><li><i class=\"s-5xx\"></i>5xx</li><li><i class=\"s-cut\"></i>connection cut</li>\
          <li><i class=\"wait\"></i>wait before a retry</li><li><i class=\"wait next\"></i>wait before the next request</li><li>outlined: a fault rule answered</li></ul>\n",
     );
     let _ = writeln!(html, "<div class=\"scroll\">{}</div>", timeline.svg());
@@ -305,7 +305,7 @@ mod tests {
         assert!(
             page.contains("2 requests from the connector's start (0) to its end (the dotted line); 1 retry.")
         );
-        assert!(page.contains("class=\"bar s429 fault\""));
+        assert!(page.contains("class=\"bar s-429 fault\""));
         assert!(page.contains("<line class=\"wait\""));
         assert!(page.contains("The connector made no request to the fake."));
         assert!(page.contains("<option value=\"rate-limits\">rate-limits</option>"));

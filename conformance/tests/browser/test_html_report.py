@@ -53,7 +53,7 @@ def test_the_report_shows_every_case_its_status_and_the_failed_ones_timeline(bro
     statuses = [bar.get_attribute("data-status") for bar in bars]
     assert "429" in statuses and "200" in statuses, statuses
     # The 429 is drawn in its own colour, and the wait after it as a line with its length.
-    assert detail.find_elements(By.CSS_SELECTOR, "svg.timeline rect.bar.s429")
+    assert detail.find_elements(By.CSS_SELECTOR, "svg.timeline rect.bar.s-429")
     waits = detail.find_elements(By.CSS_SELECTOR, "svg.timeline line.wait")
     assert waits, detail.get_attribute("innerHTML")
     assert browser.execute_script(

@@ -177,7 +177,7 @@ fn a_failing_case_exits_1_with_its_reason_and_keeps_its_artifacts() {
     let page = std::fs::read_to_string(&html).unwrap();
     assert_eq!(page.matches("<svg class=\"timeline\"").count(), 1, "{page}");
     assert!(
-        page.contains("<rect class=\"bar s2xx\" data-status=\"200\""),
+        page.contains("<rect class=\"bar s-2xx\" data-status=\"200\""),
         "{page}"
     );
     assert!(

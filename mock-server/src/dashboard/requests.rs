@@ -14,7 +14,7 @@ use serde_json::json;
 
 use super::journal_view::RequestView;
 use super::{BASE, Nav, encode, esc, layout, why};
-use crate::journal::{JournalEntry, Kept};
+use crate::journal::{JournalEntry, Kept, status_kind};
 use crate::state::AppState;
 
 /// Rows on a page, and at most in one live update.
@@ -107,15 +107,8 @@ fn select(state: &AppState, filter: &Filter) -> (Vec<JournalEntry>, bool, u64) {
     (rows, more, newest.unwrap_or(0))
 }
 
-fn status_class(status: u16) -> &'static str {
-    match status {
-        0 | 444 => "st-cut",
-        429 => "st-429",
-        200..=299 => "st-2xx",
-        300..=399 => "st-3xx",
-        400..=499 => "st-4xx",
-        _ => "st-5xx",
-    }
+fn status_class(status: u16) -> String {
+    format!("st-{}", status_kind(status))
 }
 
 fn latency(us: u64) -> String {
