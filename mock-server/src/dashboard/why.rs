@@ -28,9 +28,7 @@ pub(super) fn explain(html: &mut String, view: &RequestView, state: &AppState) {
         (401, code) => unauthorized(html, view, &world, code),
         (403, Some(40301)) => forbidden(html, view, &world),
         (429, _) => rate_limited(html, view, &world),
-        (200..=299, _) => html.push_str(
-            "<p>Answered as Duo would: the signature, the grant and the request were in order.</p>\n",
-        ),
+        (200..=299, _) => html.push_str("<p>Answered as Duo would.</p>\n"),
         (404, _) => html
             .push_str("<p>No such object, or no route the fake serves at this path (Duo's 404 40401).</p>\n"),
         (405, _) => html.push_str("<p>The route exists, not with this method.</p>\n"),
