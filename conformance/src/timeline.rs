@@ -462,7 +462,7 @@ mod tests {
             duo_code: None,
             fault: None,
             latency_us: 900,
-            peer: None,
+            ..JournalEntry::default()
         };
         // Out of order in the journal: parallel requests finish in any order.
         let entries: Vec<JournalEntry> = (1..=MAX_REQUESTS as u64 + 5)

@@ -9,7 +9,8 @@ use crate::journal::JournalEntry;
 pub(super) struct RequestView {
     /// The journal's entry.
     pub(super) entry: JournalEntry,
-    /// The request's headers (secrets already left out or masked by the journal).
+    /// The request's headers (credentials left out or masked by the journal, and masked again
+    /// here).
     pub(super) request_headers: Option<Vec<(String, String)>>,
     /// The first bytes of the request body, and its whole length.
     pub(super) request_body: Option<(String, u64)>,
@@ -25,17 +26,43 @@ pub(super) struct RequestView {
     pub(super) response_body: Option<(String, Option<u64>)>,
 }
 
+/// Headers the dashboard never shows a value of, whatever the journal kept: credentials.
+const MASKED: [&str; 4] = [
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    crate::control::TOKEN_HEADER,
+];
+
+fn headers(map: &std::collections::BTreeMap<String, String>) -> Vec<(String, String)> {
+    map.iter()
+        .map(|(name, value)| {
+            let masked = MASKED.iter().any(|m| name.eq_ignore_ascii_case(m));
+            let value = if masked {
+                "<redacted>".to_owned()
+            } else {
+                value.clone()
+            };
+            (name.clone(), value)
+        })
+        .collect()
+}
+
 impl From<JournalEntry> for RequestView {
     fn from(entry: JournalEntry) -> Self {
         Self {
+            request_headers: Some(headers(&entry.request_headers)),
+            request_body: entry
+                .request_body
+                .clone()
+                .map(|body| (body, entry.request_body_bytes.unwrap_or_default())),
+            ikey: entry.ikey.clone(),
+            signature_hex: entry.signature_hex.clone(),
+            signature_valid: entry.signature_valid,
+            response_headers: Some(headers(&entry.response_headers)),
+            response_body: (!entry.response_body.is_empty() || entry.response_body_bytes.is_some())
+                .then(|| (entry.response_body.clone(), entry.response_body_bytes)),
             entry,
-            request_headers: None,
-            request_body: None,
-            ikey: None,
-            signature_hex: None,
-            signature_valid: None,
-            response_headers: None,
-            response_body: None,
         }
     }
 }
@@ -48,5 +75,32 @@ impl RequestView {
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_are_masked_whatever_the_journal_kept() {
+        let mut entry = JournalEntry::default();
+        for (name, value) in [("cookie", "a=b"), ("x-duo-mock-token", "t"), ("date", "now")] {
+            entry.request_headers.insert(name.into(), value.into());
+        }
+        entry.request_body = Some("{\"a\"".into());
+        entry.request_body_bytes = Some(300);
+        let view = RequestView::from(entry);
+        let headers = view.request_headers.unwrap();
+        assert_eq!(
+            headers,
+            [
+                ("cookie".to_owned(), "<redacted>".to_owned()),
+                ("date".into(), "now".into()),
+                ("x-duo-mock-token".into(), "<redacted>".into())
+            ]
+        );
+        assert_eq!(view.request_body, Some(("{\"a\"".into(), 300)));
+        assert_eq!(view.response_body, None);
     }
 }

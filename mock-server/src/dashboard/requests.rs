@@ -443,7 +443,7 @@ mod tests {
             duo_code: Some(40103),
             fault: None,
             latency_us: 1500,
-            peer: None,
+            ..JournalEntry::default()
         };
         let mut html = String::new();
         row(&mut html, &entry);

@@ -13,6 +13,7 @@ use crate::explain::{ExplainInput, ParamsInput, SentSignature, Verdict, explain 
 use crate::faults::RuleCount;
 use crate::grants::Grant;
 use crate::ratelimit::EndpointClass;
+use crate::routes::catalogue::ROUTES;
 use crate::scenario::{Integration, IntegrationKind};
 use crate::state::{AppState, World};
 
@@ -222,9 +223,21 @@ fn signature_table(html: &mut String, input: &ExplainInput, name: &str) {
     html.push_str("</tbody></table></div>\n");
 }
 
-/// The grant a route needs; `None` when the table of routes does not say.
-fn required_grant(_method: &str, _path: &str) -> Option<Grant> {
-    None
+/// The grant the route at `method` and `path` needs, from the table of routes.
+fn required_grant(method: &str, path: &str) -> Option<Grant> {
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    ROUTES
+        .iter()
+        .find(|route| {
+            let pattern: Vec<&str> = route.path.trim_matches('/').split('/').collect();
+            route.method.eq_ignore_ascii_case(method)
+                && pattern.len() == segments.len()
+                && pattern
+                    .iter()
+                    .zip(&segments)
+                    .all(|(p, s)| p == s || (p.starts_with('{') && !s.is_empty()))
+        })
+        .and_then(|route| route.grant)
 }
 
 fn forbidden(html: &mut String, view: &RequestView, world: &World) {
@@ -410,5 +423,23 @@ pub(super) fn action(count: &RuleCount<'_>) -> String {
         "the real answer".to_owned()
     } else {
         parts.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_route_s_grant_comes_from_the_table_of_routes() {
+        assert_eq!(
+            required_grant("GET", "/admin/v1/admins"),
+            Some(Grant::Administrators)
+        );
+        assert_eq!(
+            required_grant("GET", "/admin/v2/groups/DG123/users"),
+            Some(Grant::ReadResource)
+        );
+        assert_eq!(required_grant("GET", "/admin/v1/nothing"), None);
     }
 }
