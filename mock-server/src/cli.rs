@@ -446,7 +446,6 @@ fn print_banner(
         started.elapsed().as_millis()
     );
     let _ = writeln!(out, "  base URL:     {}", info.base_url);
-    let _ = writeln!(out, "  dashboard:    {}", info.dashboard_url);
     let _ = writeln!(out, "  API hostname: {} (port {})", info.api_host, info.port);
     if let Some(proxy) = &info.proxy_url {
         let _ = writeln!(out, "  CONNECT proxy: {proxy}");
@@ -459,6 +458,7 @@ fn print_banner(
         "  control API:  {} (header X-Duo-Mock-Token: {})",
         info.control_url, info.control_token
     );
+    let _ = writeln!(out, "  dashboard:    {}", info.dashboard_url);
     // The scenario's own test keys, printed once so a developer can paste them into a client.
     for i in &info.integrations {
         let _ = writeln!(out, "  integration {:?}: ikey {} skey {}", i.name, i.ikey, i.skey);

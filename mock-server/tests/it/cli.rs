@@ -742,12 +742,18 @@ fn the_banner_shows_the_control_api_and_what_makes_the_tenant_misbehave() {
         served.ready["control_url"].as_str().expect("url").to_owned(),
         served.ready["control_token"].as_str().expect("token").to_owned(),
     );
+    let dashboard = served.ready["dashboard_url"]
+        .as_str()
+        .expect("dashboard_url")
+        .to_owned();
+    assert_eq!(dashboard, format!("{url}/dashboard?token={token}"));
     interrupt(&served.child);
     assert!(wait_exit(&mut served.child).success());
     let stdout = read_all(served.child.stdout.take());
     let stderr = read_all(served.child.stderr.take());
     for wanted in [
         format!("control API:  {url} (header X-Duo-Mock-Token: {token})"),
+        format!("dashboard:    {dashboard}\n"),
         "fault rules:  2".to_owned(),
         "\"burst\": any method /admin/v1/users, calls 1-2 -> Duo error 429 42901 with Retry-After 5 s"
             .to_owned(),
