@@ -48,6 +48,9 @@ const BASE: &str = "/__duo-mock/dashboard";
 
 const CSS: &str = include_str!("assets/dashboard.css");
 const SCRIPT: &str = include_str!("assets/dashboard.js");
+/// The pages' icon: without one a browser asks the origin's `/favicon.ico`, an API path that the
+/// journal would record among a connector's requests.
+const ICON: &str = include_str!("assets/icon.svg");
 
 /// What a page may load: its own stylesheet, script and requests, nothing inline, nothing else.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
@@ -87,6 +90,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/api/skey", post(scenario::reveal_skey))
         .route("/assets/dashboard.css", get(stylesheet))
         .route("/assets/dashboard.js", get(script))
+        .route("/assets/icon.svg", get(icon))
         // A route, not a fallback: nested twice (control prefix, dashboard), a fallback would
         // give way to the API's own 404, outside the guard.
         .route("/{*rest}", any(not_found))
@@ -227,6 +231,10 @@ async fn stylesheet() -> Response {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], CSS).into_response()
 }
 
+async fn icon() -> Response {
+    ([(header::CONTENT_TYPE, "image/svg+xml")], ICON).into_response()
+}
+
 async fn script() -> Response {
     ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], SCRIPT).into_response()
 }
@@ -259,6 +267,7 @@ fn layout(title: &str, nav: Nav, body: &str) -> axum::response::Html<String> {
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>{} · duo-mock</title>\n<link rel=\"stylesheet\" href=\"{BASE}/assets/dashboard.css\">\n\
+         <link rel=\"icon\" href=\"{BASE}/assets/icon.svg\" type=\"image/svg+xml\">\n\
          <script src=\"{BASE}/assets/dashboard.js\" defer></script>\n</head>\n<body data-page=\"{}\">\n<header><span class=\"brand\">duo-mock</span><nav>",
         esc(title),
         nav.name()

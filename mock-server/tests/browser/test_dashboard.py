@@ -95,6 +95,7 @@ def test_the_token_is_traded_for_a_strict_http_only_cookie_and_leaves_the_addres
 
 
 def test_the_requests_page_shows_requests_made_after_it_loaded(browser, fake, screenshot):
+    fake.clear_journal()
     signed_in(browser, fake)
     first = int(browser.find_element(By.ID, "requests").get_attribute("data-last"))
     users = admin(fake).get_users()
@@ -117,6 +118,10 @@ def test_the_requests_page_shows_requests_made_after_it_loaded(browser, fake, sc
     assert browser.find_element(By.ID, "live-status").text == "live"
     assert [e for e in console(browser) if e["level"] == "SEVERE"] == []
     assert all(url.startswith(dashboard(fake)) for url in resources(browser)), resources(browser)
+    # The pages name their icon: the browser asks no /favicon.ico of the API, which the journal
+    # would record among the client's requests.
+    paths = {entry["path"] for entry in fake.journal()}
+    assert paths == {"/admin/v1/users", "/admin/v1/admins"}, paths
     screenshot("dashboard-requests")
 
     # The filters are the server's: status 401 leaves the one refused request.
