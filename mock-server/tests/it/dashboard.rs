@@ -245,13 +245,44 @@ async fn the_requests_pages_filter_follow_and_open_the_journal() {
     // The 403, opened: the grant it lacks is named, with what it holds.
     let (status, page) = browser.page("/requests/2").await;
     assert_eq!(status, 200);
-    assert!(page.contains("<b>no-admins</b> lacks"), "{page}");
+    assert!(
+        page.contains("<b>no-admins</b> lacks <b>Grant administrators</b>, which <code>GET /admin/v1/admins</code> needs"),
+        "{page}"
+    );
     assert!(
         page.contains("It holds: Grant read information, Grant read resource."),
         "{page}"
     );
     assert_eq!(browser.page("/requests/99").await.0, 404);
     assert_eq!(browser.page("/requests/x").await.0, 404);
+}
+
+#[tokio::test]
+async fn a_401_opens_to_the_canonical_strings_of_every_version_and_the_slip() {
+    let s = spawn(&scenario("users-1.toml")).await;
+    let mut browser = Browser::new(&s);
+    browser.sign_in().await;
+    let mut wrong = Call::get("/admin/v1/users", "limit=10&offset=0");
+    wrong.skey = Some("WrongSecretKeyWrongSecretKeyWrongSecret0".into());
+    s.send(wrong)
+        .await
+        .assert_fail(40103, "Invalid signature in request credentials");
+    let (_, page) = browser.page("/requests/1").await;
+    assert!(page.contains("Likeliest slip:"), "{page}");
+    for version in ["v1-sha1", "v1-sha512", "v2-sha1", "v2-sha512", "v4", "v5"] {
+        assert!(
+            page.contains(&format!("<tr><th>{version}</th>")),
+            "{version}: {page}"
+        );
+    }
+    assert_eq!(
+        page.matches("<pre class=\"canonical\">").count(),
+        6 * 3,
+        "three host spellings"
+    );
+    assert!(!page.contains("class=\"match\""), "a wrong skey matches nothing");
+    let skey = &s.server.info().integrations[0].skey;
+    assert!(!page.contains(skey.as_str()), "the skey is never on the page");
 }
 
 #[tokio::test]
