@@ -152,6 +152,7 @@ def test_a_401_row_opens_to_the_canonical_strings_the_fake_expected(browser, fak
     assert any(f"127.0.0.1:{port}" in text for text in canonical), "the host with its port is tried"
     assert not why.find_elements(By.CSS_SELECTOR, "td.match"), "a wrong skey matches nothing"
     assert fake.skey not in browser.page_source, "the skey is never shown"
+    assert [e for e in console(browser) if e["level"] == "SEVERE"] == []
     screenshot("dashboard-request-401")
 
 
@@ -168,6 +169,7 @@ def test_the_tenant_page_finds_a_user_by_name(browser, fake, screenshot):
     usernames = [row.find_elements(By.TAG_NAME, "td")[1].text
                  for row in table.find_elements(By.CSS_SELECTOR, "tbody tr")]
     assert wanted["username"] in usernames, usernames
+    assert [e for e in console(browser) if e["level"] == "SEVERE"] == []
     screenshot("dashboard-tenant")
     # Paged on the server: the next page of all users starts at 51.
     browser.get(dashboard(fake) + "/tenant?kind=users")
@@ -194,6 +196,7 @@ def test_the_scenario_buttons_change_what_the_control_api_reports(browser, fake,
     assert fake.skey not in browser.page_source, "masked until asked"
     reveal.click()
     wait_until(browser, lambda b: fake.skey in cell.text, "the skey was not revealed")
+    assert [e for e in console(browser) if e["level"] == "SEVERE"] == [], "the page's policy held"
     screenshot("dashboard-scenario")
 
     browser.find_element(By.ID, "reset").click()
