@@ -286,6 +286,21 @@ async fn a_401_opens_to_the_canonical_strings_of_every_version_and_the_slip() {
 }
 
 #[tokio::test]
+async fn a_403_from_outside_the_allowed_networks_names_the_address() {
+    let s = spawn(&scenario("catalogue/d07-networks-for-api-access.toml")).await;
+    let mut browser = Browser::new(&s);
+    browser.sign_in().await;
+    s.send(Call::get("/admin/v1/users", ""))
+        .await
+        .assert_fail(40301, "Access forbidden");
+    let (_, page) = browser.page("/requests/1").await;
+    assert!(
+        page.contains("The client's address <code>127.0.0.1</code> is outside <b>customer-connector</b>'s Networks for API Access: <code>203.0.113.0/24</code>"),
+        "{page}"
+    );
+}
+
+#[tokio::test]
 async fn the_tenant_page_searches_and_pages_on_the_server() {
     let default = scenario("default.toml");
     let s = spawn(&default).await;
