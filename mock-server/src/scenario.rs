@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::faults::FaultRule;
 use crate::grants::{Grant, GrantSet};
 use crate::limits::Limits;
+use crate::logs::config::LogsConfig;
 use crate::network::IpNet;
 use crate::proxy::ProxyConfig;
 use crate::ratelimit::RateLimits;
@@ -50,6 +51,8 @@ pub struct Scenario {
     pub churn: Vec<ChurnEvent>,
     /// A CONNECT proxy in front of the fake (D11), when the file has `[proxy]`.
     pub proxy: Option<ProxyConfig>,
+    /// The logs (`[logs]`): rates, mixes and the knobs of what Duo's logs leave open.
+    pub logs: LogsConfig,
     /// Folder of the scenario file: `body_file` paths are relative to it.
     pub base_dir: PathBuf,
     /// The file's text, to locate errors found after parsing (an unknown group name).
@@ -72,6 +75,7 @@ impl fmt::Debug for Scenario {
             .field("faults", &self.faults)
             .field("rate_limits", &self.rate_limits)
             .field("churn", &self.churn)
+            .field("logs", &self.logs)
             .field(
                 "proxy",
                 &self.proxy.as_ref().map(|p| (p.refuse, p.username.is_some())),
@@ -617,6 +621,7 @@ struct ScenarioFile {
     #[serde(default)]
     churn: Vec<Spanned<ChurnEvent>>,
     proxy: Option<Spanned<ProxyConfig>>,
+    logs: Option<Spanned<LogsConfig>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -734,6 +739,7 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
             rate_limits,
             churn,
             proxy,
+            logs,
         } = file;
         let host = &tenant.get_ref().api_hostname;
         if host.is_empty() || host.contains([':', '/', ' ']) || !host.is_ascii() {
@@ -861,7 +867,13 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
                 .check()
                 .map_err(|message| self.at(proxy, message))?;
         }
+        if let Some(logs) = &logs {
+            logs.get_ref()
+                .check(&names)
+                .map_err(|message| self.at(logs, message))?;
+        }
         Ok(Scenario {
+            logs: logs.map(Spanned::into_inner).unwrap_or_default(),
             proxy: proxy.map(Spanned::into_inner),
             churn: churn.into_iter().map(Spanned::into_inner).collect(),
             rate_limits: rate_limits.map(Spanned::into_inner),
@@ -1035,6 +1047,7 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
 pub struct ScenarioBuilder {
     api_hostname: String,
     seed: u64,
+    anchor: Option<String>,
     users: u32,
     admins: u32,
     groups: u32,
@@ -1066,6 +1079,7 @@ impl Scenario {
         ScenarioBuilder {
             api_hostname: "api-00000000.duosecurity.com".to_owned(),
             seed: 1,
+            anchor: None,
             users: 0,
             admins: 0,
             groups: 0,
@@ -1090,6 +1104,12 @@ impl ScenarioBuilder {
     /// The seed.
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
+        self
+    }
+
+    /// The tenant's anchor (`"today"` or an RFC 3339 date or date-time).
+    pub fn anchor(mut self, anchor: &str) -> Self {
+        self.anchor = Some(anchor.to_owned());
         self
     }
 
@@ -1137,8 +1157,13 @@ impl ScenarioBuilder {
     /// The scenario's TOML text.
     pub fn to_toml(&self) -> String {
         use rand::{Rng, SeedableRng};
+        let anchor = self
+            .anchor
+            .as_ref()
+            .map(|a| format!("anchor = {}\n", quoted(a)))
+            .unwrap_or_default();
         let mut out = format!(
-            "[tenant]\napi_hostname = {}\nseed = {}\n\n[generate]\nusers = {}\nadmins = {}\ngroups = {}\n",
+            "[tenant]\napi_hostname = {}\nseed = {}\n{anchor}\n[generate]\nusers = {}\nadmins = {}\ngroups = {}\n",
             quoted(&self.api_hostname),
             self.seed,
             self.users,

@@ -58,7 +58,7 @@ fn bundled_scenarios_have_the_promised_sizes() {
         );
     }
     let sc = scenario("default.toml");
-    assert_eq!(sc.integrations.len(), 3);
+    assert_eq!(sc.integrations.len(), 6);
 }
 
 #[test]
