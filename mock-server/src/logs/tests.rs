@@ -934,3 +934,90 @@ fn a_day_holds_the_declared_rate() {
     let count = w.logs.count_buckets(stream, people, day, day + 1440, u32::MAX);
     assert!((49_000..51_000).contains(&count), "{count}");
 }
+
+mod properties {
+    use std::sync::OnceLock;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// One tenant for every case: 30 users, a busy log with ties.
+    fn shared() -> &'static World {
+        static WORLD: OnceLock<World> = OnceLock::new();
+        WORLD.get_or_init(|| world(30, "[logs.authentication]\nper_day = 20000\nties = 0.3\n[logs.telephony]\nper_day = 5000\nties = 0.3\n"))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        /// Any window, page size, order and cursor form reads the window's events (the dump's)
+        /// exactly once each, in order.
+        #[test]
+        fn paging_reads_each_event_of_any_window_once(
+            start_s in 0i64..(170 * 86_400),
+            span_ms in 1i64..1_800_000,
+            limit in 1usize..=300,
+            descending in any::<bool>(),
+            repeated in any::<bool>(),
+            telephony in any::<bool>(),
+        ) {
+            let w = shared();
+            let from = ANCHOR * 1000 - start_s * 1000;
+            let (path, kind, id) = if telephony {
+                ("/admin/v2/logs/telephony", LogKind::Telephony, "telephony_id")
+            } else {
+                ("/admin/v2/logs/authentication", LogKind::Authentication, "txid")
+            };
+            let mut dumped = Vec::new();
+            w.logs.dump(w, kind, from, from + span_ms, NOW_US, &mut dumped).expect("dump");
+            let dumped: Vec<Value> = serde_json::from_slice(&dumped).expect("JSON");
+            let sort = if descending { "ts:desc" } else { "ts:asc" };
+            let mut got = walk_v2(w, path, &window(from, from + span_ms), limit, sort, repeated);
+            if descending {
+                got.reverse();
+            }
+            let ids = |events: &[Value]| events.iter().map(|e| e[id].clone()).collect::<Vec<_>>();
+            prop_assert_eq!(ids(&got), ids(&dumped));
+        }
+
+        /// Whatever a log request's parameters hold, it is answered or refused with Duo's
+        /// 40001 or 40002, and a refusal says which parameter.
+        #[test]
+        fn any_parameters_get_an_answer_or_duos_error(
+            endpoint in 0usize..ENDPOINTS.len(),
+            pairs in proptest::collection::vec(
+                (
+                    prop_oneof![
+                        Just("mintime"), Just("maxtime"), Just("limit"), Just("sort"), Just("next_offset"),
+                        Just("offset"), Just("users"), Just("groups"), Just("results"), Just("factors"),
+                        Just("type"), Just("reasons"), Just("event_types"), Just("phone_numbers"), Just("x")
+                    ],
+                    prop_oneof![
+                        "[0-9]{0,20}",
+                        "-?[0-9]{13}",
+                        "\\PC{0,24}",
+                        Just(format!("{}", NOW_US / 1000 - 3_600_000)),
+                        Just("1767225600000,5bea5c1e-682c-4f1d-b3f0-75fd31385bd5".to_owned()),
+                    ],
+                ),
+                0..8,
+            ),
+        ) {
+            let w = shared();
+            let query: String = pairs
+                .iter()
+                .map(|(k, v)| format!("{k}={}", v.replace('%', "%25").replace('&', "%26").replace('+', "%2B")))
+                .collect::<Vec<_>>()
+                .join("&");
+            let path = ENDPOINTS[endpoint].path;
+            match ask(w, path, &query, NOW_US) {
+                Ok(body) => prop_assert!(body.is_object() || body.is_array()),
+                Err(e) => {
+                    prop_assert!(e.code == 40001 || e.code == 40002, "{} {:?}", e.code, e.detail);
+                    prop_assert!(e.detail.is_some());
+                }
+            }
+        }
+    }
+}

@@ -147,20 +147,11 @@ pub(crate) fn streams(config: &LogsConfig) -> Vec<Stream> {
     out
 }
 
-/// Each class's events in the minutes of one day, as prefix sums (`classes × 1441`).
+/// Each class's events in the hours of one day, as prefix sums (`[0, first hour, first two…]`):
+/// 100 bytes a class, so a year of days costs little; minutes at a range's edges are drawn again.
 #[derive(Debug)]
 pub(crate) struct DayCounts {
-    prefix: Vec<u32>,
-}
-
-impl DayCounts {
-    fn sum(&self, class: usize, from: usize, to: usize) -> u64 {
-        let row = class * (DAY_BUCKETS as usize + 1);
-        match (self.prefix.get(row + to), self.prefix.get(row + from)) {
-            (Some(end), Some(start)) => u64::from(end.saturating_sub(*start)),
-            _ => 0,
-        }
-    }
+    hours: Vec<[u32; 25]>,
 }
 
 /// Recently made minutes, kept while there is room (pages that go on where the last ended
@@ -173,7 +164,7 @@ pub(crate) struct BucketCache {
 }
 
 /// Most events kept made (about 40 bytes each).
-const CACHE_EVENTS: usize = 200_000;
+const CACHE_EVENTS: usize = 100_000;
 /// Most days of counts kept.
 const CACHE_DAYS: usize = 4096;
 
@@ -292,23 +283,53 @@ impl Logs {
         if let Some(found) = lock(&self.days).get(&key) {
             return Arc::clone(found);
         }
-        let classes = stream.shares.len();
-        let mut prefix = Vec::with_capacity(classes * (DAY_BUCKETS as usize + 1));
-        for class in 0..classes {
-            let mut total = 0u32;
-            prefix.push(0);
-            for minute in 0..DAY_BUCKETS {
-                total = total.saturating_add(self.drawn(stream, people, day * DAY_BUCKETS + minute, class));
-                prefix.push(total);
-            }
-        }
-        let counts = Arc::new(DayCounts { prefix });
+        let hours = (0..stream.shares.len())
+            .map(|class| {
+                let mut prefix = [0u32; 25];
+                for hour in 0..24 {
+                    let first = day * DAY_BUCKETS + hour as i64 * 60;
+                    let in_hour: u32 = (first..first + 60)
+                        .map(|b| self.drawn(stream, people, b, class))
+                        .fold(0, u32::saturating_add);
+                    prefix[hour + 1] = prefix[hour].saturating_add(in_hour);
+                }
+                prefix
+            })
+            .collect();
+        let counts = Arc::new(DayCounts { hours });
         let mut days = lock(&self.days);
         if days.len() >= CACHE_DAYS {
             days.clear();
         }
         days.insert(key, Arc::clone(&counts));
         counts
+    }
+
+    /// Events of `class` in minutes `start..end` of `day`.
+    fn count_in_day(
+        &self,
+        stream: &Stream,
+        people: &People,
+        day: i64,
+        class: usize,
+        start: i64,
+        end: i64,
+    ) -> u64 {
+        let minutes = |from: i64, to: i64| -> u64 {
+            (from..to)
+                .map(|m| u64::from(self.drawn(stream, people, day * DAY_BUCKETS + m, class)))
+                .sum()
+        };
+        let (first_hour, last_hour) = ((start + 59) / 60, end / 60);
+        if first_hour >= last_hour {
+            return minutes(start, end);
+        }
+        let counts = self.day_counts(stream, people, day);
+        let whole = counts.hours.get(class).map_or(0, |prefix| {
+            let at = |h: i64| u64::from(prefix[usize::try_from(h).unwrap_or(0).min(24)]);
+            at(last_hour).saturating_sub(at(first_hour))
+        });
+        whole + minutes(start, first_hour * 60) + minutes(last_hour * 60, end)
     }
 
     /// Events of the classes in `classes` (a bit per class) in whole buckets `from..to`, last-login
@@ -327,10 +348,9 @@ impl Logs {
             let day = b.div_euclid(DAY_BUCKETS);
             let start = b - day * DAY_BUCKETS;
             let end = (to - day * DAY_BUCKETS).min(DAY_BUCKETS);
-            let counts = self.day_counts(stream, people, day);
             for class in 0..stream.shares.len() {
                 if classes & (1 << class) != 0 {
-                    total += counts.sum(class, start as usize, end as usize);
+                    total += self.count_in_day(stream, people, day, class, start, end);
                 }
             }
             b = day * DAY_BUCKETS + end;
@@ -368,13 +388,16 @@ impl Logs {
         let mut events = Vec::new();
         let mut previous: Option<i64> = None;
         let start = b * BUCKET_US;
-        let day = b.div_euclid(DAY_BUCKETS);
-        let minute = usize::try_from(b - day * DAY_BUCKETS).unwrap_or(0);
-        let counts = self.day_counts(stream, people, day);
         for class in 0..stream.shares.len() {
-            let n = counts.sum(class, minute, minute + 1);
+            let n = self.drawn(stream, people, b, class);
             for slot in 0..n {
-                let seed = seed_of(&[self.seed, stream.kind as u64, b as u64, class as u64, slot]);
+                let seed = seed_of(&[
+                    self.seed,
+                    stream.kind as u64,
+                    b as u64,
+                    class as u64,
+                    u64::from(slot),
+                ]);
                 let mut draws = Draws::new(seed);
                 let at_us = match previous {
                     Some(at) if draws.chance(stream.ties) => at,
