@@ -4,7 +4,7 @@
 //! elsewhere.
 
 use super::random::Draws;
-use crate::model::{write_int, write_str};
+use crate::model::write_int;
 
 /// `(city, state, country, first two octets of its addresses)`.
 const PLACES: [(&str, &str, &str, [u8; 2]); 16] = [
@@ -90,33 +90,74 @@ impl Access {
 
     /// `{"city":…,"country":…,"state":…}`.
     pub(crate) fn write_location(&self, out: &mut Vec<u8>) {
-        let (city, state, country, _) = PLACES[self.place];
-        out.extend_from_slice(b"{\"city\":");
-        write_str(out, city);
-        out.extend_from_slice(b",\"country\":");
-        write_str(out, country);
-        out.extend_from_slice(b",\"state\":");
-        write_str(out, state);
-        out.push(b'}');
+        out.extend_from_slice(&rendered().locations[self.place]);
     }
 
     /// `"browser":…,"browser_version":…`.
     pub(crate) fn write_browser(&self, out: &mut Vec<u8>) {
-        let (browser, version, _, _) = CLIENTS[self.client];
-        out.extend_from_slice(b"\"browser\":");
-        write_str(out, browser);
-        out.extend_from_slice(b",\"browser_version\":");
-        write_str(out, version);
+        out.extend_from_slice(&rendered().browsers[self.client]);
     }
 
     /// `"os":…,"os_version":…`.
     pub(crate) fn write_os(&self, out: &mut Vec<u8>) {
-        let (_, _, os, version) = CLIENTS[self.client];
-        out.extend_from_slice(b"\"os\":");
-        write_str(out, os);
-        out.extend_from_slice(b",\"os_version\":");
-        write_str(out, version);
+        out.extend_from_slice(&rendered().systems[self.client]);
     }
+}
+
+/// The tables' JSON, written once: a page writes each of these a thousand times.
+struct Rendered {
+    locations: Vec<Vec<u8>>,
+    browsers: Vec<Vec<u8>>,
+    systems: Vec<Vec<u8>>,
+}
+
+fn rendered() -> &'static Rendered {
+    static RENDERED: std::sync::OnceLock<Rendered> = std::sync::OnceLock::new();
+    RENDERED.get_or_init(|| {
+        let pair = |a: &str, x: &str, b: &str, y: &str| {
+            let mut out = Vec::new();
+            for (i, (key, value)) in [(a, x), (b, y)].into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_name(&mut out, key);
+                out.push(b':');
+                write_name(&mut out, value);
+            }
+            out
+        };
+        Rendered {
+            locations: PLACES
+                .iter()
+                .map(|(city, state, country, _)| {
+                    let mut out = b"{".to_vec();
+                    out.extend(pair("city", city, "country", country));
+                    out.extend_from_slice(b",\"state\":");
+                    write_name(&mut out, state);
+                    out.push(b'}');
+                    out
+                })
+                .collect(),
+            browsers: CLIENTS
+                .iter()
+                .map(|(browser, version, _, _)| pair("browser", browser, "browser_version", version))
+                .collect(),
+            systems: CLIENTS
+                .iter()
+                .map(|(_, _, os, version)| pair("os", os, "os_version", version))
+                .collect(),
+        }
+    })
+}
+
+/// Writes a name of the logs' own tables as a JSON string: they hold no character JSON escapes
+/// (checked by a test), so they are copied between quotes without the escape check of
+/// `write_str`, which a thousand events a page would run a dozen times each.
+pub(crate) fn write_name(out: &mut Vec<u8>, name: &str) {
+    out.reserve(name.len() + 2);
+    out.push(b'"');
+    out.extend_from_slice(name.as_bytes());
+    out.push(b'"');
 }
 
 /// A location Duo could not place.
@@ -126,7 +167,26 @@ pub(crate) const NO_LOCATION: &[u8] = b"{\"city\":null,\"country\":null,\"state\
 /// fraction (`…T18:56:20+00:00`).
 pub(crate) fn write_iso(out: &mut Vec<u8>, at_us: i64, micros: bool) {
     let seconds = at_us.div_euclid(1_000_000);
-    out.extend_from_slice(crate::model::iso_time(seconds).as_bytes());
+    let (year, month, day) = duo_auth::date::civil_from_days(seconds.div_euclid(86_400));
+    let in_day = seconds.rem_euclid(86_400);
+    if (0..=9999).contains(&year) {
+        // Digit by digit: a page writes a thousand of these.
+        for (value, width, after) in [
+            (year, 4, b'-'),
+            (month, 2, b'-'),
+            (day, 2, b'T'),
+            (in_day / 3600, 2, b':'),
+            (in_day / 60 % 60, 2, b':'),
+            (in_day % 60, 2, 0),
+        ] {
+            write_digits(out, value.unsigned_abs(), width);
+            if after != 0 {
+                out.push(after);
+            }
+        }
+    } else {
+        out.extend_from_slice(crate::model::iso_time(seconds).as_bytes());
+    }
     if micros {
         out.push(b'.');
         write_digits(out, at_us.rem_euclid(1_000_000).unsigned_abs(), 6);
@@ -144,25 +204,20 @@ fn write_digits(out: &mut Vec<u8>, value: u64, width: u32) {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
-fn write_hex(out: &mut Vec<u8>, value: u64, digits: u32) {
-    for place in (0..digits).rev() {
-        out.push(HEX[((value >> (place * 4)) & 0xF) as usize]);
-    }
-}
-
 /// A 36-character id in the 8-4-4-4-12 form whose first `lead_digits` hex digits are `lead`
 /// and next 16 the seed, so ids order like (lead, seed); the rest is drawn from the seed.
 pub(crate) fn write_uuid(out: &mut Vec<u8>, lead: u64, lead_digits: u32, seed: u64) {
-    let mut hex = Vec::with_capacity(32);
-    write_hex(&mut hex, lead, lead_digits);
-    write_hex(&mut hex, seed, 16);
     let rest = super::random::seed_of(&[seed, 0x7A11]);
-    write_hex(&mut hex, rest, 32 - 16 - lead_digits);
-    for (i, digit) in hex.iter().enumerate() {
+    let rest_digits = 32 - 16 - lead_digits;
+    // The 32 digits as a 128-bit number: lead, seed, then the rest's top digits.
+    let value = (u128::from(lead) << (4 * (32 - lead_digits)))
+        | (u128::from(seed) << (4 * rest_digits))
+        | (u128::from(rest) >> (64 - 4 * rest_digits));
+    for i in 0..32u32 {
         if matches!(i, 8 | 12 | 16 | 20) {
             out.push(b'-');
         }
-        out.push(*digit);
+        out.push(HEX[((value >> (4 * (31 - i))) & 0xF) as usize]);
     }
 }
 
@@ -219,6 +274,28 @@ mod tests {
             b"340a23e3-23f3-23c1-87dc-1491a23dfdbg",
         ] {
             assert_eq!(read_uuid(bad, 5), None);
+        }
+    }
+
+    #[test]
+    fn table_names_need_no_escape() {
+        let names = PLACES
+            .iter()
+            .flat_map(|(a, b, c, _)| [*a, *b, *c])
+            .chain(CLIENTS.iter().flat_map(|(a, b, c, d)| [*a, *b, *c, *d]))
+            .chain(super::super::config::FACTORS)
+            .chain(super::super::config::REASONS)
+            .chain([
+                "authentication",
+                "enrollment",
+                "auth",
+                "bypass_status",
+                "device_registration",
+            ]);
+        for name in names {
+            let mut ours = Vec::new();
+            write_name(&mut ours, name);
+            assert_eq!(ours, serde_json::to_vec(name).unwrap_or_default(), "{name}");
         }
     }
 

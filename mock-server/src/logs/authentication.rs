@@ -2,7 +2,7 @@
 //! ended. Results and enrollments are the log's classes (counted without making events); a
 //! success at `t` is a user whose last login is after `t` (see the module `logs`).
 
-use super::access::{Access, NO_LOCATION, write_iso, write_uuid};
+use super::access::{Access, NO_LOCATION, write_iso, write_name, write_uuid};
 use super::answer::Context;
 use super::config::{self, Drift, FACTORS, LogTable, LogsConfig, REASONS};
 use super::mix::Mix;
@@ -188,45 +188,63 @@ fn first_device(devices: &[Device], wanted: impl Fn(DeviceKind) -> bool) -> u16 
 
 /// The factor the user could use (the one asked for if they have its device, else what they
 /// have), and the device.
-fn usable(wanted: u16, devices: &[Device], draws: &mut Draws) -> (u16, u16) {
-    let name = FACTORS[usize::from(wanted)];
-    let phone = |activated_only: bool| {
-        move |k: DeviceKind| match k {
-            DeviceKind::Phone { activated } => activated || !activated_only,
+/// The device a factor needs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Need {
+    ActivatedPhone,
+    Phone,
+    Token,
+    WebAuthn,
+    /// A device no user has (U2F).
+    Unavailable,
+}
+
+impl Need {
+    fn of(factor: &str) -> Option<Self> {
+        Some(match factor {
+            "duo_push" | "duo_mobile_passcode" => Self::ActivatedPhone,
+            "phone_call" | "sms_passcode" | "sms_refresh" => Self::Phone,
+            "hardware_token" | "yubikey_code" | "digipass_go_7_token" => Self::Token,
+            "WebAuthn Security Key" | "WebAuthn Chrome Touch ID" | "WebAuthn Credential" => Self::WebAuthn,
+            "u2f_token" => Self::Unavailable,
+            _ => return None,
+        })
+    }
+
+    fn fits(self, kind: DeviceKind) -> bool {
+        match (self, kind) {
+            (Self::ActivatedPhone, DeviceKind::Phone { activated }) => activated,
+            (Self::Phone, DeviceKind::Phone { .. }) => true,
+            (Self::Token, DeviceKind::Token) | (Self::WebAuthn, DeviceKind::WebAuthn) => true,
             _ => false,
         }
-    };
-    let need: Option<Box<dyn Fn(DeviceKind) -> bool>> = match name {
-        "duo_push" | "duo_mobile_passcode" => Some(Box::new(phone(true))),
-        "phone_call" | "sms_passcode" | "sms_refresh" => Some(Box::new(phone(false))),
-        "hardware_token" | "yubikey_code" | "digipass_go_7_token" => {
-            Some(Box::new(|k| k == DeviceKind::Token))
-        }
-        "WebAuthn Security Key" | "WebAuthn Chrome Touch ID" | "WebAuthn Credential" => {
-            Some(Box::new(|k| k == DeviceKind::WebAuthn))
-        }
-        "u2f_token" => Some(Box::new(|_| false)),
-        _ => None,
-    };
-    let Some(need) = need else {
+    }
+}
+
+/// The factor the user could use (the one asked for if they have its device, else what they
+/// have), and the device.
+fn usable(wanted: u16, devices: &[Device], draws: &mut Draws) -> (u16, u16) {
+    let Some(need) = Need::of(FACTORS[usize::from(wanted)]) else {
         return (wanted, NO_DEVICE);
     };
-    let fitting: Vec<u16> = devices
-        .iter()
-        .enumerate()
-        .filter(|(_, d)| need(d.kind))
-        .filter_map(|(i, _)| u16::try_from(i).ok())
-        .collect();
-    if !fitting.is_empty() {
-        return (wanted, fitting[draws.index(fitting.len())]);
+    let fitting = devices.iter().filter(|d| need.fits(d.kind)).count();
+    if fitting > 0 {
+        let k = draws.index(fitting);
+        let at = devices
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| need.fits(d.kind))
+            .nth(k)
+            .map_or(0, |(i, _)| i);
+        return (wanted, u16::try_from(at).unwrap_or(NO_DEVICE));
     }
-    for (fallback, fits) in [
-        ("duo_push", &phone(true) as &dyn Fn(DeviceKind) -> bool),
-        ("phone_call", &phone(false)),
-        ("hardware_token", &|k| k == DeviceKind::Token),
-        ("WebAuthn Security Key", &|k| k == DeviceKind::WebAuthn),
+    for (fallback, need) in [
+        ("duo_push", Need::ActivatedPhone),
+        ("phone_call", Need::Phone),
+        ("hardware_token", Need::Token),
+        ("WebAuthn Security Key", Need::WebAuthn),
     ] {
-        let device = first_device(devices, fits);
+        let device = first_device(devices, |k| need.fits(k));
         if device != NO_DEVICE {
             return (factor(fallback), device);
         }
@@ -354,16 +372,16 @@ pub(crate) fn render_v2(context: &Context<'_>, event: &Event, event_type: Option
     }
     out.extend_from_slice(b",\"event_type\":");
     match event_type {
-        Some(kind) => write_str(out, kind),
+        Some(kind) => write_name(out, kind),
         None => out.extend_from_slice(b"null"),
     }
     out.extend_from_slice(b",\"factor\":");
-    write_str(out, FACTORS[usize::from(event.what)]);
+    write_name(out, FACTORS[usize::from(event.what)]);
     out.extend_from_slice(b",\"isotimestamp\":\"");
     write_iso(out, event.at_us, true);
     out.extend_from_slice(b"\",\"ood_software\":null,\"reason\":");
     match REASONS.get(usize::from(event.why)) {
-        Some(reason) if event.why != NO_REASON => write_str(out, reason),
+        Some(reason) if event.why != NO_REASON => write_name(out, reason),
         _ => out.extend_from_slice(b"null"),
     }
     out.extend_from_slice(b",\"result\":\"");
