@@ -6,8 +6,7 @@
 //! writes): an event of a user deleted since still names them, as Duo's logs do.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use bytes::Bytes;
@@ -16,20 +15,21 @@ use serde_json::value::RawValue;
 
 use super::NO_DEVICE;
 use crate::scenario::{IntegrationKind, Scenario};
-use crate::store::{JsonList, PreHashed, Tenant, key_hash};
+use crate::store::{JsonList, Tenant};
 
-/// A JSON string (quotes and escapes included) at `start..end` of its object's JSON.
+/// A JSON string (quotes and escapes included) at `start..end` of its object's JSON. Four bytes:
+/// a user's JSON is a few KB (a field past 64 KiB reads as absent).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Span {
-    start: u32,
-    end: u32,
+    start: u16,
+    end: u16,
 }
 
 impl Span {
     fn of(range: Range<usize>) -> Self {
-        Self {
-            start: u32::try_from(range.start).unwrap_or(0),
-            end: u32::try_from(range.end).unwrap_or(0),
+        match (u16::try_from(range.start), u16::try_from(range.end)) {
+            (Ok(start), Ok(end)) => Self { start, end },
+            _ => Self::default(),
         }
     }
 
@@ -63,7 +63,7 @@ pub(crate) enum DeviceKind {
     WebAuthn,
 }
 
-/// One of a user's devices: its id and what names it in an event.
+/// One of a user's devices: its id and what names it in an event (10 bytes).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Device {
     pub(crate) kind: DeviceKind,
@@ -73,12 +73,12 @@ pub(crate) struct Device {
     pub(crate) name: Span,
 }
 
-/// A user as the logs see them.
+/// A user as the logs see them (40 bytes: a million users cost 40 MB).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Person {
     pub(crate) created: i64,
-    /// Unix seconds, `None` if never.
-    pub(crate) last_login: Option<i64>,
+    /// Unix seconds, [`NEVER`] if never.
+    last_login: i64,
     pub(crate) user_id: Span,
     pub(crate) username: Span,
     pub(crate) email: Span,
@@ -87,6 +87,16 @@ pub(crate) struct Person {
     device_count: u8,
     /// `locked out`, `disabled`…: denied attempts say so.
     pub(crate) status: Status,
+}
+
+/// `last_login` of a user who never logged in.
+const NEVER: i64 = i64::MIN;
+
+impl Person {
+    /// Unix seconds, `None` if never.
+    pub(crate) fn last_login(&self) -> Option<i64> {
+        (self.last_login != NEVER).then_some(self.last_login)
+    }
 }
 
 /// The user statuses that change what an attempt answers.
@@ -171,7 +181,6 @@ pub(crate) struct People {
     group_offsets: Vec<u32>,
     group_list: Vec<u32>,
     pub(crate) groups: Vec<Group>,
-    by_user_id: HashMap<u64, u32, BuildHasherDefault<PreHashed>>,
     pub(crate) logins: Logins,
     /// Users with a phone, for telephony.
     pub(crate) with_phone: Vec<u32>,
@@ -189,20 +198,7 @@ impl People {
     /// Reads `tenant` (as built for `scenario`); `applications` names the integrations users sign
     /// in to (empty: every one that is not an Admin or Accounts API application, else all).
     pub(crate) fn read(scenario: &Scenario, tenant: &Tenant, applications: &[String]) -> Self {
-        let mut persons = Vec::with_capacity(tenant.users.len());
-        let mut devices = Vec::new();
-        for i in 0..tenant.users.len() {
-            let json = tenant.users.item(i).unwrap_or_default();
-            persons.push(read_person(&json, &mut devices));
-        }
-        let by_user_id = persons
-            .iter()
-            .enumerate()
-            .filter_map(|(i, p)| {
-                let json = tenant.users.item(i)?;
-                Some((key_hash_bytes(p.user_id.text(&json)), u32::try_from(i).ok()?))
-            })
-            .collect();
+        let (persons, devices) = read_persons(&tenant.users);
         let groups = (0..tenant.groups.len())
             .filter_map(|i| {
                 let json = tenant.groups.item(i)?;
@@ -280,7 +276,7 @@ impl People {
             .and_then(|(i, _)| u32::try_from(i).ok())
             .unwrap_or(0);
         Self {
-            logins: Logins::of(persons.iter().map(|p| p.last_login)),
+            logins: Logins::of(persons.iter().map(Person::last_login)),
             admin_logins: Logins::of(admins.iter().map(|a| a.last_login)),
             users: tenant.users.clone(),
             group_offsets: tenant.user_group_offsets.clone(),
@@ -288,7 +284,6 @@ impl People {
             persons,
             devices,
             groups,
-            by_user_id,
             with_phone,
             oldest,
             admins,
@@ -354,11 +349,20 @@ impl People {
         }
     }
 
-    /// The user with this `user_id`.
-    pub(crate) fn user_by_id(&self, user_id: &str) -> Option<u32> {
-        let i = *self.by_user_id.get(&key_hash(user_id))?;
-        let person = self.persons.get(i as usize)?;
-        (person.user_id.text(&self.json(i)) == user_id.as_bytes()).then_some(i)
+    /// The users with these `user_id`s (one pass over everyone: filters name few users, and
+    /// an index of a million ids would cost more memory than the people themselves).
+    pub(crate) fn users_by_id(&self, user_ids: &[String]) -> HashSet<u32> {
+        let wanted: HashSet<&[u8]> = user_ids.iter().map(String::as_bytes).collect();
+        if wanted.is_empty() {
+            return HashSet::new();
+        }
+        (0..self.persons.len())
+            .filter_map(|i| u32::try_from(i).ok())
+            .filter(|&i| {
+                let json = self.json(i);
+                wanted.contains(self.persons[i as usize].user_id.text(&json))
+            })
+            .collect()
     }
 }
 
@@ -367,10 +371,6 @@ fn devices_of<'a>(devices: &'a [Device], person: &Person) -> &'a [Device] {
     devices
         .get(start..start + usize::from(person.device_count))
         .unwrap_or_default()
-}
-
-fn key_hash_bytes(text: &[u8]) -> u64 {
-    key_hash(std::str::from_utf8(text).unwrap_or_default())
 }
 
 /// The text of a JSON string (empty for anything else).
@@ -442,13 +442,55 @@ fn raw_fields(json: &[u8]) -> HashMap<Cow<'_, str>, &RawValue> {
     serde_json::from_slice(json).unwrap_or_default()
 }
 
+/// Every user of `users`, read on as many threads as the machine has (a million users' JSON is
+/// a gigabyte and a half), in order.
+fn read_persons(users: &JsonList) -> (Vec<Person>, Vec<Device>) {
+    let read_range = |range: Range<usize>| {
+        let mut persons = Vec::with_capacity(range.len());
+        let mut devices = Vec::new();
+        for i in range {
+            let json = users.item(i).unwrap_or_default();
+            persons.push(read_person(&json, &mut devices));
+        }
+        (persons, devices)
+    };
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let per_thread = users.len().div_ceil(threads).max(1);
+    let ranges: Vec<Range<usize>> = (0..users.len())
+        .step_by(per_thread)
+        .map(|start| start..(start + per_thread).min(users.len()))
+        .collect();
+    let parts: Vec<(Vec<Person>, Vec<Device>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = ranges
+            .iter()
+            .map(|range| (range.clone(), scope.spawn(|| read_range(range.clone()))))
+            .collect();
+        workers
+            .into_iter()
+            // Reading cannot panic; if a thread did, its range is read again here.
+            .map(|(range, worker)| worker.join().unwrap_or_else(|_| read_range(range)))
+            .collect()
+    });
+    let mut persons = Vec::with_capacity(users.len());
+    let mut devices = Vec::with_capacity(parts.iter().map(|(_, d)| d.len()).sum());
+    for (mut part, part_devices) in parts {
+        let offset = u32::try_from(devices.len()).unwrap_or(u32::MAX);
+        for person in &mut part {
+            person.devices = person.devices.saturating_add(offset);
+        }
+        persons.extend(part);
+        devices.extend(part_devices);
+    }
+    (persons, devices)
+}
+
 fn read_person(json: &[u8], devices: &mut Vec<Device>) -> Person {
     let fields: Option<UserFields<'_>> = serde_json::from_slice(json).ok();
     let first = u32::try_from(devices.len()).unwrap_or(u32::MAX);
     let Some(fields) = fields else {
         return Person {
             created: 0,
-            last_login: None,
+            last_login: NEVER,
             user_id: Span::default(),
             username: Span::default(),
             email: Span::default(),
@@ -488,7 +530,7 @@ fn read_person(json: &[u8], devices: &mut Vec<Device>) -> Person {
     }
     Person {
         created: fields.created.unwrap_or(0),
-        last_login: fields.last_login,
+        last_login: fields.last_login.unwrap_or(NEVER),
         user_id: span_in(json, fields.user_id),
         username: span_in(json, fields.username),
         email: span_in(json, fields.email),
@@ -514,7 +556,7 @@ mod tests {
         let mut devices = Vec::new();
         let person = read_person(json, &mut devices);
         assert_eq!(
-            (person.created, person.last_login, person.status),
+            (person.created, person.last_login(), person.status),
             (5, None, Status::LockedOut)
         );
         assert_eq!(person.email.in_json(json), br#""a\"b@x""#);

@@ -303,7 +303,7 @@ impl Filter {
             filter.classes = Some(filter.classes.unwrap_or(u32::MAX) & mask);
         }
         if let Some(users) = read("users")? {
-            filter.users = Some(users.iter().filter_map(|u| people.user_by_id(u)).collect());
+            filter.users = Some(people.users_by_id(&users));
         }
         if let Some(groups) = read("groups")? {
             filter.groups = Some(

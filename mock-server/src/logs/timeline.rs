@@ -164,7 +164,7 @@ pub(crate) struct BucketCache {
 }
 
 /// Most events kept made (about 40 bytes each).
-const CACHE_EVENTS: usize = 100_000;
+const CACHE_EVENTS: usize = 50_000;
 /// Most days of counts kept.
 const CACHE_DAYS: usize = 4096;
 
