@@ -1021,3 +1021,94 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn the_knobs_change_what_they_say() {
+    let w = world(
+        20,
+        "[logs]\ndrift = [\"security-agents\", \"ip-with-port\", \"unknown-booleans\"]\ndrift_share = 1.0\n\
+         v1_display_strings = true\nactivity_action = \"string\"\ninfo_reports = \"counts-only\"\n\
+         adaptive_trust_assessments = false\n\
+         [logs.total_objects]\nauthentication = \"relation\"\ntelephony = \"relation\"\nactivity = \"int\"\n\
+         [logs.authentication]\nper_day = 2000\n[logs.activity]\nper_day = 500\n",
+    );
+    let span = window(ANCHOR * 1000 - DAY_MS, ANCHOR * 1000);
+    let page = ok(&w, "/admin/v2/logs/authentication", &span);
+    assert_eq!(page["response"]["metadata"]["total_objects"]["relation"], "eq");
+    for e in page["response"]["authlogs"].as_array().expect("list") {
+        let device = &e["access_device"];
+        assert!(device["security_agents"] == "unknown" || device["security_agents"].is_null());
+        assert!(
+            device["ip"].as_str().expect("ip").contains(':'),
+            "{}",
+            device["ip"]
+        );
+        assert_eq!(device["is_encryption_enabled"], "unknown");
+        assert!(e.get("adaptive_trust_assessments").is_none());
+    }
+    let v1 = ok(
+        &w,
+        "/admin/v1/logs/authentication",
+        &format!("mintime={}", ANCHOR - 86_400),
+    );
+    let first = &v1["response"][0];
+    assert!(["SUCCESS", "DENIED", "FRAUD", "ERROR"].contains(&first["result"].as_str().expect("result")));
+    assert!(
+        first["factor"]
+            .as_str()
+            .expect("factor")
+            .chars()
+            .next()
+            .is_some_and(char::is_uppercase)
+    );
+    let activity = ok(&w, "/admin/v2/logs/activity", &span);
+    assert!(activity["response"]["items"][0]["action"].is_string());
+    assert!(activity["response"]["metadata"]["total_objects"].is_u64());
+    let report = w
+        .logs
+        .report(
+            &w,
+            super::reports::Report::AuthenticationAttempts,
+            &Params::parse(b""),
+            NOW_US,
+        )
+        .expect("report");
+    let report: Value = serde_json::from_slice(&report).expect("JSON");
+    assert!(report["response"]["SUCCESS"].is_u64() && report["response"].get("mintime").is_none());
+}
+
+#[test]
+fn a_bad_logs_table_is_located() {
+    for (logs, words) in [
+        (
+            "[logs.telephony]\nfactors = { duo_push = 1 }\n",
+            "logs.telephony has no `factors`",
+        ),
+        (
+            "[logs.authentication]\nper_day = -1\n",
+            "per_day must be between 0",
+        ),
+        (
+            "[logs.authentication]\nmix = { win = 1 }\n",
+            "\"win\" is not one of",
+        ),
+        (
+            "[logs.authentication]\napplications = [\"nope\"]\n",
+            "not an integration of the scenario",
+        ),
+        ("[logs]\nlate_share = 2\n", "logs.late_share is a share"),
+        ("[logs]\ntrust_monitor_limit = [0, 5]\n", "trust_monitor_limit"),
+        (
+            "[logs.authentication]\nhours = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]\n",
+            "not all 0",
+        ),
+        ("[logs.nope]\n", "unknown field"),
+    ] {
+        let text = crate::Scenario::builder().to_toml() + logs;
+        let error = crate::Scenario::parse(&text, "logs.toml")
+            .expect_err(logs)
+            .to_string();
+        assert!(error.starts_with("logs.toml:"), "{error}");
+        assert!(error.contains(words), "{error} should say {words}");
+    }
+}
