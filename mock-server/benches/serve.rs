@@ -9,6 +9,13 @@
 //! any v5-verifying server can reach against (e) in this harness. The server thread's CPU share per
 //! phase (from `/proc`) tells whether a phase was bound by the server or by the load generator.
 //!
+//! Logs: (i) signed v5 `GET /admin/v2/logs/authentication?…&limit=1000&sort=ts:asc` over a log of
+//! `--log-per-day` (1,000,000) events a day, each connection paging forward through a day by the
+//! answers' `next_offset` as a collector does, then through the day before: no page is asked
+//! twice, and every page's events are made anew (only the minute a page ends in is kept for the
+//! next). (j) is the pre-rendered bytes of one such page, unsigned: what sending that many bytes
+//! costs here, the ceiling of (i). The goal is i/b >= 0.5.
+//!
 //! The server runs on one thread (a current-thread runtime), the load generator on another, each
 //! on its own core when the machine has two. `--server-threads N` runs it instead as `duo-mock`
 //! does, on a multi-thread runtime (N workers; `duo-mock` takes one per core), sharing the cores
@@ -39,6 +46,8 @@ use tokio::net::{TcpListener, TcpStream};
 struct Endpoint {
     name: &'static str,
     request: Vec<u8>,
+    /// Pages forward through the log instead of re-sending `request`.
+    pages_logs: bool,
 }
 
 fn main() {
@@ -52,39 +61,56 @@ fn main() {
         .collect();
     let server_threads: usize = arg("--server-threads", "0").parse().expect("--server-threads N");
 
+    let per_day: u64 = arg("--log-per-day", "1000000").parse().expect("--log-per-day N");
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let scenario = Scenario::load(&root.join("scenarios/users-100k.toml")).expect("scenario");
+    // The 100,000-user tenant with an authentication log of `per_day` events a day, spread
+    // evenly over the day so every two minutes hold a full page.
+    let text = std::fs::read_to_string(root.join("scenarios/users-100k.toml"))
+        .expect("scenario")
+        .replace("\"Grant settings\"]", "\"Grant settings\", \"Grant read log\"]")
+        + &format!(
+            "\n[logs.authentication]\nper_day = {per_day}\nhours = [{}]\n",
+            ["1"; 24].join(", ")
+        );
+    let scenario = Scenario::parse(&text, "users-100k.toml + logs").expect("scenario");
     let state = AppState::from_scenario(&scenario).expect("tenant");
     let integration = &scenario.integrations[0];
 
     // The exact bytes the signed routes answer, to serve pre-rendered and unsigned.
     let handler_ns: HandlerTimes = Arc::default();
     let key = duo_auth::SigningKey::new(integration.skey.as_bytes());
-    let (addr, raw300, tiny) = start_server(state.clone(), handler_ns.clone(), key, server_threads);
+    let (addr, raw300, tiny, raw_log) = start_server(state.clone(), handler_ns.clone(), key, server_threads);
+    let days = Arc::new(LogDays::new(integration));
     let endpoints = vec![
         Endpoint {
             name: "a raw300 (unsigned, pre-rendered)",
             request: plain_request("/__bench/raw300", addr),
+            pages_logs: false,
         },
         Endpoint {
             name: "b users?limit=300 v5",
             request: signed_request(integration, Scheme::V5, "limit=300&offset=0", addr),
+            pages_logs: false,
         },
         Endpoint {
             name: "c users?limit=300 v2-sha1",
             request: signed_request(integration, Scheme::V2(Digest::Sha1), "limit=300&offset=0", addr),
+            pages_logs: false,
         },
         Endpoint {
             name: "d users?limit=1 v5",
             request: signed_request(integration, Scheme::V5, "limit=1&offset=0", addr),
+            pages_logs: false,
         },
         Endpoint {
             name: "e tiny (unsigned, same body as d)",
             request: plain_request("/__bench/tiny", addr),
+            pages_logs: false,
         },
         Endpoint {
             name: "f users?limit=1 v5, journal off",
             request: signed_request(integration, Scheme::V5, "limit=1&offset=0", addr),
+            pages_logs: false,
         },
         Endpoint {
             name: "g tiny (unsigned, sent d's headers)",
@@ -92,6 +118,7 @@ fn main() {
                 &signed_request(integration, Scheme::V5, "limit=1&offset=0", addr),
                 "/__bench/tiny",
             ),
+            pages_logs: false,
         },
         Endpoint {
             name: "h tiny, checking d's signature only",
@@ -99,6 +126,17 @@ fn main() {
                 &signed_request(integration, Scheme::V5, "limit=1&offset=0", addr),
                 "/__bench/tiny-signature-only?limit=1&offset=0",
             ),
+            pages_logs: false,
+        },
+        Endpoint {
+            name: "i log pages, limit=1000 v5, forward",
+            request: Vec::new(),
+            pages_logs: true,
+        },
+        Endpoint {
+            name: "j raw 1000-event page (unsigned)",
+            request: plain_request("/__bench/raw-log1000", addr),
+            pages_logs: false,
         },
     ];
     // Check each endpoint answers 200 with the expected body before measuring anything.
@@ -106,10 +144,27 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
-    for e in &endpoints {
+    for e in endpoints.iter().filter(|e| !e.pages_logs) {
         let (status, body) = rt.block_on(one_request(addr, &e.request));
         assert_eq!(status, 200, "{}: {}", e.name, String::from_utf8_lossy(&body));
     }
+    // A log page as (i) asks for it, and as (j) serves it pre-rendered.
+    let mut check = LogDays::pager(&days);
+    let started = Instant::now();
+    let (status, log_page) = rt.block_on(one_request(addr, &check.next_request(addr)));
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&log_page));
+    println!(
+        "a fresh log page: {:.3} s, {} bytes",
+        started.elapsed().as_secs_f64(),
+        log_page.len()
+    );
+    check.saw(&log_page);
+    assert!(
+        log_page.len().abs_diff(raw_log.len()) < log_page.len() / 50,
+        "(j) serves a page the size of (i)'s: {} and {} bytes",
+        raw_log.len(),
+        log_page.len()
+    );
     let (_, b) = rt.block_on(one_request(addr, &endpoints[1].request));
     assert_eq!(
         b, raw300,
@@ -121,9 +176,10 @@ fn main() {
         "the tiny signed page and the unsigned tiny body are the same bytes"
     );
     println!(
-        "page sizes: 300 users = {} bytes, 1 user = {} bytes",
+        "page sizes: 300 users = {} bytes, 1 user = {} bytes, 1000 log events = {} bytes",
         raw300.len(),
-        tiny.len()
+        tiny.len(),
+        raw_log.len()
     );
 
     for &c in &connections {
@@ -139,12 +195,12 @@ fn main() {
                 state.journal().set_enabled(i != 5);
                 handler_ns.lock().expect("histogram").clear();
                 let (cpu_before, started) = (server_cpu_ticks(), Instant::now());
-                let result = rt.block_on(load(
-                    addr,
-                    &endpoints[i].request,
-                    c,
-                    Duration::from_secs_f64(seconds),
-                ));
+                let workload = if endpoints[i].pages_logs {
+                    Workload::Logs(Arc::clone(&days))
+                } else {
+                    Workload::Fixed(&endpoints[i].request)
+                };
+                let result = rt.block_on(load(addr, workload, c, Duration::from_secs_f64(seconds)));
                 let busy = (server_cpu_ticks() - cpu_before) as f64 / CLOCK_TICKS_PER_S;
                 server_cpu[i].push(busy / started.elapsed().as_secs_f64());
                 state.journal().set_enabled(true);
@@ -154,7 +210,7 @@ fn main() {
             let rps = |i: usize| table[i][round].0;
             let p99 = |i: usize| table[i][round].2;
             println!(
-                "round {}: b/a {:.3}  c/a {:.3}  d/e {:.3}  p99 b/a {:.2}  journal d/f {:.3}  d/g {:.3}  h/e {:.3}",
+                "round {}: b/a {:.3}  c/a {:.3}  d/e {:.3}  p99 b/a {:.2}  journal d/f {:.3}  d/g {:.3}  h/e {:.3}  i/b {:.3}  j/a {:.3}  i/j {:.3}",
                 round + 1,
                 rps(1) / rps(0),
                 rps(2) / rps(0),
@@ -162,7 +218,10 @@ fn main() {
                 p99(1) / p99(0),
                 rps(3) / rps(5),
                 rps(3) / rps(6),
-                rps(7) / rps(4)
+                rps(7) / rps(4),
+                rps(8) / rps(1),
+                rps(9) / rps(0),
+                rps(8) / rps(9)
             );
         }
         println!(
@@ -226,6 +285,13 @@ fn main() {
             );
         }
         println!("(goal: p99 <= 50 µs for the signed page, b)");
+        println!(
+            "logs: i/b {:.3} (1000-event log pages against 300-user pages; goal >= 0.5)  i/j {:.3} (against the same bytes pre-rendered)  j/a {:.3} (a page of that size against a 300-user page, both pre-rendered)",
+            ratio(8, 1, |r| r.0),
+            ratio(8, 9, |r| r.0),
+            ratio(9, 0, |r| r.0)
+        );
+        println!("log days paged so far: {}", days.used());
     }
 }
 
@@ -245,7 +311,7 @@ fn start_server(
     handler_ns: HandlerTimes,
     key: duo_auth::SigningKey,
     threads: usize,
-) -> (SocketAddr, Bytes, Bytes) {
+) -> (SocketAddr, Bytes, Bytes, Bytes) {
     let (tx, rx) = std::sync::mpsc::channel();
     let server = std::thread::Builder::new().name(SERVER_THREAD.to_owned());
     let _ = server.spawn(move || {
@@ -278,6 +344,29 @@ fn start_server(
             };
             let (raw300, tiny) = (page(300), page(1));
             let (r, t, tiny_h) = (raw300.clone(), tiny.clone(), tiny.clone());
+            // A full page of the log, from a day no pager reads (the retention's first).
+            let people_read = Instant::now();
+            let raw_log = {
+                let now_us = mock_server::logs::answer::now_us(&state);
+                let from_ms = (now_us / 1000 / DAY_MS - 178) * DAY_MS;
+                let endpoint = mock_server::routes::logs::ENDPOINTS[0];
+                let query = format!(
+                    "mintime={from_ms}&maxtime={}&limit=1000&sort=ts:asc",
+                    from_ms + DAY_MS - 1
+                );
+                let params = mock_server::params::Params::parse(query.as_bytes());
+                Bytes::from(
+                    world
+                        .logs
+                        .answer(&world, &endpoint, &params, now_us)
+                        .expect("a log page"),
+                )
+            };
+            println!(
+                "the first log page (reading the tenant's people once): {:.3} s",
+                people_read.elapsed().as_secs_f64()
+            );
+            let l = raw_log.clone();
             let app = mock_server::app(state.clone())
                 .route(
                     "/__bench/raw300",
@@ -285,13 +374,17 @@ fn start_server(
                 )
                 .route("/__bench/tiny", get(move || std::future::ready(json(t.clone()))))
                 .route(
+                    "/__bench/raw-log1000",
+                    get(move || std::future::ready(json(l.clone()))),
+                )
+                .route(
                     "/__bench/tiny-signature-only",
                     get(move |request: axum::extract::Request| {
                         std::future::ready(signature_only(&key, &request, &tiny_h))
                     }),
                 );
             let tcp = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-            tx.send((tcp.local_addr().expect("addr"), raw300, tiny))
+            tx.send((tcp.local_addr().expect("addr"), raw300, tiny, raw_log))
                 .expect("send");
             serve_router(
                 Listener {
@@ -427,18 +520,20 @@ fn signed_request(
     query: &str,
     addr: SocketAddr,
 ) -> Vec<u8> {
-    let path = "/admin/v1/users";
-    let keys = (integration.ikey.as_str(), integration.skey.as_str());
-    let (date, authorization) = common::signed_headers(
-        keys,
-        scheme,
-        "GET",
-        &format!("{path}?{query}"),
-        common::now_unix(),
-    );
     // The same signed request is re-sent, as Duo's clients do after a 429: valid for the window.
+    signed_get(
+        (integration.ikey.as_str(), integration.skey.as_str()),
+        scheme,
+        &format!("/admin/v1/users?{query}"),
+        addr,
+    )
+}
+
+/// `GET target` signed now with `keys`, as raw HTTP/1.1.
+fn signed_get(keys: (&str, &str), scheme: Scheme, target: &str, addr: SocketAddr) -> Vec<u8> {
+    let (date, authorization) = common::signed_headers(keys, scheme, "GET", target, common::now_unix());
     format!(
-        "GET {path}?{query} HTTP/1.1\r\nHost: {addr}\r\nDate: {date}\r\nAuthorization: {authorization}\r\nUser-Agent: duo-mock-bench\r\n\r\n"
+        "GET {target} HTTP/1.1\r\nHost: {addr}\r\nDate: {date}\r\nAuthorization: {authorization}\r\nUser-Agent: duo-mock-bench\r\n\r\n"
     )
     .into_bytes()
 }
@@ -501,21 +596,54 @@ async fn one_request(addr: SocketAddr, request: &[u8]) -> (u16, Vec<u8>) {
     (status, conn.buf[body_start..total].to_vec())
 }
 
+/// What a load's connections send.
+enum Workload<'a> {
+    /// The same request again and again.
+    Fixed(&'a [u8]),
+    /// Log pages forward, each connection through days of its own.
+    Logs(Arc<LogDays>),
+}
+
 /// Runs `connections` keep-alive connections for `duration`; returns (req/s, p50 s, p99 s).
-async fn load(addr: SocketAddr, request: &[u8], connections: usize, duration: Duration) -> (f64, f64, f64) {
+async fn load(
+    addr: SocketAddr,
+    workload: Workload<'_>,
+    connections: usize,
+    duration: Duration,
+) -> (f64, f64, f64) {
     let deadline = Instant::now() + duration;
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..connections {
-        let request = request.to_vec();
+        let fixed = match &workload {
+            Workload::Fixed(request) => Some(request.to_vec()),
+            Workload::Logs(_) => None,
+        };
+        let mut pager = match &workload {
+            Workload::Logs(days) => Some(LogDays::pager(days)),
+            Workload::Fixed(_) => None,
+        };
         tasks.push(tokio::spawn(async move {
             let mut conn = Conn::open(addr).await;
             let mut latencies = Vec::with_capacity(100_000);
             while Instant::now() < deadline {
+                let request = match (&fixed, &mut pager) {
+                    (Some(request), _) => std::borrow::Cow::Borrowed(request.as_slice()),
+                    (None, Some(pager)) => std::borrow::Cow::Owned(pager.next_request(addr)),
+                    (None, None) => unreachable!("a workload"),
+                };
                 let t = Instant::now();
-                let (status, _, total) = conn.request(&request).await;
+                let (status, body_start, total) = conn.request(&request).await;
                 latencies.push(t.elapsed().as_secs_f64());
-                assert_eq!(status, 200);
+                assert_eq!(
+                    status,
+                    200,
+                    "{}",
+                    String::from_utf8_lossy(&conn.buf[body_start..total])
+                );
+                if let Some(pager) = &mut pager {
+                    pager.saw(&conn.buf[body_start..total]);
+                }
                 conn.consume(total);
             }
             latencies
@@ -533,4 +661,85 @@ async fn load(addr: SocketAddr, request: &[u8], connections: usize, duration: Du
             .unwrap_or(0.0)
     };
     (all.len() as f64 / elapsed, pct(0.5), pct(0.99))
+}
+
+const DAY_MS: i64 = 86_400_000;
+
+/// The days of the log the pagers read, handed out once each: yesterday, then further back.
+struct LogDays {
+    keys: (String, String),
+    yesterday_ms: i64,
+    next: std::sync::atomic::AtomicI64,
+}
+
+impl LogDays {
+    fn new(integration: &mock_server::scenario::Integration) -> Self {
+        Self {
+            keys: (integration.ikey.clone(), integration.skey.clone()),
+            yesterday_ms: (common::now_unix() * 1000 / DAY_MS - 1) * DAY_MS,
+            next: std::sync::atomic::AtomicI64::new(0),
+        }
+    }
+
+    /// A pager on a day nobody read yet.
+    fn pager(days: &Arc<Self>) -> Pager {
+        Pager {
+            day_ms: days.take_day(),
+            days: Arc::clone(days),
+            cursor: None,
+        }
+    }
+
+    fn take_day(&self) -> i64 {
+        let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // The retention is 180 days; the raw page (j) comes from day 178 back.
+        assert!(
+            n < 170,
+            "the bench paged through 170 days: fewer rounds or seconds"
+        );
+        self.yesterday_ms - n * DAY_MS
+    }
+
+    fn used(&self) -> i64 {
+        self.next.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// One collector: a day's pages in order by `next_offset`, then a fresh day.
+struct Pager {
+    days: Arc<LogDays>,
+    day_ms: i64,
+    cursor: Option<(String, String)>,
+}
+
+impl Pager {
+    fn next_request(&mut self, addr: SocketAddr) -> Vec<u8> {
+        let path = "/admin/v2/logs/authentication";
+        let mut query = format!(
+            "limit=1000&maxtime={}&mintime={}",
+            self.day_ms + DAY_MS - 1,
+            self.day_ms
+        );
+        if let Some((ts, txid)) = &self.cursor {
+            // Sorted, as a signing client sends them: next_offset, then sort.
+            query.push_str(&format!("&next_offset={ts}&next_offset={txid}"));
+        }
+        query.push_str("&sort=ts%3Aasc");
+        let keys = (self.days.keys.0.as_str(), self.days.keys.1.as_str());
+        signed_get(keys, Scheme::V5, &format!("{path}?{query}"), addr)
+    }
+
+    /// Takes the page's `next_offset` (in its last bytes), or moves on to a fresh day.
+    fn saw(&mut self, body: &[u8]) {
+        let tail = &body[body.len().saturating_sub(200)..];
+        let tail = String::from_utf8_lossy(tail);
+        self.cursor = tail
+            .split_once("\"next_offset\":[\"")
+            .and_then(|(_, rest)| rest.split_once("\"]"))
+            .and_then(|(pair, _)| pair.split_once("\",\""))
+            .map(|(ts, txid)| (ts.to_owned(), txid.to_owned()));
+        if self.cursor.is_none() {
+            self.day_ms = self.days.take_day();
+        }
+    }
 }

@@ -212,7 +212,7 @@ fn apply(world: &World, index: usize, event: &ChurnEvent) -> crate::store::Tenan
             model::random_id(&mut rng, "DU"),
             username,
             email,
-            scenario.tenant.reference_time,
+            world.tenant.anchor,
         );
         user.realname = Some(format!("New Hire {k}"));
         user.firstname = Some("New".into());

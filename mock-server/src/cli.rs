@@ -60,11 +60,26 @@ enum Command {
     },
     /// Print the routes the fake serves as Markdown (docs/endpoints.md is this output).
     Endpoints,
-    /// Print a scenario's tenant as JSON, objects as the API returns them.
+    /// Print a scenario's tenant as JSON, objects as the API returns them; with --logs, one log's
+    /// events instead.
     Dump {
         /// Scenario file.
         #[arg(long)]
         scenario: PathBuf,
+        /// Print this log's events (authentication, administrator, telephony, activity,
+        /// offline_enrollment, trust_monitor), oldest first, as its newest endpoint lists them.
+        #[arg(long, value_name = "TYPE", value_parser = mock_server::logs::LogKind::ALL.map(|k| k.name()))]
+        logs: Option<String>,
+        /// Start of the window, unix milliseconds (default: the retention's start).
+        #[arg(long, requires = "logs")]
+        mintime: Option<i64>,
+        /// End of the window, unix milliseconds (default: now).
+        #[arg(long, requires = "logs")]
+        maxtime: Option<i64>,
+        /// The server's now, unix milliseconds (default: this machine's clock plus the scenario's
+        /// offset): what is visible and retained, for output that never changes.
+        #[arg(long, requires = "logs")]
+        now: Option<i64>,
     },
     /// Check scenario files; print each problem as file:line:column.
     Validate {
@@ -157,8 +172,17 @@ pub(crate) fn main() -> ExitCode {
             print!("{}", mock_server::routes::catalogue::markdown());
             ExitCode::SUCCESS
         }
-        Command::Dump { scenario } => match load(&scenario) {
-            Ok(scenario) => report(dump(&scenario)),
+        Command::Dump {
+            scenario,
+            logs,
+            mintime,
+            maxtime,
+            now,
+        } => match load(&scenario) {
+            Ok(scenario) => match logs {
+                None => report(dump(&scenario)),
+                Some(kind) => report(dump_logs(&scenario, &kind, mintime, maxtime, now)),
+            },
             Err(code) => code,
         },
         Command::Serve {
@@ -331,6 +355,38 @@ fn dump(scenario: &Scenario) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
     mock_server::dump::write_dump(&tenant, &integrations, &mut out)?;
+    out.flush()?;
+    Ok(())
+}
+
+fn dump_logs(
+    scenario: &Scenario,
+    kind: &str,
+    mintime: Option<i64>,
+    maxtime: Option<i64>,
+    now: Option<i64>,
+) -> anyhow::Result<()> {
+    let Some(kind) = mock_server::logs::LogKind::from_name(kind) else {
+        let names: Vec<&str> = mock_server::logs::LogKind::ALL.iter().map(|k| k.name()).collect();
+        anyhow::bail!("--logs {kind:?}: expected one of {}", names.join(", "));
+    };
+    let now_us = match now {
+        Some(ms) => ms.saturating_mul(1000),
+        None => {
+            let real = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX));
+            real.saturating_add(scenario.options.clock_offset_s.saturating_mul(1_000_000))
+        }
+    };
+    let world = mock_server::state::World::build(scenario)?;
+    let maxtime = maxtime.unwrap_or(now_us / 1000);
+    let mintime = mintime.unwrap_or(maxtime - i64::from(world.logs.config().retention_days) * 86_400_000);
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
+    world
+        .logs
+        .dump(&world, kind, mintime, maxtime, now_us, &mut out)?;
     out.flush()?;
     Ok(())
 }

@@ -13,6 +13,7 @@
 //! | `GET /__duo-mock/clock` | `{"offset_s", "server_time"}` |
 //! | `PUT /__duo-mock/clock` | body `{"offset_s": N}` |
 //! | `GET /__duo-mock/dump` | the tenant as `duo-mock dump` prints it |
+//! | `GET /__duo-mock/dump/logs?type=…&mintime=…&maxtime=…` | a log's events visible now in a window (ms) |
 //!
 //! The dashboard (`/__duo-mock/dashboard/…`, [`crate::dashboard`]) has a guard of its own: a
 //! browser cannot send the token header, so it trades the token for a cookie once.
@@ -47,6 +48,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/load", axum::routing::post(load))
         .route("/clock", get(clock).put(set_clock))
         .route("/dump", get(dump))
+        .route("/dump/logs", get(dump_logs))
         .fallback(unknown_route)
         .method_not_allowed_fallback(unknown_method)
         // `layer`, not `route_layer`: the guard covers unknown routes too.
@@ -213,4 +215,43 @@ async fn dump(State(state): State<AppState>) -> Response {
         return refuse(StatusCode::INTERNAL_SERVER_ERROR, &error.to_string());
     }
     ([(header::CONTENT_TYPE, "application/json")], out).into_response()
+}
+
+#[derive(Deserialize)]
+struct LogWindow {
+    #[serde(rename = "type")]
+    kind: String,
+    mintime: Option<i64>,
+    maxtime: Option<i64>,
+}
+
+/// A log's events in a window of milliseconds (default: the whole retention up to now), oldest
+/// first, as its newest endpoint lists them and as visible at the server's now.
+async fn dump_logs(State(state): State<AppState>, Query(window): Query<LogWindow>) -> Response {
+    let Some(kind) = crate::logs::LogKind::from_name(&window.kind) else {
+        let names: Vec<&str> = crate::logs::LogKind::ALL.iter().map(|k| k.name()).collect();
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            &format!("type must be one of: {}", names.join(", ")),
+        );
+    };
+    let world = state.world();
+    let now_us = crate::logs::answer::now_us(&state);
+    let maxtime = window.maxtime.unwrap_or(now_us / 1000);
+    let mintime = window
+        .mintime
+        .unwrap_or(maxtime - i64::from(world.logs.config().retention_days) * 86_400_000);
+    let written = tokio::task::spawn_blocking(move || {
+        let mut out = Vec::new();
+        world
+            .logs
+            .dump(&world, kind, mintime, maxtime, now_us, &mut out)
+            .map(|()| out)
+    })
+    .await;
+    match written {
+        Ok(Ok(out)) => ([(header::CONTENT_TYPE, "application/json")], out).into_response(),
+        Ok(Err(error)) => refuse(StatusCode::INTERNAL_SERVER_ERROR, &error.to_string()),
+        Err(error) => refuse(StatusCode::INTERNAL_SERVER_ERROR, &error.to_string()),
+    }
 }

@@ -22,6 +22,7 @@ pub struct TenantEdit {
     admin_by_id: HashMap<Box<str>, u32>,
     settings: Bytes,
     summary_rest: (u64, u64),
+    anchor: i64,
 }
 
 fn objects(list: &JsonList) -> Vec<Map<String, Value>> {
@@ -49,6 +50,7 @@ impl TenantEdit {
             admin_by_id: tenant.admin_by_id.clone(),
             settings: tenant.settings.clone(),
             summary_rest: (integration_count, telephony_credits),
+            anchor: tenant.anchor,
         }
     }
 
@@ -66,6 +68,7 @@ impl TenantEdit {
     pub fn build(self) -> Tenant {
         let total = self.users.len();
         let mut tenant = Tenant {
+            anchor: self.anchor,
             user_ids: KeyIndex::with_capacity(total),
             user_names: KeyIndex::with_capacity(total),
             user_emails: KeyIndex::with_capacity(total),

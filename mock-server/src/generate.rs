@@ -52,6 +52,11 @@ pub fn build(scenario: &Scenario) -> Result<Tenant> {
 /// users generated, rendered into its arena and dropped (parallel), leaving only JSON and compact
 /// indexes.
 pub fn build_with_threads(scenario: &Scenario, threads: usize) -> Result<Tenant> {
+    build_at(scenario, scenario.anchor_now(), threads)
+}
+
+/// Builds the tenant with every generated time relative to `anchor` (unix seconds).
+pub fn build_at(scenario: &Scenario, anchor: i64, threads: usize) -> Result<Tenant> {
     let render = RenderOptions::of(&scenario.options);
     let groups = make_groups(scenario);
     let group_json: Vec<Vec<u8>> = groups
@@ -68,7 +73,7 @@ pub fn build_with_threads(scenario: &Scenario, threads: usize) -> Result<Tenant>
         .map(|(i, g)| (g.name.as_str(), index_u32(i)))
         .collect();
 
-    let explicit = explicit_users(scenario, &group_index)?;
+    let explicit = explicit_users(scenario, &group_index, anchor)?;
     let generated = scenario.generate.users as usize;
     let mut identities: Vec<Identity> = in_chunks(generated, threads, |range| {
         range.map(|k| identity(scenario, k)).collect::<Vec<_>>()
@@ -96,6 +101,7 @@ pub fn build_with_threads(scenario: &Scenario, threads: usize) -> Result<Tenant>
                         &weights,
                         &identities[i - explicit.len()],
                         i - explicit.len(),
+                        anchor,
                     );
                     &made
                 }
@@ -116,7 +122,10 @@ pub fn build_with_threads(scenario: &Scenario, threads: usize) -> Result<Tenant>
         out
     });
 
-    let mut tenant = Tenant::default();
+    let mut tenant = Tenant {
+        anchor,
+        ..Tenant::default()
+    };
     tenant.user_group_offsets.reserve(total + 1);
     tenant.user_group_offsets.push(0);
     let mut pending_deletion = 0u64;
@@ -196,7 +205,7 @@ pub fn build_with_threads(scenario: &Scenario, threads: usize) -> Result<Tenant>
     tenant.group_ids = groups.iter().map(|g| g.group_id.as_str().into()).collect();
     tenant.groups = JsonList::build(&group_json, |g, out| out.extend_from_slice(g));
 
-    let admins = make_admins(scenario);
+    let admins = make_admins(scenario, anchor);
     tenant.admin_by_id = admins
         .iter()
         .enumerate()
@@ -376,9 +385,8 @@ fn pick_groups(rng: &mut ChaCha8Rng, weights: &[f64], range: [u32; 2]) -> Vec<u3
     picked
 }
 
-fn explicit_users(scenario: &Scenario, group_index: &HashMap<&str, u32>) -> Result<Vec<User>> {
+fn explicit_users(scenario: &Scenario, group_index: &HashMap<&str, u32>, anchor: i64) -> Result<Vec<User>> {
     let mut rng = rng_for(scenario.tenant.seed, Stream::ExplicitUsers, 0);
-    let reference = scenario.tenant.reference_time;
     let mut out = Vec::with_capacity(scenario.users.len());
     for (n, record) in scenario.users.iter().enumerate() {
         let username = record.username.get_ref().clone();
@@ -395,7 +403,7 @@ fn explicit_users(scenario: &Scenario, group_index: &HashMap<&str, u32>) -> Resu
             })?;
             groups.push(*g);
         }
-        let created = record.created.unwrap_or(reference - 86_400 * (400 + n as i64));
+        let created = record.created.unwrap_or(anchor - 86_400 * (400 + n as i64));
         let phones = record
             .phones
             .unwrap_or(u32::from(record.enrolled.unwrap_or(true)));
@@ -423,9 +431,9 @@ fn explicit_users(scenario: &Scenario, group_index: &HashMap<&str, u32>) -> Resu
             last_login: match record.last_login {
                 Some(-1) => None,
                 Some(t) => Some(t),
-                None => Some(reference - 3600 * (n as i64 + 1)),
+                None => Some(anchor - 3600 * (n as i64 + 1)),
             },
-            last_directory_sync: record.external_id.as_ref().map(|_| reference - 3600),
+            last_directory_sync: record.external_id.as_ref().map(|_| anchor - 3600),
             external_id: record.external_id.clone(),
             notes: record.notes.clone().unwrap_or_default(),
             aliases: record.aliases.clone(),
@@ -437,7 +445,7 @@ fn explicit_users(scenario: &Scenario, group_index: &HashMap<&str, u32>) -> Resu
         };
         if record.enrolled != Some(false) {
             for _ in 0..phones {
-                user.phones.push(make_phone(&mut rng, reference));
+                user.phones.push(make_phone(&mut rng, anchor));
             }
             for _ in 0..tokens {
                 user.tokens.push(make_token(&mut rng));
@@ -590,13 +598,12 @@ fn identity(scenario: &Scenario, k: usize) -> Identity {
 }
 
 /// Generated user `k` in full, from its identity and its own random stream.
-fn make_user(scenario: &Scenario, weights: &[f64], who: &Identity, k: usize) -> User {
+fn make_user(scenario: &Scenario, weights: &[f64], who: &Identity, k: usize, anchor: i64) -> User {
     let g = &scenario.generate;
-    let reference = scenario.tenant.reference_time;
     let mut rng = rng_for(scenario.tenant.seed, Stream::Users, k as u64);
     let rng = &mut rng;
     let (first, last, unusual) = (who.first.clone(), who.last.clone(), who.unusual);
-    let created = reference - rng.random_range(86_400 * 30..86_400 * 1500);
+    let created = anchor - rng.random_range(86_400 * 30..86_400 * 1500);
     let mix = g.user_status;
     let roll = rng.random_range(
         0..(mix.active + mix.bypass + mix.disabled + mix.locked_out + mix.pending_deletion).max(1),
@@ -615,7 +622,7 @@ fn make_user(scenario: &Scenario, weights: &[f64], who: &Identity, k: usize) -> 
     })
     .find(|(_, upto)| roll < *upto)
     .map_or("active", |(name, _)| name);
-    let last_login = (!chance(rng, g.never_logged_in)).then(|| rng.random_range(created..reference));
+    let last_login = (!chance(rng, g.never_logged_in)).then(|| recent_login(rng, created, anchor));
     let synced = chance(rng, g.directory_synced);
     let external_id = synced.then(|| {
         let a: u128 = rng.random();
@@ -653,7 +660,7 @@ fn make_user(scenario: &Scenario, weights: &[f64], who: &Identity, k: usize) -> 
         status,
         created,
         last_login,
-        last_directory_sync: synced.then(|| reference - rng.random_range(0..86_400)),
+        last_directory_sync: synced.then(|| anchor - rng.random_range(0..86_400)),
         external_id,
         notes: if rng.random_range(0..50) == 0 {
             "Contractor; access reviewed quarterly".to_owned()
@@ -669,19 +676,39 @@ fn make_user(scenario: &Scenario, weights: &[f64], who: &Identity, k: usize) -> 
     };
     if chance(rng, g.enrolled) {
         if chance(rng, g.phones) {
-            user.phones.push(make_phone(rng, reference));
+            user.phones.push(make_phone(rng, anchor));
         }
         if chance(rng, g.tokens) {
             user.tokens.push(make_token(rng));
         }
         if chance(rng, g.webauthn) {
-            user.webauthn.push(make_webauthn(rng, created, reference));
+            user.webauthn.push(make_webauthn(rng, created, anchor));
         }
         if !user.is_enrolled() {
-            user.phones.push(make_phone(rng, reference));
+            user.phones.push(make_phone(rng, anchor));
         }
     }
     user
+}
+
+/// A last login between `created` and `anchor`, as people log in: most within the last two days,
+/// fewer within two weeks or three months, a few longer ago (uniform over each span, so no
+/// floating-point function that could round differently on another machine).
+fn recent_login(rng: &mut ChaCha8Rng, created: i64, anchor: i64) -> i64 {
+    const DAY: i64 = 86_400;
+    let (newest, oldest) = match rng.random_range(0..100) {
+        0..55 => (0, 2 * DAY),
+        55..80 => (2 * DAY, 14 * DAY),
+        80..92 => (14 * DAY, 90 * DAY),
+        _ => (90 * DAY, anchor - created),
+    };
+    let earliest = (anchor - oldest).max(created);
+    let latest = anchor - newest;
+    if earliest < latest {
+        rng.random_range(earliest..latest)
+    } else {
+        rng.random_range(created..anchor.max(created + 1))
+    }
 }
 
 const PLATFORMS: &[(&str, &[&str])] = &[
@@ -690,7 +717,7 @@ const PLATFORMS: &[(&str, &[&str])] = &[
     ("Generic Smartphone", &["Generic Smartphone"]),
 ];
 
-fn make_phone(rng: &mut ChaCha8Rng, reference: i64) -> Phone {
+fn make_phone(rng: &mut ChaCha8Rng, anchor: i64) -> Phone {
     let landline = rng.random_range(0..20) == 0;
     let (platform, model) = if landline {
         ("Unknown", "Unknown")
@@ -711,7 +738,7 @@ fn make_phone(rng: &mut ChaCha8Rng, reference: i64) -> Phone {
         model,
         activated,
         last_seen: if activated {
-            model::iso_time(reference - rng.random_range(0..86_400 * 60))
+            model::iso_time(anchor - rng.random_range(0..86_400 * 60))
         } else {
             String::new()
         },
@@ -736,7 +763,7 @@ fn make_token(rng: &mut ChaCha8Rng) -> Token {
     }
 }
 
-fn make_webauthn(rng: &mut ChaCha8Rng, created: i64, reference: i64) -> WebAuthn {
+fn make_webauthn(rng: &mut ChaCha8Rng, created: i64, anchor: i64) -> WebAuthn {
     let (name, label) = *[
         ("YubiKey 5", "Security Key"),
         ("MacBook Touch ID", "Touch ID"),
@@ -748,7 +775,7 @@ fn make_webauthn(rng: &mut ChaCha8Rng, created: i64, reference: i64) -> WebAuthn
         webauthnkey: model::random_id(rng, "WA"),
         credential_name: name.to_owned(),
         label,
-        date_added: rng.random_range(created..reference.max(created + 1)),
+        date_added: rng.random_range(created..anchor.max(created + 1)),
     }
 }
 
@@ -923,9 +950,8 @@ fn fresh_ids(scenario: &Scenario, explicit: &[User], generated: &[Identity]) -> 
     fresh
 }
 
-fn make_admins(scenario: &Scenario) -> Vec<Admin> {
+fn make_admins(scenario: &Scenario, anchor: i64) -> Vec<Admin> {
     let mut rng = rng_for(scenario.tenant.seed, Stream::Admins, 0);
-    let reference = scenario.tenant.reference_time;
     let mut out = Vec::new();
     let mut emails = HashSet::new();
     for record in &scenario.admins {
@@ -943,9 +969,9 @@ fn make_admins(scenario: &Scenario) -> Vec<Admin> {
             last_login: match record.last_login {
                 Some(-1) => None,
                 Some(t) => Some(t),
-                None => Some(reference - 7200),
+                None => Some(anchor - 7200),
             },
-            created: Some(reference - 86_400 * 500),
+            created: Some(anchor - 86_400 * 500),
             password_change_required: false,
         });
     }
@@ -1001,7 +1027,7 @@ fn make_admins(scenario: &Scenario) -> Vec<Admin> {
             9..=12 => "Pending Activation",
             _ => "Active",
         };
-        let created = reference - rng.random_range(86_400 * 10..86_400 * 1500);
+        let created = anchor - rng.random_range(86_400 * 10..86_400 * 1500);
         out.push(Admin {
             admin_id: model::random_id(&mut rng, "DE"),
             name: format!("{first} {last}"),
@@ -1015,7 +1041,7 @@ fn make_admins(scenario: &Scenario) -> Vec<Admin> {
             }),
             role,
             status,
-            last_login: (status != "Pending Activation").then(|| rng.random_range(created..reference)),
+            last_login: (status != "Pending Activation").then(|| recent_login(&mut rng, created, anchor)),
             // Duo reports no `created` for admins made before October 2021.
             created: (created >= 1_633_046_400).then_some(created),
             password_change_required: rng.random_range(0..20) == 0,

@@ -10,6 +10,7 @@
 //! - [`auth`]: the signature-checking middleware; [`routes`]: one module per resource.
 //! - [`paging`], [`api_error`], [`body`]: Duo's paging metadata, error envelope, and bodies.
 //! - [`faults`], [`intermediary`]: fault rules from the scenario, and what WAFs and proxies send.
+//! - [`logs`]: Duo's logs as a function of time, generated on demand.
 //! - [`churn`], [`edit`]: changes applied to a served tenant (and how a tenant is edited).
 //! - [`journal`]: every request and its answer, in memory and optionally a JSON Lines file.
 //! - [`control`]: the loopback-only control API (journal, reset, load, clock, dump), and
@@ -43,6 +44,7 @@ pub mod grants;
 pub mod intermediary;
 pub mod journal;
 pub mod limits;
+pub mod logs;
 pub mod model;
 pub mod netfault;
 pub mod network;

@@ -1,9 +1,11 @@
 //! Rate limits: token buckets per integration (or per account) and endpoint class, off unless
 //! the scenario has `[rate_limits]`. The `duo` preset has the defaults a Duo engineer quoted
 //! (duo_client_python issue 101): 300/min to modify or get one object, 200/min for a page of
-//! objects, 40/min for unpaged lists, 2/min for logs. Over the limit: 429 42901, no Retry-After.
+//! objects, 40/min for unpaged lists, 2/min for each log endpoint (each its own budget; Elastic's
+//! collector found about 1/min on authentication, so each log endpoint's number can be set).
+//! Over the limit: 429 42901, no Retry-After.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -20,8 +22,8 @@ pub enum EndpointClass {
     Unpaged,
     /// Create, modify or delete.
     Modify,
-    /// Authentication, telephony and administrator logs.
-    Logs,
+    /// A log endpoint (index into `routes::logs::ENDPOINTS`): each has its own budget.
+    Log(u8),
 }
 
 impl EndpointClass {
@@ -30,8 +32,8 @@ impl EndpointClass {
         if !method.eq_ignore_ascii_case("GET") && !method.eq_ignore_ascii_case("HEAD") {
             return Self::Modify;
         }
-        if path.contains("/logs/") {
-            return Self::Logs;
+        if let Some(i) = crate::routes::logs::ENDPOINTS.iter().position(|e| e.path == path) {
+            return Self::Log(u8::try_from(i).unwrap_or(u8::MAX));
         }
         let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
         let listed = matches!(
@@ -79,8 +81,13 @@ pub struct RateLimits {
     pub unpaged: Option<u32>,
     /// Modifications per minute.
     pub modify: Option<u32>,
-    /// Log requests per minute.
+    /// Requests per minute to each log endpoint.
     pub logs: Option<u32>,
+    /// Requests per minute to one log endpoint, by its name (`authentication`,
+    /// `authentication_v1`, `administrator`, `telephony`, `telephony_v1`, `activity`,
+    /// `offline_enrollment`, `trust_monitor`), over `logs`.
+    #[serde(default)]
+    pub log_endpoints: BTreeMap<String, u32>,
     /// Calls that may be made at once before the rate applies (default: one minute's worth).
     pub burst: Option<u32>,
 }
@@ -105,8 +112,17 @@ impl RateLimits {
             self.burst,
         ]
         .contains(&Some(0))
+            || self.log_endpoints.values().any(|n| *n == 0)
         {
             return Err("rate limits must be at least 1 (leave a class out to not limit it)".into());
+        }
+        for name in self.log_endpoints.keys() {
+            if !crate::routes::logs::ENDPOINTS.iter().any(|e| e.name == name) {
+                return Err(format!(
+                    "rate_limits.log_endpoints: {name:?} is not a log endpoint; expected one of: {}",
+                    crate::routes::logs::ENDPOINTS.map(|e| e.name).join(", ")
+                ));
+            }
         }
         Ok(())
     }
@@ -118,10 +134,10 @@ impl RateLimits {
             (EndpointClass::Single, "single objects"),
             (EndpointClass::Unpaged, "unpaged lists"),
             (EndpointClass::Modify, "modifications"),
-            (EndpointClass::Logs, "logs"),
         ]
         .iter()
         .filter_map(|(class, name)| self.per_minute(*class).map(|n| format!("{name} {n}/min")))
+        .chain(self.describe_logs())
         .collect();
         let scope = match self.scope {
             LimitScope::Integration => "per integration",
@@ -133,6 +149,24 @@ impl RateLimits {
         format!("{scope}: {}; burst {burst}", classes.join(", "))
     }
 
+    /// The log endpoints' budgets: `logs 2/min each`, or each endpoint's when they differ.
+    fn describe_logs(&self) -> Option<String> {
+        let limits: Vec<(&str, u32)> = crate::routes::logs::ENDPOINTS
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| {
+                let class = EndpointClass::Log(u8::try_from(i).unwrap_or(u8::MAX));
+                self.per_minute(class).map(|n| (e.name, n))
+            })
+            .collect();
+        let (_, first) = *limits.first()?;
+        if limits.len() == crate::routes::logs::ENDPOINTS.len() && limits.iter().all(|(_, n)| *n == first) {
+            return Some(format!("logs {first}/min each"));
+        }
+        let each: Vec<String> = limits.iter().map(|(name, n)| format!("{name} {n}/min")).collect();
+        Some(format!("logs: {}", each.join(", ")))
+    }
+
     /// Requests per minute for `class`, if limited.
     fn per_minute(&self, class: EndpointClass) -> Option<u32> {
         let duo = self.preset.is_some();
@@ -141,7 +175,12 @@ impl RateLimits {
             EndpointClass::Single => (self.single, 300),
             EndpointClass::Unpaged => (self.unpaged, 40),
             EndpointClass::Modify => (self.modify, 300),
-            EndpointClass::Logs => (self.logs, 2),
+            EndpointClass::Log(i) => {
+                let named = crate::routes::logs::ENDPOINTS
+                    .get(usize::from(i))
+                    .and_then(|e| self.log_endpoints.get(e.name).copied());
+                (named.or(self.logs), 2)
+            }
         };
         given.or(duo.then_some(preset))
     }
@@ -293,9 +332,17 @@ mod tests {
             EndpointClass::of("POST", "/admin/v1/users", ""),
             EndpointClass::Modify
         );
-        assert_eq!(
+        assert!(matches!(
             EndpointClass::of("GET", "/admin/v2/logs/authentication", ""),
-            EndpointClass::Logs
+            EndpointClass::Log(_)
+        ));
+        assert_ne!(
+            EndpointClass::of("GET", "/admin/v2/logs/authentication", ""),
+            EndpointClass::of("GET", "/admin/v1/trust_monitor/events", "")
+        );
+        assert_eq!(
+            EndpointClass::of("GET", "/admin/v1/info/authentication_attempts", ""),
+            EndpointClass::Single
         );
     }
 
@@ -309,6 +356,7 @@ mod tests {
             unpaged: None,
             modify: None,
             logs: None,
+            log_endpoints: BTreeMap::new(),
             burst: Some(3),
         };
         let limiter = RateLimiter::new(Some(limits));
@@ -319,6 +367,6 @@ mod tests {
             "per integration by default"
         );
         assert!(limiter.allow("a", EndpointClass::Single), "per class");
-        assert!(RateLimiter::new(None).allow("a", EndpointClass::Logs));
+        assert!(RateLimiter::new(None).allow("a", EndpointClass::Log(0)));
     }
 }

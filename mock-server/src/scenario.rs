@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::faults::FaultRule;
 use crate::grants::{Grant, GrantSet};
 use crate::limits::Limits;
+use crate::logs::config::LogsConfig;
 use crate::network::IpNet;
 use crate::proxy::ProxyConfig;
 use crate::ratelimit::RateLimits;
@@ -50,6 +51,8 @@ pub struct Scenario {
     pub churn: Vec<ChurnEvent>,
     /// A CONNECT proxy in front of the fake (D11), when the file has `[proxy]`.
     pub proxy: Option<ProxyConfig>,
+    /// The logs (`[logs]`): rates, mixes and the knobs of what Duo's logs leave open.
+    pub logs: LogsConfig,
     /// Folder of the scenario file: `body_file` paths are relative to it.
     pub base_dir: PathBuf,
     /// The file's text, to locate errors found after parsing (an unknown group name).
@@ -72,6 +75,7 @@ impl fmt::Debug for Scenario {
             .field("faults", &self.faults)
             .field("rate_limits", &self.rate_limits)
             .field("churn", &self.churn)
+            .field("logs", &self.logs)
             .field(
                 "proxy",
                 &self.proxy.as_ref().map(|p| (p.refuse, p.username.is_some())),
@@ -94,10 +98,11 @@ pub struct Tenant {
     /// Domain of generated e-mail addresses.
     #[serde(default = "default_email_domain")]
     pub email_domain: String,
-    /// The tenant's "now" for generated timestamps (unix seconds), so data does not depend on
-    /// the day it is generated.
-    #[serde(default = "default_reference_time")]
-    pub reference_time: i64,
+    /// What every generated time is relative to: UTC midnight of the day the tenant is built
+    /// (`"today"`, the default), or a fixed RFC 3339 date or time for bytes that never change.
+    /// `reference_time` (unix seconds) is its deprecated spelling.
+    #[serde(default, alias = "reference_time")]
+    pub anchor: Anchor,
     /// Reported by `/admin/v1/info/summary`.
     #[serde(default = "default_telephony_credits")]
     pub telephony_credits_remaining: u64,
@@ -105,6 +110,126 @@ pub struct Tenant {
     /// Admin API call is refused like an unknown key.
     #[serde(default = "default_true")]
     pub admin_api_enabled: bool,
+}
+
+/// The tenant's anchor: users' `created` and `last_login`, phones' `last_seen`, admins' times,
+/// WebAuthn dates and the logs are all generated relative to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Anchor {
+    /// UTC midnight of the day the tenant is built, by the server's clock (its offset included):
+    /// `dump` and `serve` on the same day give the same bytes, and the data stays current.
+    #[default]
+    Today,
+    /// A fixed time, unix seconds.
+    At(i64),
+}
+
+impl Anchor {
+    /// The anchor's unix time when the tenant is built at `now` (unix seconds).
+    pub fn resolve(self, now: i64) -> i64 {
+        match self {
+            Self::Today => now.div_euclid(86_400) * 86_400,
+            Self::At(at) => at,
+        }
+    }
+
+    /// Parses `today`, an RFC 3339 date (`2026-01-01`, midnight UTC) or date-time
+    /// (`2026-01-01T08:30:00Z`, `…+02:00`, fractions of a second dropped).
+    pub fn parse(text: &str) -> Option<Self> {
+        if text.eq_ignore_ascii_case("today") {
+            return Some(Self::Today);
+        }
+        let digits = |s: &str| -> Option<i64> {
+            (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| s.parse().ok())
+                .flatten()
+        };
+        let (date, time) = match text.find(['T', 't', ' ']) {
+            Some(at) => (&text[..at], Some(&text[at + 1..])),
+            None => (text, None),
+        };
+        let mut parts = date.split('-');
+        let (year, month, day) = (
+            digits(parts.next()?)?,
+            digits(parts.next()?)?,
+            digits(parts.next()?)?,
+        );
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+        let month_days = [
+            31,
+            if leap { 29 } else { 28 },
+            31,
+            30,
+            31,
+            30,
+            31,
+            31,
+            30,
+            31,
+            30,
+            31,
+        ];
+        if parts.next().is_some()
+            || date.len() != 10
+            || !(1..=12).contains(&month)
+            || day < 1
+            || day > month_days[usize::try_from(month - 1).ok()?]
+        {
+            return None;
+        }
+        let mut seconds = duo_auth::date::days_from_civil(year, month, day) * 86_400;
+        if let Some(time) = time {
+            let zone_at = time.find(['Z', 'z', '+', '-'])?;
+            let (clock, zone) = time.split_at(zone_at);
+            let clock = clock.split('.').next()?;
+            let mut fields = clock.split(':');
+            let (hour, minute, second) = (
+                digits(fields.next()?)?,
+                digits(fields.next()?)?,
+                digits(fields.next()?)?,
+            );
+            if fields.next().is_some() || clock.len() != 8 || hour > 23 || minute > 59 || second > 60 {
+                return None;
+            }
+            let offset = match zone {
+                "Z" | "z" => 0,
+                _ => {
+                    let sign = if zone.starts_with('-') { -1 } else { 1 };
+                    let (h, m) = zone.get(1..)?.split_once(':')?;
+                    let (h, m) = (digits(h)?, digits(m)?);
+                    if h > 23 || m > 59 || zone.len() != 6 {
+                        return None;
+                    }
+                    sign * (h * 3600 + m * 60)
+                }
+            };
+            seconds += hour * 3600 + minute * 60 + second - offset;
+        }
+        Some(Self::At(seconds))
+    }
+}
+
+impl<'de> Deserialize<'de> for Anchor {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        /// What a file may write: a string, a TOML date-time, or the old unix seconds.
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Written {
+            Seconds(i64),
+            Text(String),
+            Datetime(toml::value::Datetime),
+        }
+        let text = match Written::deserialize(deserializer)? {
+            Written::Seconds(seconds) => return Ok(Self::At(seconds)),
+            Written::Text(text) => text,
+            Written::Datetime(datetime) => datetime.to_string(),
+        };
+        Self::parse(&text).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "anchor {text:?} is neither \"today\" nor an RFC 3339 date (2026-01-01) or date-time (2026-01-01T00:00:00Z)"
+            ))
+        })
+    }
 }
 
 /// How paging metadata is sent (§3.0 of the API notes).
@@ -500,6 +625,7 @@ struct ScenarioFile {
     #[serde(default)]
     churn: Vec<Spanned<ChurnEvent>>,
     proxy: Option<Spanned<ProxyConfig>>,
+    logs: Option<Spanned<LogsConfig>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -521,10 +647,6 @@ fn default_tenant_name() -> String {
 }
 fn default_email_domain() -> String {
     "example.com".to_owned()
-}
-/// 2026-01-01T00:00:00Z.
-fn default_reference_time() -> i64 {
-    1_767_225_600
 }
 fn default_true() -> bool {
     true
@@ -563,6 +685,17 @@ impl Scenario {
         let mut scenario = Validator { locate: &locate }.validate(file, origin)?;
         scenario.source = text.into();
         Ok(scenario)
+    }
+
+    /// The anchor's unix time for a tenant built now: by the machine's clock and the scenario's
+    /// `clock_offset_s`, the clock the server starts with.
+    pub fn anchor_now(&self) -> i64 {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        self.tenant
+            .anchor
+            .resolve(now.saturating_add(self.options.clock_offset_s))
     }
 
     /// An error located at `span` of this scenario's text.
@@ -610,6 +743,7 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
             rate_limits,
             churn,
             proxy,
+            logs,
         } = file;
         let host = &tenant.get_ref().api_hostname;
         if host.is_empty() || host.contains([':', '/', ' ']) || !host.is_ascii() {
@@ -737,7 +871,13 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
                 .check()
                 .map_err(|message| self.at(proxy, message))?;
         }
+        if let Some(logs) = &logs {
+            logs.get_ref()
+                .check(&names)
+                .map_err(|message| self.at(logs, message))?;
+        }
         Ok(Scenario {
+            logs: logs.map(Spanned::into_inner).unwrap_or_default(),
             proxy: proxy.map(Spanned::into_inner),
             churn: churn.into_iter().map(Spanned::into_inner).collect(),
             rate_limits: rate_limits.map(Spanned::into_inner),
@@ -911,6 +1051,7 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
 pub struct ScenarioBuilder {
     api_hostname: String,
     seed: u64,
+    anchor: Option<String>,
     users: u32,
     admins: u32,
     groups: u32,
@@ -942,6 +1083,7 @@ impl Scenario {
         ScenarioBuilder {
             api_hostname: "api-00000000.duosecurity.com".to_owned(),
             seed: 1,
+            anchor: None,
             users: 0,
             admins: 0,
             groups: 0,
@@ -966,6 +1108,12 @@ impl ScenarioBuilder {
     /// The seed.
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
+        self
+    }
+
+    /// The tenant's anchor (`"today"` or an RFC 3339 date or date-time).
+    pub fn anchor(mut self, anchor: &str) -> Self {
+        self.anchor = Some(anchor.to_owned());
         self
     }
 
@@ -1013,8 +1161,13 @@ impl ScenarioBuilder {
     /// The scenario's TOML text.
     pub fn to_toml(&self) -> String {
         use rand::{Rng, SeedableRng};
+        let anchor = self
+            .anchor
+            .as_ref()
+            .map(|a| format!("anchor = {}\n", quoted(a)))
+            .unwrap_or_default();
         let mut out = format!(
-            "[tenant]\napi_hostname = {}\nseed = {}\n\n[generate]\nusers = {}\nadmins = {}\ngroups = {}\n",
+            "[tenant]\napi_hostname = {}\nseed = {}\n{anchor}\n[generate]\nusers = {}\nadmins = {}\ngroups = {}\n",
             quoted(&self.api_hostname),
             self.seed,
             self.users,

@@ -14,6 +14,7 @@ use crate::error::Result;
 use crate::faults::FaultSet;
 use crate::grants::GrantSet;
 use crate::journal::Journal;
+use crate::logs::Logs;
 use crate::network::IpNet;
 use crate::ratelimit::RateLimiter;
 use crate::routes::UnservedPaths;
@@ -69,6 +70,9 @@ pub struct World {
     pub rate_limiter: Arc<RateLimiter>,
     /// The scenario's churn events and their progress.
     pub churn: Arc<Churn>,
+    /// The scenario's logs (who they name is read from the tenant as built, and kept across
+    /// edits).
+    pub logs: Arc<Logs>,
 }
 
 impl World {
@@ -102,6 +106,7 @@ impl World {
             )),
             rate_limiter: Arc::new(RateLimiter::new(scenario.rate_limits.clone())),
             churn: Arc::new(Churn::new(&scenario.churn)),
+            logs: Arc::new(Logs::new(scenario, tenant.anchor)),
             api_hostname: scenario.tenant.api_hostname.to_ascii_lowercase(),
             scenario: scenario.clone(),
             tenant,
@@ -111,6 +116,8 @@ impl World {
 
     /// This world with another tenant: same scenario, keys, fault counters, buckets and churn.
     pub fn with_tenant(&self, tenant: Tenant) -> Self {
+        // Events keep naming the tenant as built: read it before it is replaced.
+        self.logs.read_people(&self.scenario, &self.tenant);
         Self {
             scenario: self.scenario.clone(),
             tenant,
@@ -119,6 +126,7 @@ impl World {
             faults: Arc::clone(&self.faults),
             rate_limiter: Arc::clone(&self.rate_limiter),
             churn: Arc::clone(&self.churn),
+            logs: Arc::clone(&self.logs),
         }
     }
 

@@ -294,6 +294,8 @@ pub struct Tenant {
     pub summary: Bytes,
     /// Rendered `response` of `/admin/v1/settings`.
     pub settings: Bytes,
+    /// The anchor every generated time is relative to, unix seconds (see `scenario::Anchor`).
+    pub anchor: i64,
 }
 
 impl Tenant {

@@ -10,6 +10,8 @@ mod admins;
 pub mod catalogue;
 mod groups;
 mod info;
+pub mod logs;
+mod reports;
 mod users;
 mod writes;
 
@@ -46,6 +48,7 @@ pub fn app(state: AppState) -> Router {
         .merge(admins::routes())
         .merge(groups::routes())
         .merge(info::routes())
+        .merge(logs::routes().merge(reports::routes()))
         .route_layer(AuthLayer(state.clone()));
     Router::new()
         .merge(signed)

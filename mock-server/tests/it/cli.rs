@@ -111,7 +111,7 @@ async fn serve_writes_the_ready_file_and_stops_cleanly_on_ctrl_c() {
     );
     assert_eq!(ready["control_token"].as_str().map(str::len), Some(32));
     let integrations = ready["integrations"].as_array().expect("integrations");
-    assert_eq!(integrations.len(), 3);
+    assert_eq!(integrations.len(), 6);
     assert_eq!(integrations[1]["name"], "no-admins");
     assert_eq!(
         integrations[1]["grants"],

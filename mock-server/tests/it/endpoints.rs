@@ -143,7 +143,7 @@ async fn summary_counts_the_tenant_and_settings_name_it() {
         r["admin_count"],
         truth["admins"].as_array().map(Vec::len).unwrap_or(0)
     );
-    assert_eq!(r["integration_count"], 3);
+    assert_eq!(r["integration_count"], 6);
     assert!(r["telephony_credits_remaining"].is_u64());
     let settings = s.get("/admin/v1/settings", "").await;
     assert_eq!(settings.ok()["name"], "Acme Corp");

@@ -516,9 +516,10 @@ async fn a_trickle_fault_sends_the_real_answer_slowly() {
 
 #[tokio::test]
 async fn a_trickle_starts_at_once_unlike_a_delay() {
-    // Five users (about 6 KB) at 10,000 bytes per second: writes of 1,000 bytes, 0.1 s apart.
+    // Seven users (5 to 8 KB, by their phones and credentials) at 10,000 bytes per second:
+    // writes of 1,000 bytes, 0.1 s apart.
     let s = spawn(&with_network_faults(
-        5,
+        7,
         "[[faults]]\npath = \"/admin/v1/users\"\nnetwork = \"trickle\"\ntrickle_bytes_per_s = 10000\n",
     ))
     .await;

@@ -1,6 +1,7 @@
 //! Hostile requests over loopback, seeded and bounded: broken credentials, huge heads and
 //! queries, invalid UTF-8 and NUL bytes in escapes, path traversal, unknown methods, absurd
-//! paging, invalid and deeply nested JSON, partial and stalled requests, malformed HTTP, and a
+//! paging, every log parameter gone wrong (times, cursors of each shape, filter lists of 10,000
+//! values), invalid and deeply nested JSON, partial and stalled requests, malformed HTTP, and a
 //! crowd of connections at once. The server must never panic, never answer 5xx unless a fault
 //! rule asked, answer each request with Duo's envelope or a clean 4xx (or close it, where that is
 //! the documented answer), give its memory back, and still serve a valid request at the end.
@@ -118,8 +119,167 @@ fn readable(rng: &mut ChaCha8Rng, ids: &Ids) -> String {
         "/admin/v1/admins".to_owned(),
         format!("/admin/v1/admins/{}", ids.admin),
         "/admin/v1/settings".to_owned(),
+        format!("/admin/v2/logs/authentication?{}&limit=3", recent_window()),
+        "/admin/v1/logs/administrator?mintime=0".to_owned(),
+        format!("/admin/v1/trust_monitor/events?{}&limit=2", recent_window()),
+        "/admin/v1/info/authentication_attempts".to_owned(),
     ];
     targets[rng.random_range(0..targets.len())].clone()
+}
+
+/// The last hour, as a v2 log's `mintime`/`maxtime` (ms).
+fn recent_window() -> String {
+    let now_ms = crate::support::now() * 1000;
+    format!("mintime={}&maxtime={now_ms}", now_ms - 3_600_000)
+}
+
+/// Every log endpoint and info report.
+const LOGS: [&str; 11] = [
+    "/admin/v2/logs/authentication",
+    "/admin/v1/logs/authentication",
+    "/admin/v1/logs/administrator",
+    "/admin/v1/logs/telephony",
+    "/admin/v2/logs/telephony",
+    "/admin/v2/logs/activity",
+    "/admin/v1/logs/offline_enrollment",
+    "/admin/v1/trust_monitor/events",
+    "/admin/v1/info/authentication_attempts",
+    "/admin/v1/info/user_authentication_attempts",
+    "/admin/v1/info/telephony_credits_used",
+];
+
+/// Times that are not what a log wants: garbage, huge, negative, seconds for ms, too old.
+fn absurd_time(rng: &mut ChaCha8Rng) -> String {
+    let now_ms = crate::support::now() * 1000;
+    match rng.random_range(0..14) {
+        0 => String::new(),
+        1 => "-1".to_owned(),
+        2 => format!("-{now_ms}"),
+        3 => "99999999999999999999999999".to_owned(),
+        4 => "9".repeat(rng.random_range(19..400)),
+        5 => (now_ms / 1000).to_string(),
+        6 => (now_ms * 1000).to_string(),
+        7 => (now_ms - 181 * 86_400_000).to_string(),
+        8 => now_ms.to_string(),
+        9 => "1e12".to_owned(),
+        10 => "%00".to_owned(),
+        11 => pick(rng, &BAD_UTF8).to_owned(),
+        12 => "0000000000000".to_owned(),
+        _ => (now_ms - rng.random_range(0..200 * 86_400_000_i64)).to_string(),
+    }
+}
+
+/// A log request with hostile parameters: absurd times, malformed cursors of each shape,
+/// filter lists of thousands of values, garbage limits and sorts.
+fn log_case(rng: &mut ChaCha8Rng, info: &ServerInfo) -> Case {
+    use Accept::{Bare, Closed, Duo4xx, Ok200};
+    let path = pick(rng, &LOGS);
+    let now_ms = crate::support::now() * 1000;
+    let (what, query) = match rng.random_range(0..4) {
+        0 => {
+            let (a, b) = (absurd_time(rng), absurd_time(rng));
+            ("times", format!("mintime={a}&maxtime={b}"))
+        }
+        1 => {
+            let txid = "5bea5c1e-682c-4f1d-b3f0-75fd31385bd5";
+            let cursor = pick(
+                rng,
+                &[
+                    "next_offset=1547486297000",
+                    "next_offset=1547486297000%2C5bea5c1e-682c-4f1d-b3f0-75fd31385bd5",
+                    "next_offset=1547486297000&next_offset=5bea5c1e-682c-4f1d-b3f0-75fd31385bd5",
+                    "next_offset=%5B%221547486297000%22%2C%225bea5c1e%22%5D",
+                    "next_offset=%5B",
+                    "next_offset=-5%2Cx",
+                    "next_offset=1%2C2%2C3",
+                    "next_offset=99999999999999999999%2C5bea5c1e-682c-4f1d-b3f0-75fd31385bd5",
+                    "next_offset=1547486297000%2Czzzzzzzz-682c-4f1d-b3f0-75fd31385bd5",
+                    "next_offset=&next_offset=&next_offset=",
+                    "offset=-1",
+                    "offset=31229",
+                    "offset=99999999999999999999999",
+                    "offset=%FF",
+                ],
+            );
+            let extra = if rng.random_bool(0.3) {
+                format!("&next_offset={txid}")
+            } else {
+                String::new()
+            };
+            ("cursor", format!("{}&{cursor}{extra}", recent_window()))
+        }
+        2 => {
+            let count = rng.random_range(1..=10_000);
+            let key = pick(
+                rng,
+                &[
+                    "users",
+                    "groups",
+                    "applications",
+                    "results",
+                    "factors",
+                    "reasons",
+                    "phone_numbers",
+                    "tokens",
+                    "event_types",
+                ],
+            );
+            let list = if rng.random_bool(0.5) {
+                (0..count)
+                    .map(|i| format!("{key}=DU{i:018}"))
+                    .collect::<Vec<_>>()
+                    .join("&")
+            } else {
+                format!(
+                    "{key}={}",
+                    (0..count)
+                        .map(|i| format!("v{i}"))
+                        .collect::<Vec<_>>()
+                        .join("%2C")
+                )
+            };
+            // A long list meets the query or head limit: 400, 414 or 431, or a close.
+            let accept: &[Accept] = &[Ok200, Duo4xx, Bare(&[414, 431]), Closed];
+            return Case::new(
+                format!("{count} values of {key} to {path}"),
+                signed_raw(
+                    info,
+                    "GET",
+                    &format!("{path}?{}&{list}", recent_window()),
+                    "",
+                    b"",
+                ),
+                accept,
+            );
+        }
+        _ => {
+            let limit = pick(rng, &ABSURD);
+            let sort = pick(
+                rng,
+                &[
+                    "ts:asc",
+                    "ts:desc",
+                    "asc",
+                    "TS:DESC",
+                    "",
+                    "%00",
+                    "ts:desc%2Cts:asc",
+                ],
+            );
+            (
+                "limit and sort",
+                format!(
+                    "mintime={}&maxtime={now_ms}&limit={limit}&sort={sort}&type=auth",
+                    now_ms - 86_400_000
+                ),
+            )
+        }
+    };
+    Case::new(
+        format!("log {what}: {path}?{query}"),
+        signed_raw(info, "GET", &format!("{path}?{query}"), "", b""),
+        &[Ok200, Duo4xx],
+    )
 }
 
 fn pick<'a>(rng: &mut ChaCha8Rng, items: &[&'a str]) -> &'a str {
@@ -190,7 +350,7 @@ const TRAVERSALS: [&str; 11] = [
 fn case(rng: &mut ChaCha8Rng, info: &ServerInfo, ids: &Ids) -> Case {
     use Accept::{Bare, Closed, ControlRefusal, Duo4xx, DuoStatus, Faulted500, Ok200};
     let json = "Content-Type: application/json\r\n";
-    match rng.random_range(0..22) {
+    match rng.random_range(0..23) {
         0 => {
             let len = rng.random_range(0..120);
             let junk = printable(rng, len);
@@ -516,6 +676,7 @@ fn case(rng: &mut ChaCha8Rng, info: &ServerInfo, ids: &Ids) -> Case {
                 &[DuoStatus(400)],
             )
         }
+        21 => log_case(rng, info),
         _ => {
             let target = readable(rng, ids);
             Case::new(
@@ -715,10 +876,13 @@ fn hostile_scenario() -> Scenario {
                 Grant::Administrators,
                 Grant::ReadInformation,
                 Grant::Settings,
+                Grant::ReadLog,
             ],
         )
         .toml(&format!(
-            "[options.limits]\nheader_read_timeout_ms = {}\n\n\
+            "[logs.authentication]\nper_day = 20000\nties = 0.1\n[logs.administrator]\n\
+             [logs.telephony]\n[logs.activity]\n[logs.offline_enrollment]\n[logs.trust_monitor]\n\
+             [options.limits]\nheader_read_timeout_ms = {}\n\n\
              [[faults]]\nname = \"asked-for-500\"\npath = \"{FAULTED}\"\nduo_error = 50000\n",
             HEADER_TIMEOUT.as_millis()
         ))

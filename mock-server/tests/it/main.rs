@@ -12,6 +12,7 @@ mod faults;
 mod hostile;
 mod journal;
 mod limits;
+mod logs;
 mod paging;
 mod properties;
 mod proxy;

@@ -82,7 +82,7 @@ async fn a_path_the_fake_does_not_serve_is_duos_404_marked_as_the_fakes() {
         "/admin/v1/users/DU0000000000000000001/phones",
         "/admin/v2/groups",
         "/admin/v1/groups/DG00000000000000001/users",
-        "/admin/v2/logs/authentication",
+        "/admin/v3/logs/authentication",
         "/nowhere",
     ] {
         let answer = s.get(path, "").await;
@@ -139,4 +139,17 @@ async fn the_journal_names_who_signed_a_request_no_route_serves() {
             .map(String::as_str),
         Some("GET /admin/v1/phones")
     );
+}
+
+#[test]
+fn every_log_endpoint_is_a_row_of_the_table() {
+    for endpoint in mock_server::routes::logs::ENDPOINTS {
+        assert!(
+            ROUTES
+                .iter()
+                .any(|r| r.method == "GET" && r.path == endpoint.path && r.grant.is_some()),
+            "{} is served but not in routes::catalogue",
+            endpoint.path
+        );
+    }
 }

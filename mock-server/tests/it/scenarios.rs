@@ -58,7 +58,7 @@ fn bundled_scenarios_have_the_promised_sizes() {
         );
     }
     let sc = scenario("default.toml");
-    assert_eq!(sc.integrations.len(), 3);
+    assert_eq!(sc.integrations.len(), 6);
 }
 
 #[test]
@@ -358,5 +358,105 @@ async fn debug_output_never_shows_an_skey() {
             "skey of {} leaked",
             integration.name
         );
+    }
+}
+
+#[test]
+fn every_generated_time_follows_the_anchor() {
+    let day = 86_400;
+    let at = |anchor: &str| {
+        dump(&scenario_text(&GOOD.replace(
+            "seed = 1\n",
+            &format!("seed = 1\nanchor = {anchor}\n[generate]\nusers = 200\nadmins = 6\n"),
+        )))
+    };
+    let jan = at("\"2026-01-01\"");
+    let feb = at("2026-02-01T00:00:00Z");
+    let shift = 31 * day;
+    let jan_anchor = 1_767_225_600;
+    for (a, b) in jan["users"]
+        .as_array()
+        .expect("users")
+        .iter()
+        .zip(feb["users"].as_array().expect("users"))
+    {
+        assert_eq!(
+            a["user_id"], b["user_id"],
+            "the anchor moves times, not who is there"
+        );
+        let created = a["created"].as_i64().expect("created");
+        assert!(created <= jan_anchor - 30 * day);
+        assert_eq!(b["created"].as_i64(), Some(created + shift));
+        match (a["last_login"].as_i64(), b["last_login"].as_i64()) {
+            (Some(x), Some(y)) => {
+                assert!(
+                    created <= x && x <= jan_anchor,
+                    "last_login between created and the anchor"
+                );
+                assert_eq!(y, x + shift);
+            }
+            (None, None) => {}
+            other => panic!("last_login changed kind with the anchor: {other:?}"),
+        }
+        for phone in a["phones"].as_array().expect("phones") {
+            let seen = phone["last_seen"].as_str().expect("last_seen");
+            assert!(seen.is_empty() || seen < "2026-01-01T00:00:01", "{seen}");
+        }
+    }
+    for (a, b) in jan["admins"]
+        .as_array()
+        .expect("admins")
+        .iter()
+        .zip(feb["admins"].as_array().expect("admins"))
+    {
+        if let (Some(x), Some(y)) = (a["last_login"].as_i64(), b["last_login"].as_i64()) {
+            assert!(x <= jan_anchor);
+            assert_eq!(y, x + shift);
+        }
+    }
+    // Logins are recent for most users: an access review run on the anchor's day finds the
+    // tenant mostly active.
+    let recent = jan["users"]
+        .as_array()
+        .expect("users")
+        .iter()
+        .filter(|u| {
+            u["last_login"]
+                .as_i64()
+                .is_some_and(|t| t > jan_anchor - 14 * day)
+        })
+        .count();
+    assert!(recent > 120, "{recent} of 200 users logged in within two weeks");
+}
+
+#[test]
+fn the_anchor_is_today_by_default_and_reference_time_still_reads() {
+    let tenant = |text: &str| mock_server::generate::build(&scenario_text(text)).expect("builds");
+    let today = crate::support::now().div_euclid(86_400) * 86_400;
+    let built = tenant(GOOD).anchor;
+    // A build across midnight would see tomorrow.
+    assert!(built == today || built == today + 86_400, "{built} vs {today}");
+    assert_eq!(
+        tenant(&GOOD.replace("seed = 1\n", "seed = 1\nreference_time = 1767225600\n")).anchor,
+        1_767_225_600
+    );
+    assert_eq!(
+        tenant(&GOOD.replace("seed = 1\n", "seed = 1\nanchor = \"2026-01-01T02:00:00+02:00\"\n")).anchor,
+        1_767_225_600
+    );
+    let message = error_of(&GOOD.replace("seed = 1\n", "seed = 1\nanchor = \"yesterday\"\n"));
+    assert!(message.starts_with("bad.toml:4:10:"), "{message}");
+    assert!(
+        message.contains("neither \"today\" nor an RFC 3339 date"),
+        "{message}"
+    );
+    for bad in [
+        "2026-02-30",
+        "2026-1-01",
+        "2026-01-01T25:00:00Z",
+        "2026-01-01T00:00:00",
+        "2026-01-01T00:00Z",
+    ] {
+        assert_eq!(mock_server::scenario::Anchor::parse(bad), None, "{bad}");
     }
 }
