@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use crate::classify::{grant_for, where_to_grant};
 use crate::client::{Client, PING, address_of};
 use crate::config::{Config, Transport};
-use crate::error::{Error, ErrorKind};
+use crate::error::{Error, ErrorKind, Failure};
 use crate::time::now_unix;
 
 /// How a check came out.
@@ -31,6 +31,18 @@ pub struct CheckLine {
     pub status: CheckStatus,
     /// What was found, and what to do when it failed.
     pub message: String,
+    /// The classified failure behind a failed (or informational) row, when there was one.
+    pub failure: Option<Failure>,
+}
+
+/// What `check` found out about one grant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GrantFinding {
+    /// Duo's name of the grant (`Grant administrators`).
+    pub grant: &'static str,
+    /// `Some(true)` on, `Some(false)` off (403 40301), `None` not known (not checked, or another
+    /// failure answered).
+    pub on: Option<bool>,
 }
 
 /// Every check's line.
@@ -38,6 +50,8 @@ pub struct CheckLine {
 pub struct CheckReport {
     /// In the order checked.
     pub lines: Vec<CheckLine>,
+    /// Each grant `check` asks about, in order, with what it found.
+    pub grants: Vec<GrantFinding>,
 }
 
 impl CheckReport {
@@ -66,7 +80,23 @@ impl CheckReport {
             name,
             status,
             message: message.into(),
+            failure: None,
         });
+    }
+
+    /// A row that failed with `error`: its text, and the failure kept for a support bundle.
+    fn push_error(&mut self, name: &'static str, status: CheckStatus, prefix: &str, error: &Error) {
+        self.lines.push(CheckLine {
+            name,
+            status,
+            message: format!("{prefix}{}", failure_text(error)),
+            failure: error.failure().cloned(),
+        });
+    }
+
+    /// The first row that failed, with its failure: what `check` ended with.
+    pub fn first_failure(&self) -> Option<&CheckLine> {
+        self.lines.iter().find(|l| l.status == CheckStatus::Fail)
     }
 
     fn skip(&mut self, names: &[&'static str]) {
@@ -80,6 +110,7 @@ impl CheckReport {
         for GrantCheck { path, .. } in GRANT_CHECKS {
             let grant = grant_for(path);
             self.push("grant", CheckStatus::Skipped, format!("\"{grant}\": not checked"));
+            self.grants.push(GrantFinding { grant, on: None });
         }
     }
 }
@@ -132,14 +163,17 @@ pub async fn check(config: &Config, client: &Client) -> CheckReport {
             report.push("dns", CheckStatus::Pass, format!("{host} resolves to {first}"));
         }
         Err(e) => {
-            report.push(
-                "dns",
-                CheckStatus::Fail,
-                format!(
-                    "{host} does not resolve ({e}); check the API hostname on the Admin API application's \
-                     page in the Duo Admin Panel"
-                ),
+            let message = format!(
+                "{host} does not resolve ({e}); check the API hostname on the Admin API application's \
+                 page in the Duo Admin Panel"
             );
+            report.push("dns", CheckStatus::Fail, message.clone());
+            if let Some(line) = report.lines.last_mut() {
+                line.failure = Some(Failure {
+                    while_connecting: true,
+                    ..Failure::new(ErrorKind::Network, message)
+                });
+            }
             report.skip(&["tls", "ping", "credentials"]);
             report.skip_grants();
             return report;
@@ -160,7 +194,7 @@ pub async fn check(config: &Config, client: &Client) -> CheckReport {
             report.push("ping", CheckStatus::Pass, format!("Duo answers{clock}"));
         }
         Err(error) if error.failure().is_none_or(|f| f.while_connecting) => {
-            report.push("tls", CheckStatus::Fail, failure_text(&error));
+            report.push_error("tls", CheckStatus::Fail, "", &error);
             report.skip(&["ping", "credentials"]);
             report.skip_grants();
             return report;
@@ -169,14 +203,21 @@ pub async fn check(config: &Config, client: &Client) -> CheckReport {
             // Something answered over the connection, so the connection is fine; what answered is
             // this row's business, and the signed requests below may still get through.
             report.push("tls", CheckStatus::Pass, connection);
-            report.push("ping", CheckStatus::Fail, failure_text(&error));
+            report.push_error("ping", CheckStatus::Fail, "", &error);
         }
     }
 
     let mut credentials_checked = false;
     for GrantCheck { path, params, reads } in GRANT_CHECKS {
         let grant = grant_for(path);
-        let (status, message) = match client.get(path, params).await {
+        let answered = client.get(path, params).await;
+        let on = match &answered {
+            Ok(_) => Some(true),
+            Err(Error::Failed(failure)) if failure.kind == ErrorKind::PermissionDenied => Some(false),
+            Err(_) => None,
+        };
+        let failure = answered.as_ref().err().and_then(Error::failure).cloned();
+        let (status, message) = match answered {
             Ok(_) => match reads {
                 Some(reads) => (CheckStatus::Pass, format!("\"{grant}\" is on ({reads})")),
                 None => (
@@ -199,7 +240,7 @@ pub async fn check(config: &Config, client: &Client) -> CheckReport {
             },
             Err(error) if !credentials_checked => {
                 // The keys are judged by the first answer; without one, no grant can be.
-                report.push("credentials", CheckStatus::Fail, failure_text(&error));
+                report.push_error("credentials", CheckStatus::Fail, "", &error);
                 report.skip_grants();
                 return report;
             }
@@ -221,6 +262,10 @@ pub async fn check(config: &Config, client: &Client) -> CheckReport {
             credentials_checked = true;
         }
         report.push("grant", status, message);
+        if let Some(line) = report.lines.last_mut() {
+            line.failure = failure;
+        }
+        report.grants.push(GrantFinding { grant, on });
     }
     report
 }

@@ -343,6 +343,89 @@ fn duo_text(code: u32, message: Option<&str>, detail: Option<&str>) -> String {
     }
 }
 
+/// What an answer's body was, told without keeping any of it: a support bundle records this
+/// instead of the body (which may hold user data).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BodyShape {
+    /// Duo's success: `stat` `OK` with a `response`.
+    DuoOk,
+    /// Duo's error: `stat` `FAIL` with a code.
+    DuoFail,
+    /// JSON with `stat` `OK` and no `response`.
+    StatOkWithoutResponse,
+    /// JSON with a `stat` other than `OK` or `FAIL` (or `FAIL` without a code).
+    OtherStat,
+    /// JSON that is not Duo's envelope at all (no `stat`).
+    OtherJson,
+    /// An HTML page.
+    Html,
+    /// Nothing, or only white space.
+    Empty,
+    /// Not JSON (cut short, garbled, plain text).
+    NotJson,
+}
+
+/// What a support bundle keeps of an answer's body: its shape, Duo's code and texts when it is
+/// Duo's error, and the title when it is an HTML page. Never a byte of a success's `response`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BodyFacts {
+    /// What the body was.
+    pub shape: BodyShape,
+    /// Duo's `code`, for Duo's error.
+    pub duo_code: Option<u32>,
+    /// Duo's `message`, for Duo's error.
+    pub duo_message: Option<String>,
+    /// Duo's `message_detail`, for Duo's error.
+    pub duo_message_detail: Option<String>,
+    /// The `<title>` of an HTML page.
+    pub html_title: Option<String>,
+}
+
+/// Reads what [`BodyFacts`] keeps from a body and its `Content-Type`.
+pub fn body_facts(content_type: Option<&str>, body: &[u8]) -> BodyFacts {
+    let mut facts = BodyFacts {
+        shape: BodyShape::NotJson,
+        duo_code: None,
+        duo_message: None,
+        duo_message_detail: None,
+        html_title: None,
+    };
+    let probe = Answer {
+        endpoint: "",
+        status: 0,
+        content_type,
+        server: None,
+        retry_after: None,
+        server_date: None,
+        local_now: 0,
+        body,
+    };
+    if body.iter().all(u8::is_ascii_whitespace) {
+        facts.shape = BodyShape::Empty;
+    } else if let Ok(envelope) = serde_json::from_slice::<Envelope<'_>>(body) {
+        let code = envelope.code.and_then(parse_code);
+        facts.shape = match (envelope.stat, envelope.response, code) {
+            (Some("OK"), Some(_), _) => BodyShape::DuoOk,
+            (Some("OK"), None, _) => BodyShape::StatOkWithoutResponse,
+            (Some("FAIL"), _, Some(_)) => BodyShape::DuoFail,
+            (Some(_), _, _) => BodyShape::OtherStat,
+            (None, _, _) => BodyShape::OtherJson,
+        };
+        if facts.shape == BodyShape::DuoFail {
+            facts.duo_code = code;
+            facts.duo_message = envelope.message.map(|m| shorten(&m, 120));
+            facts.duo_message_detail = envelope.message_detail.map(|m| shorten(&m, 120));
+        }
+    } else if serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok() {
+        facts.shape = BodyShape::OtherJson;
+    } else if looks_like_html(&probe) {
+        facts.shape = BodyShape::Html;
+        facts.html_title = html_title(body);
+    }
+    facts
+}
+
 /// How a request that got no whole answer failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TransportFailure {

@@ -14,6 +14,7 @@ use duo_connector::contract::{
     EXIT_FAILED, EXIT_OK, EXIT_USAGE, error_document, write_whole, write_whole_with,
 };
 use duo_connector::retry::RetryPolicy;
+use duo_connector::support_bundle::{self, BundleContext, BundleRecorder, Outcome};
 use duo_connector::sync::{SyncEvent, SyncObserver, SyncOptions};
 use duo_connector::{Error, Snapshot, check, diff, evidence, review, sqlite, watch};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -32,7 +33,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Checks the connection, the keys and the permission grants, one line per check.
-    Check(Connection),
+    Check(CheckArgs),
     /// Reads every user, administrator, group and group member into a snapshot.
     Sync(SyncArgs),
     /// What changed in access between two snapshots.
@@ -115,9 +116,22 @@ struct Connection {
 }
 
 #[derive(Debug, Args)]
+struct CheckArgs {
+    #[command(flatten)]
+    connection: Connection,
+    /// Also write a support bundle here (JSON, no secret and no user data; SUPPORT-BUNDLE.md).
+    #[arg(long, value_name = "FILE")]
+    support_bundle: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
 struct SyncArgs {
     #[command(flatten)]
     connection: Connection,
+    /// Also write a support bundle here, whatever the outcome (JSON, no secret and no user data;
+    /// SUPPORT-BUNDLE.md).
+    #[arg(long, value_name = "FILE")]
+    support_bundle: Option<PathBuf>,
     /// Where to write the snapshot (or, on failure, the error document); stdout if not given.
     #[arg(long, short, env = config::ENV_OUTPUT)]
     output: Option<PathBuf>,
@@ -183,14 +197,7 @@ pub(crate) fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> ExitCode {
     match cli.command {
-        Command::Check(connection) => match connect(&connection, None) {
-            Ok((config, client)) => {
-                let report = check::check(&config, &client).await;
-                print!("{}", report.render());
-                ExitCode::from(if report.ok() { EXIT_OK } else { EXIT_FAILED })
-            }
-            Err(e) => usage(&e),
-        },
+        Command::Check(args) => run_check(args).await,
         Command::Sync(args) => run_sync(args).await,
         Command::Diff { old, new, format } => finish(run_diff(&old, &new, format)),
         Command::Review {
@@ -252,11 +259,69 @@ fn connect(connection: &Connection, observer: Option<Observer>) -> Result<(Confi
     Ok((config, client))
 }
 
+/// Writes the support bundle when one was asked for; a failure to write it is said, not fatal.
+async fn write_bundle(
+    path: Option<&Path>,
+    recorder: &BundleRecorder,
+    context: BundleContext<'_>,
+    outcome: &Outcome<'_>,
+) {
+    if let Some(path) = path {
+        match support_bundle::write(path, recorder, context, outcome).await {
+            Ok(()) => eprintln!("support bundle written to {}", path.display()),
+            Err(e) => eprintln!("error: {e}"),
+        }
+    }
+}
+
+async fn run_check(args: CheckArgs) -> ExitCode {
+    let recorder = BundleRecorder::new();
+    let observer = args.support_bundle.as_ref().map(|_| recorder.observer(None));
+    let bundle = args.support_bundle.as_deref();
+    match connect(&args.connection, observer) {
+        Ok((config, client)) => {
+            let report = check::check(&config, &client).await;
+            print!("{}", report.render());
+            let context = BundleContext {
+                command: "check",
+                config: Some(&config),
+            };
+            write_bundle(bundle, &recorder, context, &Outcome::Check(&report)).await;
+            ExitCode::from(if report.ok() { EXIT_OK } else { EXIT_FAILED })
+        }
+        Err(e) => {
+            let context = BundleContext {
+                command: "check",
+                config: None,
+            };
+            write_bundle(bundle, &recorder, context, &Outcome::Usage).await;
+            usage(&e)
+        }
+    }
+}
+
 async fn run_sync(args: SyncArgs) -> ExitCode {
     let progress = Progress::new();
-    let (config, client) = match connect(&args.connection, Some(progress.client_observer())) {
+    let recorder = BundleRecorder::new();
+    let bundle = args.support_bundle.as_deref();
+    let observer = match bundle {
+        Some(_) => recorder.observer(Some(progress.client_observer())),
+        None => progress.client_observer(),
+    };
+    let (config, client) = match connect(&args.connection, Some(observer)) {
         Ok(connected) => connected,
-        Err(e) => return usage(&e),
+        Err(e) => {
+            let context = BundleContext {
+                command: "sync",
+                config: None,
+            };
+            write_bundle(bundle, &recorder, context, &Outcome::Usage).await;
+            return usage(&e);
+        }
+    };
+    let context = BundleContext {
+        command: "sync",
+        config: Some(&config),
     };
     let options = SyncOptions {
         parallelism: config.parallelism,
@@ -267,6 +332,11 @@ async fn run_sync(args: SyncArgs) -> ExitCode {
     progress.finish();
     let stats = client.stats();
     let requests = stats.requests.load(std::sync::atomic::Ordering::Relaxed);
+    let outcome = match &result {
+        Ok(_) => Outcome::Synced,
+        Err(e) => Outcome::Failed(e),
+    };
+    write_bundle(bundle, &recorder, context, &outcome).await;
     match result {
         Ok(snapshot) => {
             if let Err(e) = write_snapshot(&snapshot, args.output.as_deref(), args.sqlite.as_deref()) {

@@ -16,7 +16,8 @@ use reqwest::header::{self, HeaderMap};
 use tokio::sync::Mutex;
 
 use crate::classify::{
-    Answer, TransportFailure, Verdict, classify_answer, classify_not_tls, classify_transport,
+    Answer, BodyFacts, BodyShape, TransportFailure, Verdict, body_facts, classify_answer, classify_not_tls,
+    classify_transport,
 };
 use crate::config::{Config, Transport};
 use crate::error::{Error, Failure};
@@ -24,18 +25,11 @@ use crate::list_page::{ListPage, read_list_page};
 use crate::retry::{RetryClass, RetryPolicy};
 use crate::time::now_unix;
 
-/// What the client reports to an observer (a progress bar, a log).
+/// What the client reports to an observer (a progress bar, a log, a support bundle).
 #[derive(Debug, Clone)]
 pub enum ClientEvent {
     /// A request got an answer (or failed to).
-    Request {
-        /// Path requested.
-        path: String,
-        /// HTTP status, if an answer came.
-        status: Option<u16>,
-        /// How long the attempt took.
-        elapsed: Duration,
-    },
+    Request(Box<Exchange>),
     /// The client waits before a retry.
     RetryWait {
         /// Path to be retried.
@@ -45,6 +39,73 @@ pub enum ClientEvent {
         /// How long.
         wait: Duration,
     },
+}
+
+/// One attempt as a support bundle describes it: what was asked, and what came back (or why
+/// nothing did). Holds no body and no header that carries a credential.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    /// Always `GET`: the connector only reads.
+    pub method: &'static str,
+    /// Path requested (ids still in it).
+    pub path: String,
+    /// The canonical query string sent.
+    pub query: String,
+    /// Whether the request was signed (everything but Duo's ping).
+    pub signed: bool,
+    /// How long the attempt took.
+    pub elapsed: Duration,
+    /// The answer, when one came whole.
+    pub answer: Option<AnswerFacts>,
+    /// Why no whole answer came.
+    pub transport: Option<TransportFacts>,
+}
+
+impl Exchange {
+    /// The answer's HTTP status, if one came.
+    pub fn status(&self) -> Option<u16> {
+        self.answer.as_ref().map(|a| a.status)
+    }
+}
+
+/// What an answer showed, without its body.
+#[derive(Debug, Clone)]
+pub struct AnswerFacts {
+    /// HTTP status.
+    pub status: u16,
+    /// `Server`.
+    pub server: Option<String>,
+    /// `Content-Type`.
+    pub content_type: Option<String>,
+    /// `Retry-After`, as sent.
+    pub retry_after: Option<String>,
+    /// The answer's `Date`, unix seconds.
+    pub server_date: Option<i64>,
+    /// This machine's clock when the answer came, unix seconds.
+    pub local_now: i64,
+    /// The body's shape, Duo's code and texts, an HTML title.
+    pub body: BodyFacts,
+    /// For a list page: how many objects it held.
+    pub items: Option<usize>,
+    /// For a list page: its `metadata.total_objects`.
+    pub total_objects: Option<u64>,
+}
+
+/// Why a request got no whole answer.
+#[derive(Debug, Clone)]
+pub struct TransportFacts {
+    /// How it failed.
+    pub failure: TransportFailure,
+    /// While the connection was being made.
+    pub connecting: bool,
+    /// The status of an answer whose head came and whose body was cut.
+    pub status_before_cut: Option<u16>,
+    /// The connection was reset (ECONNRESET) rather than closed.
+    pub reset: bool,
+    /// rustls's own words for a TLS failure (`invalid peer certificate: Expired`).
+    pub tls_error: Option<String>,
+    /// A proxy's refusal of the tunnel: 407, or `None` when it said no other way.
+    pub proxy_status: Option<u16>,
 }
 
 /// A callback for [`ClientEvent`]s.
@@ -330,12 +391,23 @@ impl Client {
                 let headers = response.headers().clone();
                 match response.bytes().await {
                     Ok(body) => Ok((status, headers, body)),
-                    Err(e) => Err((transport_failure(&e, inner.transport), e)),
+                    Err(e) => Err((transport_failure(&e, inner.transport), e, Some(status))),
                 }
             }
-            Err(e) => Err((transport_failure(&e, inner.transport), e)),
+            Err(e) => Err((transport_failure(&e, inner.transport), e, None)),
         };
         let elapsed = started.elapsed();
+        let exchange = |answer, transport| {
+            ClientEvent::Request(Box::new(Exchange {
+                method: "GET",
+                path: path.to_owned(),
+                query: query.clone(),
+                signed,
+                elapsed,
+                answer,
+                transport,
+            }))
+        };
         match outcome {
             Ok((status, headers, body)) => {
                 tracing::debug!(
@@ -345,17 +417,39 @@ impl Client {
                     elapsed_ms = elapsed.as_millis() as u64,
                     "answer"
                 );
-                self.emit(&ClientEvent::Request {
-                    path: path.to_owned(),
-                    status: Some(status),
-                    elapsed,
-                });
                 let server_date = header_str(&headers, header::DATE).and_then(duo_auth::date::parse_date);
                 // A body the one-pass reader vouches for is one `classify_answer` calls Duo's
                 // success (the reader's tests check this), so it is not parsed a second time.
                 let page = list_id_field
                     .filter(|_| status == 200)
                     .and_then(|id_field| read_list_page(&body, id_field));
+                if self.inner.observer.is_some() {
+                    let text = |name| header_str(&headers, name).map(str::to_owned);
+                    let body = match &page {
+                        Some(_) => BodyFacts {
+                            shape: BodyShape::DuoOk,
+                            duo_code: None,
+                            duo_message: None,
+                            duo_message_detail: None,
+                            html_title: None,
+                        },
+                        None => body_facts(header_str(&headers, header::CONTENT_TYPE), &body),
+                    };
+                    self.emit(&exchange(
+                        Some(AnswerFacts {
+                            status,
+                            server: text(header::SERVER),
+                            content_type: text(header::CONTENT_TYPE),
+                            retry_after: text(header::RETRY_AFTER),
+                            server_date,
+                            local_now: now_unix(),
+                            body,
+                            items: page.as_ref().map(|p| p.items.len()),
+                            total_objects: page.as_ref().and_then(|p| p.total_objects),
+                        }),
+                        None,
+                    ));
+                }
                 if page.is_some() {
                     return Ok(DuoAnswer {
                         body,
@@ -382,14 +476,26 @@ impl Client {
                     other => Err(other),
                 }
             }
-            Err((failure, error)) => {
+            Err((failure, error, status_before_cut)) => {
                 let detail = error_chain(&error);
                 tracing::debug!(path, query, %detail, "no answer");
-                self.emit(&ClientEvent::Request {
-                    path: path.to_owned(),
-                    status: None,
-                    elapsed,
-                });
+                if self.inner.observer.is_some() {
+                    let lower = detail.to_ascii_lowercase();
+                    self.emit(&exchange(
+                        None,
+                        Some(TransportFacts {
+                            failure,
+                            connecting: error.is_connect(),
+                            status_before_cut,
+                            reset: io_kinds(&error).contains(&std::io::ErrorKind::ConnectionReset)
+                                || lower.contains("connection reset"),
+                            tls_error: rustls_cause(&error).map(ToString::to_string),
+                            proxy_status: (failure == TransportFailure::ProxyTunnel
+                                && lower.contains("proxy authorization required"))
+                            .then_some(407),
+                        }),
+                    ));
+                }
                 if failure == TransportFailure::NotTls {
                     let plain = self.ask_over_plain_http().await;
                     let answer = plain.as_ref().map(|(status, headers, body)| Answer {
@@ -526,6 +632,24 @@ fn rustls_cause<'a>(error: &'a (dyn StdError + 'static)) -> Option<&'a rustls::E
     None
 }
 
+/// The kinds of the I/O errors in a chain of causes, outermost first (each `io::Error` looked
+/// into, as in [`rustls_cause`]).
+fn io_kinds(error: &(dyn StdError + 'static)) -> Vec<std::io::ErrorKind> {
+    let mut kinds = Vec::new();
+    let mut next = Some(error);
+    while let Some(cause) = next {
+        let io = cause.downcast_ref::<std::io::Error>();
+        if let Some(io) = io {
+            kinds.push(io.kind());
+        }
+        let wrapped = io
+            .and_then(std::io::Error::get_ref)
+            .map(|inner| inner as &(dyn StdError + 'static));
+        next = wrapped.or_else(|| cause.source());
+    }
+    kinds
+}
+
 /// Sorts a failed request into DNS, refused, timeout, TLS, a server that speaks the other
 /// scheme, proxy tunnel or a cut connection.
 fn transport_failure(error: &reqwest::Error, transport: Transport) -> TransportFailure {
@@ -540,14 +664,7 @@ fn transport_failure(error: &reqwest::Error, transport: Transport) -> TransportF
         Some(_) => return TransportFailure::Tls,
         None => {}
     }
-    let mut source: Option<&(dyn StdError + 'static)> = Some(error);
-    let mut io_kind = None;
-    while let Some(cause) = source {
-        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
-            io_kind.get_or_insert(io.kind());
-        }
-        source = cause.source();
-    }
+    let io_kind = io_kinds(error).first().copied();
     let text = error_chain(error).to_ascii_lowercase();
     if error.is_timeout() || text.contains("timed out") {
         return TransportFailure::Timeout;

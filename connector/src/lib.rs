@@ -36,6 +36,7 @@ pub mod review;
 mod scan;
 pub mod snapshot;
 pub mod sqlite;
+pub mod support_bundle;
 pub mod sync;
 mod time;
 pub mod watch;
