@@ -90,6 +90,11 @@ enum Command {
     /// Explain a signature: every canonical string and signature a server tries (v1-sha1 … v5,
     /// each host spelling), which matches the client's, or why none does. The skey is never shown.
     ExplainSignature(Box<ExplainArgs>),
+    /// Make scenarios from what was seen elsewhere (a connector's support bundle).
+    Scenario {
+        #[command(subcommand)]
+        command: crate::cli_tools::ScenarioCommand,
+    },
 }
 
 /// What the client sent, and where to read the skey (an env var or a file keeps it out of the
@@ -172,6 +177,7 @@ pub(crate) fn main() -> ExitCode {
             print!("{}", mock_server::routes::catalogue::markdown());
             ExitCode::SUCCESS
         }
+        Command::Scenario { command } => crate::cli_tools::scenario(command),
         Command::Dump {
             scenario,
             logs,

@@ -32,6 +32,9 @@ pub enum Error {
     /// TLS material could not be generated or loaded.
     #[error("TLS: {0}")]
     Tls(String),
+    /// A support bundle cannot be read or reproduced (`scenario from-bundle`).
+    #[error("support bundle: {0}")]
+    Bundle(String),
     /// The server could not bind or serve.
     #[error("server: {0}")]
     Server(#[from] std::io::Error),

@@ -81,84 +81,88 @@ impl Intermediary {
         }
     }
 
+    /// The HTTP status it answers with.
+    pub fn status(self) -> u16 {
+        match self {
+            Self::Cloudflare403 | Self::Akamai403 => 403,
+            Self::Proxy407 => 407,
+            Self::Nginx502 => 502,
+            Self::Nginx504 => 504,
+            Self::BlockPage200 | Self::Empty200 => 200,
+        }
+    }
+
+    /// Its `Server` header, if it sends one.
+    pub fn server(self) -> Option<&'static str> {
+        match self {
+            Self::Cloudflare403 => Some("cloudflare"),
+            Self::Akamai403 => Some("AkamaiGHost"),
+            Self::Proxy407 => Some("squid"),
+            Self::Nginx502 | Self::Nginx504 => Some("nginx"),
+            Self::BlockPage200 | Self::Empty200 => None,
+        }
+    }
+
+    /// The `<title>` of its page (`None`: no page).
+    pub fn title(self) -> Option<&'static str> {
+        match self {
+            Self::Cloudflare403 => Some("Attention Required! | Cloudflare"),
+            Self::Akamai403 => Some("Access Denied"),
+            Self::Proxy407 => Some("407 Proxy Authentication Required"),
+            Self::Nginx502 => Some("502 Bad Gateway"),
+            Self::Nginx504 => Some("504 Gateway Time-out"),
+            Self::BlockPage200 => Some("Web Page Blocked"),
+            Self::Empty200 => None,
+        }
+    }
+
     /// The answer; `seq` makes per-request ids (ray ids, references) differ.
     pub fn answer(self, seq: u64) -> Canned {
-        let html_type = ("Content-Type".to_owned(), "text/html; charset=UTF-8".to_owned());
-        let (status, headers, body) = match self {
-            Self::Cloudflare403 => (
-                403,
-                vec![
-                    html_type,
-                    ("Server".to_owned(), "cloudflare".to_owned()),
-                    (
-                        "CF-RAY".to_owned(),
-                        format!("{:016x}-IAD", 0x8f3a_0000_0000_0000_u64 ^ seq),
-                    ),
-                    (
-                        "Cache-Control".to_owned(),
-                        "private, max-age=0, no-store".to_owned(),
-                    ),
-                ],
-                html(
-                    "Attention Required! | Cloudflare",
-                    "This request was blocked by the site's security rules (WAF). Ray ID shown in the CF-RAY header.",
-                ),
+        let text = match self {
+            Self::Cloudflare403 => {
+                "This request was blocked by the site's security rules (WAF). Ray ID shown in the CF-RAY header."
+                    .to_owned()
+            }
+            Self::Akamai403 => format!(
+                "You are not permitted to reach this resource. Reference #18.{seq:x}.1767225600.5b2c9e"
             ),
-            Self::Akamai403 => (
-                403,
-                vec![
-                    html_type,
-                    ("Server".to_owned(), "AkamaiGHost".to_owned()),
-                    ("Mime-Version".to_owned(), "1.0".to_owned()),
-                ],
-                html(
-                    "Access Denied",
-                    &format!(
-                        "You are not permitted to reach this resource. Reference #18.{seq:x}.1767225600.5b2c9e"
-                    ),
-                ),
-            ),
-            Self::Proxy407 => (
-                407,
-                vec![
-                    html_type,
-                    ("Server".to_owned(), "squid".to_owned()),
-                    (
-                        "Proxy-Authenticate".to_owned(),
-                        "Basic realm=\"Corporate proxy\"".to_owned(),
-                    ),
-                ],
-                html(
-                    "407 Proxy Authentication Required",
-                    "The corporate proxy needs credentials before it forwards this request.",
-                ),
-            ),
-            Self::Nginx502 => (
-                502,
-                vec![html_type, ("Server".to_owned(), "nginx".to_owned())],
-                html(
-                    "502 Bad Gateway",
-                    "The gateway received an invalid answer from the upstream server.",
-                ),
-            ),
-            Self::Nginx504 => (
-                504,
-                vec![html_type, ("Server".to_owned(), "nginx".to_owned())],
-                html(
-                    "504 Gateway Time-out",
-                    "The gateway did not get an answer from the upstream server in time.",
-                ),
-            ),
-            Self::BlockPage200 => (
-                200,
-                vec![html_type],
-                html(
-                    "Web Page Blocked",
-                    "Access to this site is blocked by your organization's internet usage policy.",
-                ),
-            ),
-            Self::Empty200 => (200, vec![], Vec::new()),
+            Self::Proxy407 => {
+                "The corporate proxy needs credentials before it forwards this request.".to_owned()
+            }
+            Self::Nginx502 => "The gateway received an invalid answer from the upstream server.".to_owned(),
+            Self::Nginx504 => "The gateway did not get an answer from the upstream server in time.".to_owned(),
+            Self::BlockPage200 => {
+                "Access to this site is blocked by your organization's internet usage policy.".to_owned()
+            }
+            Self::Empty200 => String::new(),
         };
+        let mut headers = Vec::new();
+        if self.title().is_some() {
+            headers.push(("Content-Type".to_owned(), "text/html; charset=UTF-8".to_owned()));
+        }
+        if let Some(server) = self.server() {
+            headers.push(("Server".to_owned(), server.to_owned()));
+        }
+        match self {
+            Self::Cloudflare403 => {
+                headers.push((
+                    "CF-RAY".to_owned(),
+                    format!("{:016x}-IAD", 0x8f3a_0000_0000_0000_u64 ^ seq),
+                ));
+                headers.push((
+                    "Cache-Control".to_owned(),
+                    "private, max-age=0, no-store".to_owned(),
+                ));
+            }
+            Self::Akamai403 => headers.push(("Mime-Version".to_owned(), "1.0".to_owned())),
+            Self::Proxy407 => headers.push((
+                "Proxy-Authenticate".to_owned(),
+                "Basic realm=\"Corporate proxy\"".to_owned(),
+            )),
+            _ => {}
+        }
+        let body = self.title().map(|title| html(title, &text)).unwrap_or_default();
+        let status = self.status();
         Canned {
             status,
             headers,

@@ -17,6 +17,8 @@
 //!   [`dashboard`], the pages a person opens in a browser under it.
 //! - [`proxy`]: a CONNECT proxy in front of the fake, tunnelling or refusing (407, 403).
 //! - [`server`]: `run(listener, state, shutdown)` and the in-process [`MockServer`].
+//! - [`bundle`]: a connector's support bundle turned into a scenario ([`reproduce`] turns what a
+//!   client saw into fault rules; [`scenario_writer`] writes scenario TOML).
 //!
 //! ```no_run
 //! # async fn demo() -> mock_server::Result<()> {
@@ -31,6 +33,7 @@
 pub mod api_error;
 pub mod auth;
 pub mod body;
+pub mod bundle;
 pub mod churn;
 pub mod control;
 pub mod dashboard;
@@ -52,8 +55,10 @@ pub mod paging;
 pub mod params;
 pub mod proxy;
 pub mod ratelimit;
+pub mod reproduce;
 pub mod routes;
 pub mod scenario;
+pub mod scenario_writer;
 pub mod server;
 pub mod state;
 pub mod store;

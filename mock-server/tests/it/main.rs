@@ -20,4 +20,5 @@ mod ratelimit;
 mod routes;
 mod scenarios;
 mod support;
+mod tools;
 mod writes;
