@@ -35,6 +35,9 @@ pub enum Error {
     /// A support bundle cannot be read or reproduced (`scenario from-bundle`).
     #[error("support bundle: {0}")]
     Bundle(String),
+    /// Another Duo Admin API server (probed or recorded) could not be reached or read.
+    #[error("upstream: {0}")]
+    Upstream(String),
     /// The server could not bind or serve.
     #[error("server: {0}")]
     Server(#[from] std::io::Error),
