@@ -90,6 +90,9 @@ enum Command {
     /// Explain a signature: every canonical string and signature a server tries (v1-sha1 … v5,
     /// each host spelling), which matches the client's, or why none does. The skey is never shown.
     ExplainSignature(Box<ExplainArgs>),
+    /// Measure a Duo Admin API server with a read-only battery; write what it does and a
+    /// scenario of the same shape (no names, e-mails, phone numbers or ids).
+    Probe(Box<crate::cli_tools::ProbeArgs>),
     /// Make scenarios from what was seen elsewhere (a connector's support bundle).
     Scenario {
         #[command(subcommand)]
@@ -178,6 +181,7 @@ pub(crate) fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Scenario { command } => crate::cli_tools::scenario(command),
+        Command::Probe(args) => crate::cli_tools::probe(&args),
         Command::Dump {
             scenario,
             logs,

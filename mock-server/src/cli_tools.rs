@@ -1,12 +1,156 @@
-//! `duo-mock`'s commands that make scenarios from what was seen elsewhere: `scenario
-//! from-bundle` (a connector's support bundle), and their flags. Exit codes as `cli.rs`: 0 done,
-//! 1 the work failed, 2 bad usage or unreadable input.
+//! `duo-mock`'s commands that make scenarios from what was seen elsewhere: `probe` (a live
+//! server measured), `scenario from-bundle` (a connector's support bundle), and their flags.
+//! Exit codes as `cli.rs`: 0 done, 1 the work failed, 2 bad usage or unreadable input.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context as _;
-use clap::Subcommand;
+use clap::{ArgGroup, Args, Subcommand};
+use mock_server::probe::{self, ProbeOptions};
+use mock_server::upstream::{Keys, Target};
+
+/// Where the secret key comes from: an environment variable or a file, never the command line
+/// (which the shell history and the process list keep).
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("skey_source").args(["skey_env", "skey_file"])))]
+pub(crate) struct SkeySource {
+    /// Read the secret key from this environment variable.
+    #[arg(long, value_name = "VAR")]
+    skey_env: Option<String>,
+    /// Read the secret key from this file (a trailing line break is dropped).
+    #[arg(long, value_name = "FILE")]
+    skey_file: Option<PathBuf>,
+}
+
+impl SkeySource {
+    /// The keys, the secret read from where it was said to be.
+    fn keys(&self, ikey: &str) -> anyhow::Result<Keys> {
+        let skey = match (&self.skey_env, &self.skey_file) {
+            (Some(var), _) => std::env::var(var)
+                .with_context(|| format!("reading the skey from the environment variable {var}"))?,
+            (None, Some(file)) => std::fs::read_to_string(file)
+                .with_context(|| format!("reading the skey from {}", file.display()))?
+                .trim_end_matches(['\r', '\n'])
+                .to_owned(),
+            (None, None) => anyhow::bail!("give the skey with --skey-env VAR or --skey-file FILE"),
+        };
+        if skey.is_empty() {
+            anyhow::bail!("the skey is empty");
+        }
+        Ok(Keys::new(ikey, &skey))
+    }
+}
+
+/// `duo-mock probe`.
+#[derive(Debug, Args)]
+pub(crate) struct ProbeArgs {
+    /// Print where a probe's findings (DIR/probe.json) differ from the fake's defaults, and
+    /// probe nothing.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["host", "ikey", "out"])]
+    compare: Option<PathBuf>,
+    /// The server: its API hostname, `host` or `host:port`.
+    #[arg(long, required_unless_present = "compare")]
+    host: Option<String>,
+    /// The integration key of an Admin API application on it.
+    #[arg(long, required_unless_present = "compare")]
+    ikey: Option<String>,
+    #[command(flatten)]
+    skey: SkeySource,
+    /// A PEM file of CA certificates to trust besides the system's (a fake's CA).
+    #[arg(long, value_name = "PEM")]
+    ca_cert: Option<PathBuf>,
+    /// Plain HTTP (a local fake served without --tls; Duo speaks only HTTPS).
+    #[arg(long)]
+    plain_http: bool,
+    /// Where to write probe.json and scenario.toml (made if missing).
+    #[arg(long, value_name = "DIR", required_unless_present = "compare")]
+    out: Option<PathBuf>,
+    /// Send at most this many requests.
+    #[arg(long, default_value_t = probe::DEFAULT_MAX_REQUESTS)]
+    max_requests: usize,
+    /// Milliseconds between two requests (600: 100 a minute, half Duo's list budget).
+    #[arg(long, default_value_t = 600)]
+    pace_ms: u64,
+    /// Seconds to wait for the server to close an idle connection (past the 32 s Duo's Python
+    /// client sleeps between 429 retries).
+    #[arg(long, default_value_t = 40)]
+    idle_wait_s: u64,
+}
+
+/// Runs `probe` (or `probe --compare`).
+pub(crate) fn probe(args: &ProbeArgs) -> ExitCode {
+    if let Some(dir) = &args.compare {
+        return match probe::read(dir) {
+            Ok(report) => {
+                print!("{}", probe::compare(&report));
+                println!(
+                    "What to send to improve the fake: {} (it holds no host, key, name, e-mail, phone number or id).",
+                    dir.join("probe.json").display()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("duo-mock probe --compare: {error}");
+                ExitCode::from(2)
+            }
+        };
+    }
+    let (Some(host), Some(ikey), Some(out)) = (&args.host, &args.ikey, &args.out) else {
+        eprintln!("duo-mock probe: give --host, --ikey and --out (or --compare DIR)");
+        return ExitCode::from(2);
+    };
+    let keys = match args.skey.keys(ikey) {
+        Ok(keys) => keys,
+        Err(error) => {
+            eprintln!("duo-mock probe: {error:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let options = ProbeOptions {
+        target: Target {
+            host: host.clone(),
+            plain_http: args.plain_http,
+            ca_cert: args.ca_cert.clone(),
+        },
+        keys,
+        max_requests: args.max_requests,
+        pace: Duration::from_millis(args.pace_ms),
+        idle_bound: Duration::from_secs(args.idle_wait_s),
+    };
+    match run_probe(options, out) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("duo-mock probe: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_probe(options: ProbeOptions, out: &Path) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let report = runtime.block_on(probe::run(options))?;
+    probe::write(out, &report)?;
+    let told = report.behaviours.iter().filter(|f| !f.value.is_null()).count();
+    eprintln!(
+        "probed {} behaviours ({told} told) with {} requests in {} s{}; wrote {} and {}",
+        report.behaviours.len(),
+        report.requests_sent,
+        report.duration_s,
+        report
+            .stopped
+            .as_deref()
+            .map(|s| format!(" (stopped: {s})"))
+            .unwrap_or_default(),
+        out.join("probe.json").display(),
+        out.join("scenario.toml").display()
+    );
+    Ok(())
+}
 
 /// `duo-mock scenario …`.
 #[derive(Debug, Subcommand)]
@@ -35,7 +179,7 @@ pub(crate) fn scenario(command: ScenarioCommand) -> ExitCode {
     }
 }
 
-fn from_bundle(file: &std::path::Path, out: &std::path::Path) -> anyhow::Result<()> {
+fn from_bundle(file: &Path, out: &Path) -> anyhow::Result<()> {
     let json = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     let text = mock_server::bundle::scenario_from_bundle(&json, &file.display().to_string())?;
     std::fs::write(out, &text).with_context(|| format!("writing {}", out.display()))?;

@@ -19,6 +19,8 @@
 //! - [`server`]: `run(listener, state, shutdown)` and the in-process [`MockServer`].
 //! - [`bundle`]: a connector's support bundle turned into a scenario ([`reproduce`] turns what a
 //!   client saw into fault rules; [`scenario_writer`] writes scenario TOML).
+//! - [`probe`]: a read-only battery against another Duo Admin API server ([`upstream`] is the
+//!   signing client it uses), and the scenario of what it found.
 //!
 //! ```no_run
 //! # async fn demo() -> mock_server::Result<()> {
@@ -53,6 +55,7 @@ pub mod netfault;
 pub mod network;
 pub mod paging;
 pub mod params;
+pub mod probe;
 pub mod proxy;
 pub mod ratelimit;
 pub mod reproduce;
@@ -63,6 +66,7 @@ pub mod server;
 pub mod state;
 pub mod store;
 pub mod tls;
+pub mod upstream;
 
 pub use error::{Error, Result};
 pub use routes::app;

@@ -14,6 +14,7 @@ mod journal;
 mod limits;
 mod logs;
 mod paging;
+mod probe;
 mod properties;
 mod proxy;
 mod ratelimit;
