@@ -17,6 +17,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::error::Result;
 use crate::model::{self, Admin, Group, Phone, RenderOptions, Token, User, WebAuthn};
+use crate::objects_file::Objects;
 use crate::scenario::Scenario;
 use crate::store::{CHUNK_ITEMS, ChunkBuilder, JsonList, KeyIndex, PreHashed, Tenant, key_hash};
 
@@ -58,13 +59,17 @@ pub fn build_with_threads(scenario: &Scenario, threads: usize) -> Result<Tenant>
 /// Builds the tenant with every generated time relative to `anchor` (unix seconds).
 pub fn build_at(scenario: &Scenario, anchor: i64, threads: usize) -> Result<Tenant> {
     let render = RenderOptions::of(&scenario.options);
+    let objects = Objects::of(scenario)?;
     let groups = make_groups(scenario);
     let group_json: Vec<Vec<u8>> = groups
         .iter()
-        .map(|g| {
-            let mut out = Vec::with_capacity(200);
-            model::render_group(g, render, &mut out);
-            out
+        .map(|g| match objects.group(&g.group_id) {
+            Some(raw) => raw.to_vec(),
+            None => {
+                let mut out = Vec::with_capacity(200);
+                model::render_group(g, render, &mut out);
+                out
+            }
         })
         .collect();
     let group_index: HashMap<&str, u32> = groups
@@ -106,10 +111,14 @@ pub fn build_at(scenario: &Scenario, anchor: i64, threads: usize) -> Result<Tena
                     &made
                 }
             };
-            out.users
-                .push(|buf| model::render_user(user, |g| group_json[g as usize].as_slice(), render, buf));
-            out.members
-                .push(|buf| model::render_member(&user.user_id, &user.username, buf));
+            out.users.push(|buf| match objects.user(&user.user_id) {
+                Some(raw) => buf.extend_from_slice(raw),
+                None => model::render_user(user, |g| group_json[g as usize].as_slice(), render, buf),
+            });
+            out.members.push(|buf| match objects.member(&user.user_id) {
+                Some(raw) => buf.extend_from_slice(raw),
+                None => model::render_member(&user.user_id, &user.username, buf),
+            });
             let at = index_u32(i);
             out.ids.push((key_hash(&user.user_id), at));
             out.emails.push((key_hash(&user.email), at));
@@ -211,7 +220,10 @@ pub fn build_at(scenario: &Scenario, anchor: i64, threads: usize) -> Result<Tena
         .enumerate()
         .map(|(i, a)| (a.admin_id.as_str().into(), index_u32(i)))
         .collect();
-    tenant.admins = JsonList::build(&admins, model::render_admin);
+    tenant.admins = JsonList::build(&admins, |admin, out| match objects.admin(&admin.admin_id) {
+        Some(raw) => out.extend_from_slice(raw),
+        None => model::render_admin(admin, out),
+    });
 
     let user_count = total as u64 - pending_deletion;
     tenant.summary = Bytes::from(format!(
@@ -220,7 +232,13 @@ pub fn build_at(scenario: &Scenario, anchor: i64, threads: usize) -> Result<Tena
         scenario.integrations.len(),
         scenario.tenant.telephony_credits_remaining,
     ));
-    tenant.settings = Bytes::from(render_settings(scenario));
+    tenant.settings = match objects.settings() {
+        Some(raw) => Bytes::copy_from_slice(raw),
+        None => Bytes::from(render_settings(scenario)),
+    };
+    if let Some(raw) = objects.summary() {
+        tenant.summary = Bytes::copy_from_slice(raw);
+    }
     Ok(tenant)
 }
 

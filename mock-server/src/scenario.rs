@@ -110,6 +110,9 @@ pub struct Tenant {
     /// Admin API call is refused like an unknown key.
     #[serde(default = "default_true")]
     pub admin_api_enabled: bool,
+    /// A JSON file (relative to the scenario) of objects served exactly as written, by id: what
+    /// `duo-mock record` keeps of every field the records cannot say (`crate::objects_file`).
+    pub objects_file: Option<String>,
 }
 
 /// The tenant's anchor: users' `created` and `last_login`, phones' `last_seen`, admins' times,
