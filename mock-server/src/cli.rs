@@ -93,6 +93,9 @@ enum Command {
     /// Measure a Duo Admin API server with a read-only battery; write what it does and a
     /// scenario of the same shape (no names, e-mails, phone numbers or ids).
     Probe(Box<crate::cli_tools::ProbeArgs>),
+    /// A recording signing proxy in front of a Duo Admin API server; on stop, a scrubbed
+    /// scenario that `serve` replays.
+    Record(Box<crate::cli_tools::RecordArgs>),
     /// Make scenarios from what was seen elsewhere (a connector's support bundle).
     Scenario {
         #[command(subcommand)]
@@ -182,6 +185,10 @@ pub(crate) fn main() -> ExitCode {
         }
         Command::Scenario { command } => crate::cli_tools::scenario(command),
         Command::Probe(args) => crate::cli_tools::probe(&args),
+        Command::Record(args) => {
+            init_logging(args.verbose);
+            crate::cli_tools::record(&args)
+        }
         Command::Dump {
             scenario,
             logs,
@@ -480,7 +487,7 @@ fn serve(
     })
 }
 
-async fn wait_for_signal() {
+pub(crate) async fn wait_for_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
@@ -570,7 +577,7 @@ fn print_banner(
 }
 
 /// Writes the ready file atomically: a temporary file in the same folder, then a rename.
-fn write_ready_file(path: &Path, info: &ServerInfo) -> anyhow::Result<()> {
+pub(crate) fn write_ready_file(path: &Path, info: &ServerInfo) -> anyhow::Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

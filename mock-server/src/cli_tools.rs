@@ -1,15 +1,21 @@
 //! `duo-mock`'s commands that make scenarios from what was seen elsewhere: `probe` (a live
-//! server measured), `scenario from-bundle` (a connector's support bundle), and their flags.
+//! server measured), `record` (a live server's answers to a client, replayed), `scenario
+//! from-bundle` (a connector's support bundle), and their flags.
 //! Exit codes as `cli.rs`: 0 done, 1 the work failed, 2 bad usage or unreadable input.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{ArgGroup, Args, Subcommand};
+use mock_server::AppState;
 use mock_server::probe::{self, ProbeOptions};
-use mock_server::upstream::{Keys, Target};
+use mock_server::record::{self, Recorder};
+use mock_server::server::{self, StartOptions, TlsMode};
+use mock_server::upstream::{Keys, Target, Upstream};
 
 /// Where the secret key comes from: an environment variable or a file, never the command line
 /// (which the shell history and the process list keep).
@@ -189,4 +195,118 @@ fn from_bundle(file: &Path, out: &Path) -> anyhow::Result<()> {
         out.display()
     );
     Ok(())
+}
+
+/// `duo-mock record`.
+#[derive(Debug, Args)]
+pub(crate) struct RecordArgs {
+    /// The server to forward to: its API hostname, `host` or `host:port`.
+    #[arg(long)]
+    upstream: String,
+    /// The integration key of an Admin API application on it.
+    #[arg(long)]
+    ikey: String,
+    #[command(flatten)]
+    skey: SkeySource,
+    /// A PEM file of CA certificates to trust besides the system's (a fake's CA).
+    #[arg(long, value_name = "PEM")]
+    ca_cert: Option<PathBuf>,
+    /// Reach the upstream over plain HTTP (a local fake served without --tls).
+    #[arg(long)]
+    plain_http: bool,
+    /// Where to write scenario.toml and objects.json when stopped (made if missing).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    listen: SocketAddr,
+    /// Serve HTTPS with a CA and certificate generated at start (CA path in the ready file).
+    #[arg(long)]
+    tls: bool,
+    /// Write the address and the local test credentials here as JSON once the socket accepts.
+    #[arg(long)]
+    ready_file: Option<PathBuf>,
+    /// Log every request.
+    #[arg(short, long)]
+    pub(crate) verbose: bool,
+}
+
+/// Runs `record` until Ctrl-C or SIGTERM (`POST /__duo-mock/record/stop` writes the files
+/// earlier and ends the recording).
+pub(crate) fn record(args: &RecordArgs) -> ExitCode {
+    let keys = match args.skey.keys(&args.ikey) {
+        Ok(keys) => keys,
+        Err(error) => {
+            eprintln!("duo-mock record: {error:#}");
+            return ExitCode::from(2);
+        }
+    };
+    match run_record(args, keys) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("duo-mock record: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_record(args: &RecordArgs, keys: Keys) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        let target = Target {
+            host: args.upstream.clone(),
+            plain_http: args.plain_http,
+            ca_cert: args.ca_cert.clone(),
+        };
+        let upstream = Upstream::new(target)?;
+        let scenario = record::local_scenario(&args.upstream)?;
+        let state = AppState::from_scenario(&scenario)?;
+        let options = StartOptions {
+            listen: args.listen,
+            tls: if args.tls { TlsMode::Generate } else { TlsMode::Off },
+        };
+        let (listener, info, _) = server::prepare(&scenario, &options, state.control_token()).await?;
+        let recorder = Arc::new(Recorder::new(upstream, keys, args.out.clone()));
+        let app = record::app(state.clone(), Arc::clone(&recorder));
+        println!("duo-mock record: forwarding to {} (signed with its own keys), writing {} when stopped", args.upstream, args.out.display());
+        println!("  base URL:     {}", info.base_url);
+        if let Some(ca) = &info.ca_cert {
+            println!("  CA cert:      {}", ca.display());
+        }
+        // The local test keys, never the upstream ones: clients sign for the recorder with these.
+        for i in &info.integrations {
+            println!("  integration {:?}: ikey {} skey {}", i.name, i.ikey, i.skey);
+        }
+        println!(
+            "  stop:         Ctrl-C or SIGTERM, or POST {}/record/stop (writes the files; exit with Ctrl-C)",
+            info.control_url
+        );
+        if let Some(path) = &args.ready_file {
+            crate::cli::write_ready_file(path, &info)?;
+        }
+        let shutdown = crate::cli::wait_for_signal();
+        let served = server::run_app(listener, state, app, shutdown).await;
+        let written = recorder.finish();
+        if let Some(path) = &args.ready_file {
+            let _ = std::fs::remove_file(path);
+        }
+        if let Some(ca) = &info.ca_cert {
+            let _ = std::fs::remove_file(ca);
+        }
+        served.context("serving")?;
+        let written = written?;
+        eprintln!(
+            "duo-mock record: {} exchanges; wrote {} ({} users, {} groups, {} admins, {} fault rules) and objects.json",
+            recorder.exchanges(),
+            args.out.join("scenario.toml").display(),
+            written.users.0,
+            written.groups.0,
+            written.admins.0,
+            written.faults
+        );
+        Ok(())
+    })
 }

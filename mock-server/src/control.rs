@@ -41,7 +41,12 @@ pub const TOKEN_HEADER: &str = "x-duo-mock-token";
 
 /// The control routes, behind their guard.
 pub fn routes(state: AppState) -> Router<AppState> {
-    Router::new()
+    routes_with(state, Router::new())
+}
+
+/// The control routes and `extra` ones (`duo-mock record`'s `/record/stop`), behind the guard.
+pub fn routes_with(state: AppState, extra: Router<AppState>) -> Router<AppState> {
+    extra
         .route("/health", get(health))
         .route("/journal", get(journal).delete(clear_journal))
         .route("/reset", axum::routing::post(reset))

@@ -20,7 +20,8 @@
 //! - [`bundle`]: a connector's support bundle turned into a scenario ([`reproduce`] turns what a
 //!   client saw into fault rules; [`scenario_writer`] writes scenario TOML).
 //! - [`probe`]: a read-only battery against another Duo Admin API server ([`upstream`] is the
-//!   signing client it uses), and the scenario of what it found.
+//!   signing client it uses), and the scenario of what it found; [`record`]: a recording signing
+//!   proxy in front of one, and the scrubbed scenario that replays it.
 //!
 //! ```no_run
 //! # async fn demo() -> mock_server::Result<()> {
@@ -53,11 +54,13 @@ pub mod logs;
 pub mod model;
 pub mod netfault;
 pub mod network;
+pub mod objects_file;
 pub mod paging;
 pub mod params;
 pub mod probe;
 pub mod proxy;
 pub mod ratelimit;
+pub mod record;
 pub mod reproduce;
 pub mod routes;
 pub mod scenario;

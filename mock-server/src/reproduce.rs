@@ -246,6 +246,16 @@ pub fn write_rules(writer: &mut ScenarioWriter, exchanges: &[Exchange], failed_a
     written
 }
 
+/// What metadata a list page carries when it holds the whole list (`options.metadata`): none
+/// (`omit-on-single-page`), `next_offset: null` (`always-with-nulls`), or some (`always`).
+pub fn metadata_mode_seen(page: &serde_json::Value) -> &'static str {
+    match page.get("metadata") {
+        None => "omit-on-single-page",
+        Some(m) if m.get("next_offset").is_some_and(serde_json::Value::is_null) => "always-with-nulls",
+        Some(_) => "always",
+    }
+}
+
 /// A path with each id segment (`{user_id}`, or a Duo-shaped id) as `*`, for a rule's pattern.
 pub fn path_pattern(path: &str) -> String {
     path.split('/')

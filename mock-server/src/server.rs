@@ -64,6 +64,17 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let app = crate::routes::app(state.clone());
+    run_app(listener, state, app, shutdown).await
+}
+
+/// Like [`run`], with another application in front of `state` (`duo-mock record`'s proxy): the
+/// same connection handling, limits, TLS and draining.
+pub async fn run_app(
+    listener: Listener,
+    state: AppState,
+    app: axum::Router,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
     let graceful = GracefulShutdown::new();
     let mut listener = listener;
     let proxy = match (listener.proxy.take(), listener.tcp.local_addr()) {

@@ -235,11 +235,7 @@ fn has_field(ctx: &Context, id: &str, field: &str, what: &str) -> Step {
 /// its whole list, else asked of the smallest group counted (a list short enough for one page
 /// whatever the maximum).
 fn metadata_mode(ctx: &Context, answers: &[Answer]) -> Step {
-    let mode_of = |json: &Value| match json.get("metadata") {
-        None => "omit-on-single-page",
-        Some(m) if m.get("next_offset").is_some_and(Value::is_null) => "always-with-nulls",
-        Some(_) => "always",
-    };
+    let mode_of = crate::reproduce::metadata_mode_seen;
     for (id, total_row) in [
         ("max_limit_groups", "groups_total"),
         ("max_limit_admins", "admins_total"),

@@ -364,7 +364,8 @@ fn fake_fields(list: &str) -> Value {
     json!(keys)
 }
 
-fn rfc3339_now() -> String {
+/// Now as RFC 3339 in UTC, to the second.
+pub(crate) fn rfc3339_now() -> String {
     let now = unix_now();
     let days = now.div_euclid(86_400);
     let secs = now.rem_euclid(86_400);

@@ -80,3 +80,200 @@ fn from_bundle_refuses_what_is_not_a_bundle_with_exit_2() {
     assert!(stderr.contains("not a support bundle"), "{stderr}");
     assert!(!dir.path().join("case.toml").exists(), "nothing written");
 }
+
+/// `GET path?query` to `base`, signed (v2, HMAC-SHA1) with `ikey`/`skey` for `host`.
+async fn signed_get(
+    base: &str,
+    host: &str,
+    ikey: &str,
+    skey: &str,
+    path: &str,
+    query: &str,
+) -> (u16, serde_json::Value) {
+    let date = duo_auth::date::format_date(
+        i64::try_from(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs(),
+        )
+        .unwrap(),
+    );
+    let params = duo_auth::params::parse_urlencoded(query.as_bytes());
+    let parts = duo_auth::SignedParts {
+        date: &date,
+        method: "GET",
+        host,
+        path,
+        params: &params,
+        body: b"",
+        duo_headers: &[],
+    };
+    let signature = duo_auth::sign(
+        &duo_auth::SigningKey::new(skey.as_bytes()),
+        duo_auth::Scheme::V2(duo_auth::Digest::Sha1),
+        &parts,
+    );
+    let answer = reqwest::Client::new()
+        .get(format!("{base}{path}?{query}"))
+        .header("Date", &date)
+        .header("Authorization", duo_auth::authorization_header(ikey, &signature))
+        .send()
+        .await
+        .unwrap();
+    let status = answer.status().as_u16();
+    (status, answer.json().await.unwrap_or_default())
+}
+
+#[tokio::test]
+async fn record_verifies_locally_signs_again_and_writes_on_sigterm() {
+    use mock_server::{MockServer, StartOptions, TlsMode};
+    let upstream_scenario = Scenario::builder()
+        .users(5)
+        .groups(2)
+        .integration_with_keys(
+            "upstream",
+            "DIUPSTREAMKEY0000001",
+            "upstreamSkeyThatStaysInItsVariable00001",
+            &[mock_server::grants::Grant::ReadResource],
+        )
+        .build()
+        .unwrap();
+    let upstream = MockServer::start(
+        &upstream_scenario,
+        StartOptions {
+            tls: TlsMode::Generate,
+            ..StartOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ready = dir.path().join("ready.json");
+    let out = dir.path().join("recorded");
+    let mut child = duo_mock()
+        .args(["record", "--upstream"])
+        .arg(format!("localhost:{}", upstream.info().port))
+        .args([
+            "--ikey",
+            "DIUPSTREAMKEY0000001",
+            "--skey-env",
+            "UPSTREAM_SKEY",
+            "--ca-cert",
+        ])
+        .arg(upstream.info().ca_cert.as_ref().unwrap())
+        .arg("--out")
+        .arg(&out)
+        .arg("--ready-file")
+        .arg(&ready)
+        .env("UPSTREAM_SKEY", "upstreamSkeyThatStaysInItsVariable00001")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while !ready.exists() {
+        assert!(started.elapsed().as_secs() < 30, "no ready file");
+        assert!(child.try_wait().unwrap().is_none(), "record exited");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let ready_text = std::fs::read_to_string(&ready).unwrap();
+    let info: serde_json::Value = serde_json::from_str(&ready_text).unwrap();
+    let base = info["base_url"].as_str().unwrap().to_owned();
+    let host = format!("127.0.0.1:{}", info["port"]);
+    let ikey = info["integrations"][0]["ikey"].as_str().unwrap().to_owned();
+    let skey = info["integrations"][0]["skey"].as_str().unwrap().to_owned();
+
+    // A wrong local signature is refused by the recorder, as the fake refuses it: nothing goes up.
+    let (status, body) = signed_get(&base, &host, &ikey, &"x".repeat(40), "/admin/v1/users", "limit=2").await;
+    assert_eq!((status, body["code"].as_u64()), (401, Some(40103)), "{body}");
+    assert!(
+        upstream.state().journal().entries().is_empty(),
+        "nothing forwarded"
+    );
+
+    let (status, body) = signed_get(&base, &host, &ikey, &skey, "/admin/v1/users", "limit=2").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["response"].as_array().unwrap().len(), 2);
+    let journal = upstream.state().journal().entries();
+    assert_eq!(journal.len(), 1);
+    assert_eq!(
+        journal[0].integration.as_deref(),
+        Some("upstream"),
+        "signed with the upstream keys"
+    );
+    let ping = reqwest::get(format!("{base}/auth/v2/ping")).await.unwrap();
+    assert_eq!(ping.status(), 200, "unsigned requests go up unsigned");
+
+    nix_kill(&child, "TERM");
+    let done = child.wait_with_output().unwrap();
+    assert!(done.status.success(), "{:?}", done.status);
+    assert!(!ready.exists(), "the ready file is removed");
+    let recorded = Scenario::load(&out.join("scenario.toml")).expect("a scenario serve takes");
+    assert_eq!(recorded.users.len(), 2, "the two users read, written out");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&done.stdout),
+        String::from_utf8_lossy(&done.stderr)
+    );
+    assert!(
+        said.contains("DIREC0RDERL0CALKEY01"),
+        "the local keys are shown: {said}"
+    );
+    for text in [
+        said,
+        ready_text,
+        std::fs::read_to_string(out.join("scenario.toml")).unwrap(),
+        std::fs::read_to_string(out.join("objects.json")).unwrap(),
+    ] {
+        assert!(
+            !text.contains("upstreamSkeyThatStaysInItsVariable00001"),
+            "the upstream skey leaked: {text}"
+        );
+    }
+}
+
+/// Sends a signal to a child by its id (the test's own child only).
+fn nix_kill(child: &std::process::Child, signal: &str) {
+    let done = Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(done.success());
+}
+
+#[test]
+fn an_objects_file_is_served_byte_for_byte_and_a_bad_one_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("s.toml");
+    let toml = Scenario::builder()
+        .toml(
+            "[[users]]\nusername = \"u1\"\nuser_id = \"DU000000000000000001\"\n\n[[groups]]\nname = \"g\"\ngroup_id = \"DG000000000000000001\"\n",
+        )
+        .to_toml()
+        .replace("seed = 1\n", "seed = 1\nobjects_file = \"objects.json\"\n");
+    std::fs::write(&scenario, &toml).unwrap();
+    let user = r#"{"zeta":1,"user_id":"DU000000000000000001","username":"u1","alpha":null}"#;
+    std::fs::write(
+        dir.path().join("objects.json"),
+        format!(r#"{{"users": {{"DU000000000000000001": {user}}}, "groups": {{"DG000000000000000001": {{"name":"g","group_id":"DG000000000000000001","odd":[1]}}}}}}"#),
+    )
+    .unwrap();
+    let tenant = mock_server::generate::build(&Scenario::load(&scenario).unwrap()).unwrap();
+    assert_eq!(
+        tenant.users.item(0).unwrap().as_ref(),
+        user.as_bytes(),
+        "as written, keys in order"
+    );
+    assert!(String::from_utf8_lossy(&tenant.groups.item(0).unwrap()).contains("\"odd\":[1]"));
+
+    std::fs::write(
+        dir.path().join("objects.json"),
+        r#"{"users": {"DU000000000000000001": [1]}}"#,
+    )
+    .unwrap();
+    let error = mock_server::generate::build(&Scenario::load(&scenario).unwrap()).unwrap_err();
+    assert!(error.to_string().contains("objects.json"), "{error}");
+    assert!(error.to_string().contains("not a JSON object"), "{error}");
+}
