@@ -49,6 +49,30 @@ impl SkeySource {
     }
 }
 
+/// How to reach and sign for another Duo Admin API server (`probe`, `record`).
+#[derive(Debug, Args)]
+pub(crate) struct UpstreamAccess {
+    #[command(flatten)]
+    skey: SkeySource,
+    /// A PEM file of CA certificates to trust besides the system's (a fake's CA).
+    #[arg(long, value_name = "PEM")]
+    ca_cert: Option<PathBuf>,
+    /// Plain HTTP (a local fake served without --tls; Duo speaks only HTTPS).
+    #[arg(long)]
+    plain_http: bool,
+}
+
+impl UpstreamAccess {
+    /// The server at `host`, reached as these flags say.
+    fn target(&self, host: &str) -> Target {
+        Target {
+            host: host.to_owned(),
+            plain_http: self.plain_http,
+            ca_cert: self.ca_cert.clone(),
+        }
+    }
+}
+
 /// `duo-mock probe`.
 #[derive(Debug, Args)]
 pub(crate) struct ProbeArgs {
@@ -63,13 +87,7 @@ pub(crate) struct ProbeArgs {
     #[arg(long, required_unless_present = "compare")]
     ikey: Option<String>,
     #[command(flatten)]
-    skey: SkeySource,
-    /// A PEM file of CA certificates to trust besides the system's (a fake's CA).
-    #[arg(long, value_name = "PEM")]
-    ca_cert: Option<PathBuf>,
-    /// Plain HTTP (a local fake served without --tls; Duo speaks only HTTPS).
-    #[arg(long)]
-    plain_http: bool,
+    access: UpstreamAccess,
     /// Where to write probe.json and scenario.toml (made if missing).
     #[arg(long, value_name = "DIR", required_unless_present = "compare")]
     out: Option<PathBuf>,
@@ -107,7 +125,7 @@ pub(crate) fn probe(args: &ProbeArgs) -> ExitCode {
         eprintln!("duo-mock probe: give --host, --ikey and --out (or --compare DIR)");
         return ExitCode::from(2);
     };
-    let keys = match args.skey.keys(ikey) {
+    let keys = match args.access.skey.keys(ikey) {
         Ok(keys) => keys,
         Err(error) => {
             eprintln!("duo-mock probe: {error:#}");
@@ -115,11 +133,7 @@ pub(crate) fn probe(args: &ProbeArgs) -> ExitCode {
         }
     };
     let options = ProbeOptions {
-        target: Target {
-            host: host.clone(),
-            plain_http: args.plain_http,
-            ca_cert: args.ca_cert.clone(),
-        },
+        target: args.access.target(host),
         keys,
         max_requests: args.max_requests,
         pace: Duration::from_millis(args.pace_ms),
@@ -207,13 +221,7 @@ pub(crate) struct RecordArgs {
     #[arg(long)]
     ikey: String,
     #[command(flatten)]
-    skey: SkeySource,
-    /// A PEM file of CA certificates to trust besides the system's (a fake's CA).
-    #[arg(long, value_name = "PEM")]
-    ca_cert: Option<PathBuf>,
-    /// Reach the upstream over plain HTTP (a local fake served without --tls).
-    #[arg(long)]
-    plain_http: bool,
+    access: UpstreamAccess,
     /// Where to write scenario.toml and objects.json when stopped (made if missing).
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
@@ -234,7 +242,7 @@ pub(crate) struct RecordArgs {
 /// Runs `record` until Ctrl-C or SIGTERM (`POST /__duo-mock/record/stop` writes the files
 /// earlier and ends the recording).
 pub(crate) fn record(args: &RecordArgs) -> ExitCode {
-    let keys = match args.skey.keys(&args.ikey) {
+    let keys = match args.access.skey.keys(&args.ikey) {
         Ok(keys) => keys,
         Err(error) => {
             eprintln!("duo-mock record: {error:#}");
@@ -256,12 +264,7 @@ fn run_record(args: &RecordArgs, keys: Keys) -> anyhow::Result<()> {
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async {
-        let target = Target {
-            host: args.upstream.clone(),
-            plain_http: args.plain_http,
-            ca_cert: args.ca_cert.clone(),
-        };
-        let upstream = Upstream::new(target)?;
+        let upstream = Upstream::new(args.access.target(&args.upstream))?;
         let scenario = record::local_scenario(&args.upstream)?;
         let state = AppState::from_scenario(&scenario)?;
         let options = StartOptions {

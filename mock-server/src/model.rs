@@ -18,6 +18,20 @@ pub fn is_duo_id(id: &str, prefix: &str) -> bool {
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
 }
 
+/// Duo's built-in administrator roles. A custom role's name may name the company, so the tools
+/// that write what they saw of a tenant keep these by name and count any other as a custom role.
+pub const DUO_ROLES: [&str; 9] = [
+    "Owner",
+    "Administrator",
+    "Application Manager",
+    "User Manager",
+    "Help Desk",
+    "Billing",
+    "Phishing Manager",
+    "Read-only",
+    "Security Analyst",
+];
+
 /// A random Duo id with the given two-letter prefix.
 pub fn random_id(rng: &mut impl Rng, prefix: &str) -> String {
     let mut id = String::with_capacity(20);

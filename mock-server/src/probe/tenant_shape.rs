@@ -10,20 +10,6 @@ use serde_json::Value;
 use super::battery::Context;
 use crate::scenario_writer::ScenarioWriter;
 
-/// Duo's built-in administrator roles: kept by name; any other (a custom role, which may name
-/// the company) is counted as `Custom role`.
-const DUO_ROLES: [&str; 9] = [
-    "Owner",
-    "Administrator",
-    "Application Manager",
-    "User Manager",
-    "Help Desk",
-    "Billing",
-    "Phishing Manager",
-    "Read-only",
-    "Security Analyst",
-];
-
 /// Sizes and shares of the probed tenant.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct TenantShape {
@@ -172,7 +158,7 @@ impl TenantShape {
         }
         for admin in ctx_objects(ctx, "max_limit_admins") {
             if let Some(role) = admin.get("role").and_then(Value::as_str) {
-                let name = if DUO_ROLES.contains(&role) {
+                let name = if crate::model::DUO_ROLES.contains(&role) {
                     role
                 } else {
                     "Custom role"

@@ -197,19 +197,6 @@ enum Kind {
     Role,
 }
 
-/// Duo's built-in administrator roles, kept as they are.
-const DUO_ROLES: [&str; 9] = [
-    "Owner",
-    "Administrator",
-    "Application Manager",
-    "User Manager",
-    "Help Desk",
-    "Billing",
-    "Phishing Manager",
-    "Read-only",
-    "Security Analyst",
-];
-
 /// The pseudonyms given so far.
 #[derive(Debug, Default)]
 pub struct Pseudonyms {
@@ -285,7 +272,7 @@ impl Pseudonyms {
                 }
             }
             Kind::Role => {
-                if DUO_ROLES.contains(&original) {
+                if crate::model::DUO_ROLES.contains(&original) {
                     return original.to_owned();
                 }
                 format!("Custom role {}", self.next(kind, ""))

@@ -90,15 +90,7 @@ async fn signed_get(
     path: &str,
     query: &str,
 ) -> (u16, serde_json::Value) {
-    let date = duo_auth::date::format_date(
-        i64::try_from(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_secs(),
-        )
-        .unwrap(),
-    );
+    let date = duo_auth::date::format_date(crate::support::now());
     let params = duo_auth::params::parse_urlencoded(query.as_bytes());
     let parts = duo_auth::SignedParts {
         date: &date,
