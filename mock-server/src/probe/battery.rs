@@ -598,6 +598,29 @@ pub const BATTERY: &[Probe] = &[
         step: |ctx, _| has_field(ctx, "max_limit_groups", "voice_enabled", "groups"),
     },
     Probe {
+        id: "group_v1_users",
+        option: Some("options.group_v1_users"),
+        fake_default: FakeDefault::Json("true"),
+        sends: "GET /admin/v1/groups/{a group read above} (the deprecated v1 group info): whether it lists the members in `users`",
+        tolerance: 0,
+        step: |ctx, answers| {
+            let Some(id) = group_ids(ctx).into_iter().next() else {
+                return Step::Unknown("no groups were read".into());
+            };
+            once(
+                answers,
+                || {
+                    let id = duo_auth::params::encode(id.as_bytes());
+                    Ask::signed(format!("/admin/v1/groups/{id}"), "")
+                },
+                |a| match (a.status.as_u16(), a.json()) {
+                    (200, Some(json)) => Step::Settled(json!(json.pointer("/response/users").is_some())),
+                    _ => Step::Unknown(format!("the v1 group info {}", refusal(a))),
+                },
+            )
+        },
+    },
+    Probe {
         id: "group_fields",
         option: None,
         fake_default: FakeDefault::FieldsOf("groups"),

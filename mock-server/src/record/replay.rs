@@ -125,6 +125,8 @@ struct Tenant {
     summary: Option<Json>,
     settings: Option<Json>,
     metadata: Option<&'static str>,
+    /// Whether the v1 group info listed the members (`options.group_v1_users`), when asked.
+    group_v1_users: Option<bool>,
     max_limit: BTreeMap<&'static str, u64>,
     zero_limit_rejected: bool,
 }
@@ -228,6 +230,9 @@ pub fn write(dir: &Path, exchanges: &[Recorded], recorded_at: &str) -> Result<Wr
     }
     if tenant.zero_limit_rejected {
         w.key("zero_limit", "reject");
+    }
+    if let Some(listed) = tenant.group_v1_users {
+        w.key("group_v1_users", listed);
     }
     if !tenant.max_limit.is_empty() {
         w.comment("pages shorter than asked, with more to come");
@@ -341,7 +346,16 @@ fn collect(exchanges: &[Recorded], names: &mut Pseudonyms) -> Tenant {
                 if kind == Resource::Groups {
                     tenant.groups.total = tenant.groups.total.max(total);
                 }
-                for group in objects {
+                for mut group in objects {
+                    if e.path.starts_with("/admin/v1/groups/") {
+                        // The v1 group info adds the members to the group: an option of the
+                        // fake, not a field of the group.
+                        if let Json::Object(pairs) = &mut group {
+                            let before = pairs.len();
+                            pairs.retain(|(k, _)| k != "users");
+                            tenant.group_v1_users = Some(pairs.len() != before);
+                        }
+                    }
                     if let Some(id) = id_of(&group, "group_id") {
                         // The list's object is the group's own; one embedded in a user, or a
                         // single group's, only stands in until the list shows it.

@@ -36,6 +36,7 @@ zero_limit = "reject"
 group_status_case = "capitalized"
 group_voice_enabled = false
 user_enable_auto_prompt = false
+group_v1_users = false
 accept_v1 = true
 accept_v4 = true
 signature_window_s = 120
@@ -161,6 +162,7 @@ async fn probe_finds_what_a_duo_it_has_not_seen_does_and_its_scenario_answers_al
         ("group_status_case", json!("capitalized")),
         ("group_voice_enabled", json!(false)),
         ("user_enable_auto_prompt", json!(false)),
+        ("group_v1_users", json!(false)),
         ("accept_v1", json!(true)),
         ("accept_v4", json!(true)),
         ("explain", json!(true)),
