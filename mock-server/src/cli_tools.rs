@@ -283,6 +283,7 @@ fn run_record(args: &RecordArgs, keys: Keys) -> anyhow::Result<()> {
         for i in &info.integrations {
             println!("  integration {:?}: ikey {} skey {}", i.name, i.ikey, i.skey);
         }
+        println!("  dashboard:    {}", info.dashboard_url);
         println!(
             "  stop:         Ctrl-C or SIGTERM, or POST {}/record/stop (writes the files; exit with Ctrl-C)",
             info.control_url

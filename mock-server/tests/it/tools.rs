@@ -196,6 +196,20 @@ async fn record_verifies_locally_signs_again_and_writes_on_sigterm() {
     );
     let ping = reqwest::get(format!("{base}/auth/v2/ping")).await.unwrap();
     assert_eq!(ping.status(), 200, "unsigned requests go up unsigned");
+    // The recorder has the dashboard too: its address (with the token) in the ready file; without
+    // the token the dashboard refuses.
+    let dashboard = info["dashboard_url"]
+        .as_str()
+        .expect("dashboard_url in the ready file");
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let with_token = no_redirects.get(dashboard).send().await.unwrap();
+    assert_eq!(with_token.status(), 303, "the token is traded for a cookie");
+    let without = dashboard.split('?').next().unwrap_or_default();
+    let refused = no_redirects.get(without).send().await.unwrap();
+    assert_eq!(refused.status(), 403, "{without}");
 
     nix_kill(&child, "TERM");
     let done = child.wait_with_output().unwrap();
@@ -211,6 +225,10 @@ async fn record_verifies_locally_signs_again_and_writes_on_sigterm() {
     assert!(
         said.contains("DIREC0RDERL0CALKEY01"),
         "the local keys are shown: {said}"
+    );
+    assert!(
+        said.contains("  dashboard:    http"),
+        "the banner shows the dashboard: {said}"
     );
     for text in [
         said,
