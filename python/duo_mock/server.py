@@ -90,6 +90,7 @@ class DuoMock:
         control_timeout: float = 60.0,
     ) -> None:
         self.scenario: Path = scenarios.resolve(scenario)
+        self._start_scenario: Path = self.scenario
         self.tls = tls
         binary = binary_path()
         self._workdir = Path(tempfile.mkdtemp(prefix="duo-mock-"))
@@ -273,11 +274,17 @@ class DuoMock:
         """Forgets the journal's entries (sequence numbers go on)."""
         self._control.call("DELETE", "journal")
 
-    def reset(self) -> dict[str, Any]:
+    def reset(self, to_start: bool = False) -> dict[str, Any]:
         """Rebuilds the tenant of the scenario being served (the last one loaded, if any): writes
-        and churn undone; fault counters, rate limits and the clock start over. Returns
+        and churn undone; fault counters, rate limits and the clock start over. With
+        ``to_start=True``, returns to the scenario the server started with instead (and serves it
+        from then on); ``scenario``, ``integrations``, ``ikey`` and ``skey`` follow it. Returns
         ``{"status": "ok", "users": N, "scenario": <its file, or "<control>" when loaded>}``."""
-        return self._control.call("POST", "reset")
+        answer = self._control.call("POST", "reset?to=start" if to_start else "reset")
+        if to_start:
+            self.scenario = self._start_scenario
+            self._info["integrations"] = self.dump()["integrations"]
+        return answer
 
     def set_clock_offset(self, seconds: int) -> dict[str, Any]:
         """Runs the server's clock ``seconds`` ahead of this machine's (negative: behind).

@@ -186,6 +186,18 @@ def test_load_serves_another_scenario_on_the_same_port():
         assert admin_for(fake).get_admins(), "the grants it has still work"
 
 
+def test_reset_to_start_returns_to_the_first_scenario_and_its_keys():
+    with duo_mock.DuoMock() as fake:
+        first = fake.integrations
+        fake.load("catalogue/d06-missing-grant-read-resource")
+        assert fake.reset()["scenario"] == "<control>", "a plain reset keeps the loaded one"
+        assert [i["name"] for i in fake.integrations] == ["customer-connector"]
+        answer = fake.reset(to_start=True)
+        assert answer["scenario"].endswith("default.toml"), answer
+        assert fake.scenario.name == "default.toml" and fake.integrations == first
+        assert admin_for(fake).get_users(), "the start scenario's first integration reads users"
+
+
 def test_loading_a_bad_scenario_names_its_file_and_changes_nothing(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("[tenant]\nname = 'Acme'\nsurprise = true\n")
