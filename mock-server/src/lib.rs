@@ -64,6 +64,7 @@ pub mod record;
 pub mod reproduce;
 pub mod routes;
 pub mod scenario;
+pub mod scenario_check;
 pub mod scenario_writer;
 pub mod server;
 pub mod state;

@@ -20,6 +20,7 @@ use crate::logs::config::LogsConfig;
 use crate::network::IpNet;
 use crate::proxy::ProxyConfig;
 use crate::ratelimit::RateLimits;
+use crate::scenario_check::line_column;
 use crate::tls::CertificateFault;
 
 /// A validated scenario: everything needed to generate a tenant and serve it.
@@ -672,8 +673,21 @@ impl Scenario {
         Self::parse(&text, &path.display().to_string())
     }
 
-    /// Parses and validates scenario text; `origin` names it in error messages.
+    /// Parses and validates scenario text; `origin` names it in error messages. A file with
+    /// several mistakes gives them all ([`Error::ScenarioMistakes`]), in file order.
     pub fn parse(text: &str, origin: &str) -> Result<Self> {
+        match Self::check(text, origin) {
+            (Some(scenario), errors) if errors.is_empty() => Ok(scenario),
+            (_, errors) => Err(Error::scenario_mistakes(errors)),
+        }
+    }
+
+    /// Parses and validates scenario text, finding every mistake in one run
+    /// (`crate::scenario_check`): the mistakes in file order, each an [`Error::Scenario`], and the
+    /// scenario. With mistakes, the scenario (when there is one) is what the file gives once
+    /// the mistaken values are left out: only for finding more mistakes (generating it), never
+    /// to serve.
+    pub fn check(text: &str, origin: &str) -> (Option<Self>, Vec<Error>) {
         let locate = |span: Option<Range<usize>>, message: String| {
             let (line, column) = line_column(text, span.map_or(0, |s| s.start));
             Error::Scenario {
@@ -683,11 +697,22 @@ impl Scenario {
                 message,
             }
         };
-        let file: ScenarioFile =
-            toml::from_str(text).map_err(|e| locate(e.span(), e.message().trim().to_owned()))?;
-        let mut scenario = Validator { locate: &locate }.validate(file, origin)?;
-        scenario.source = text.into();
-        Ok(scenario)
+        let (scenario, errors) = crate::scenario_check::check(text, origin, |doc| {
+            let file = ScenarioFile::deserialize(toml::de::Deserializer::from(doc))
+                .map_err(|e| locate(e.span(), e.message().trim().to_owned()))?;
+            Validator { locate: &locate }.validate(file, origin)
+        });
+        let scenario = scenario.map(|mut scenario| {
+            scenario.source = text.into();
+            scenario
+        });
+        (scenario, errors)
+    }
+
+    /// Reads a scenario file and finds every mistake, as [`Scenario::check`].
+    pub fn check_file(path: &Path) -> Result<(Option<Self>, Vec<Error>)> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Ok(Self::check(&text, &path.display().to_string()))
     }
 
     /// The anchor's unix time for a tenant built now: by the machine's clock and the scenario's
@@ -711,16 +736,6 @@ impl Scenario {
             message: message.into(),
         }
     }
-}
-
-/// Turns a byte offset into a 1-based line and character column.
-fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = text.get(..offset).unwrap_or(text);
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
-    (line, column)
 }
 
 struct Validator<'a, F: Fn(Option<Range<usize>>, String) -> Error> {
