@@ -249,3 +249,34 @@ async fn churn_by_range_deletes_exactly_those_positions_under_a_pager() {
     expected.extend_from_slice(&original[220..]);
     assert_eq!(ids(&after), expected, "positions 200 to 219 are gone, no other");
 }
+
+#[tokio::test]
+async fn a_rename_behind_the_offset_leaves_a_pager_no_sign() {
+    let sc = churned("\n[[churn]]\nafter_list_requests = 1\nuser_range = [5, 5]\nrename_users = 1\n");
+    let s = spawn(&sc).await;
+    let mut read = Vec::new();
+    let mut totals = Vec::new();
+    let mut offset = 0;
+    loop {
+        let page = s.get(USERS, &format!("limit=100&offset={offset}")).await;
+        read.extend(page.ok().as_array().expect("page").iter().cloned());
+        totals.push(page.json["metadata"]["total_objects"].clone());
+        match page.json["metadata"]["next_offset"].as_u64() {
+            Some(next) => offset = next,
+            None => break,
+        }
+    }
+    assert!(
+        totals.iter().all(|t| *t == 301),
+        "total_objects never moves: {totals:?}"
+    );
+    let ids: std::collections::HashSet<&Value> = read.iter().map(|u| &u["user_id"]).collect();
+    assert_eq!((read.len(), ids.len()), (301, 301), "no user missing, none twice");
+    let now = s.get_all(USERS, 300).await;
+    assert_eq!(now[5]["user_id"], read[5]["user_id"]);
+    assert_eq!(
+        now[5]["username"],
+        format!("{}-renamed", read[5]["username"].as_str().expect("name")),
+        "the tenant has the new name; the pager kept the old one"
+    );
+}
