@@ -449,6 +449,14 @@ pub struct Generate {
     pub group_size_skew: f64,
     /// Relative weights of admin roles.
     pub admin_roles: BTreeMap<String, u32>,
+    /// Exactly this many generated users without an authentication method (`enrolled` is then
+    /// ignored: every other generated user is enrolled).
+    pub not_enrolled: Option<Spanned<u32>>,
+    /// Exactly this many generated users of each named status (Duo's spelling); the others draw
+    /// from `user_status` among the statuses not named.
+    pub status_counts: Option<Spanned<BTreeMap<Spanned<String>, u32>>>,
+    /// Exact member counts of the first generated groups, in order; the other groups as drawn.
+    pub group_sizes: Option<Spanned<Vec<u32>>>,
 }
 
 impl Default for Generate {
@@ -482,6 +490,9 @@ impl Default for Generate {
             groups_per_user: [0, 3],
             group_size_skew: 1.0,
             admin_roles,
+            not_enrolled: None,
+            status_counts: None,
+            group_sizes: None,
         }
     }
 }
@@ -773,7 +784,7 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
         let tenant = tenant.into_inner();
         let generate = match generate {
             Some(generate) => {
-                self.check_generate(&generate)?;
+                self.check_generate(&generate, users.len())?;
                 generate.into_inner()
             }
             None => Generate::default(),
@@ -882,6 +893,22 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
                 .get_ref()
                 .check()
                 .map_err(|message| self.at(event, message))?;
+            if let Some(range) = &event.get_ref().user_range {
+                let total = users.len() as u64 + u64::from(generate.users);
+                let [first, last] = *range.get_ref();
+                if u64::from(last) >= total {
+                    return Err(self.at(
+                        range,
+                        match total {
+                            0 => format!("user_range [{first}, {last}]: the tenant has no users"),
+                            _ => format!(
+                                "user_range [{first}, {last}]: the tenant's users are at positions 0 to {}",
+                                total - 1
+                            ),
+                        },
+                    ));
+                }
+            }
         }
         if let Some(proxy) = &proxy {
             proxy
@@ -914,7 +941,7 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
         })
     }
 
-    fn check_generate(&self, spanned: &Spanned<Generate>) -> Result<()> {
+    fn check_generate(&self, spanned: &Spanned<Generate>, written_users: usize) -> Result<()> {
         let generate = spanned.get_ref();
         let fail = |message: String| Err(self.at(spanned, message));
         for (name, share) in [
@@ -954,6 +981,79 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
         }
         if generate.admins > 0 && generate.admin_roles.values().all(|w| *w == 0) {
             return fail("generate.admin_roles weights are all 0".into());
+        }
+        self.check_shape(generate, written_users)
+    }
+
+    /// The exact counts of `[generate]`, each refused at its own key.
+    fn check_shape(&self, generate: &Generate, written_users: usize) -> Result<()> {
+        if let Some(n) = &generate.not_enrolled
+            && *n.get_ref() > generate.users
+        {
+            return Err(self.at(
+                n,
+                format!(
+                    "generate.not_enrolled = {} exceeds the {} generated users",
+                    n.get_ref(),
+                    generate.users
+                ),
+            ));
+        }
+        if let Some(counts) = &generate.status_counts {
+            let mut sum = 0u64;
+            for (status, n) in counts.get_ref() {
+                self.one_of(status, &USER_STATUSES, "user status")?;
+                sum += u64::from(*n);
+            }
+            if sum > u64::from(generate.users) {
+                return Err(self.at(
+                    counts,
+                    format!(
+                        "generate.status_counts add up to {sum}, more than the {} generated users",
+                        generate.users
+                    ),
+                ));
+            }
+            let mix = generate.user_status;
+            let named = |s: &str| counts.get_ref().contains_key(s);
+            let left: u32 = [
+                ("active", mix.active),
+                ("bypass", mix.bypass),
+                ("disabled", mix.disabled),
+                ("locked out", mix.locked_out),
+                ("pending deletion", mix.pending_deletion),
+            ]
+            .iter()
+            .filter(|(s, _)| !named(s))
+            .map(|(_, w)| w)
+            .sum();
+            if sum < u64::from(generate.users) && left == 0 {
+                return Err(self.at(
+                    counts,
+                    "generate.status_counts leave users without a status: give a status not named here a weight in generate.user_status",
+                ));
+            }
+        }
+        if let Some(sizes) = &generate.group_sizes {
+            if sizes.get_ref().len() > generate.groups as usize {
+                return Err(self.at(
+                    sizes,
+                    format!(
+                        "generate.group_sizes lists {} groups, more than the {} generated groups",
+                        sizes.get_ref().len(),
+                        generate.groups
+                    ),
+                ));
+            }
+            let users = u64::from(generate.users) + written_users as u64;
+            if let Some(size) = sizes.get_ref().iter().find(|s| u64::from(**s) > users) {
+                return Err(self.at(
+                    sizes,
+                    format!(
+                        "generate.group_sizes: a group of {size} is larger than the tenant's {users} users"
+                    ),
+                ));
+            }
         }
         Ok(())
     }

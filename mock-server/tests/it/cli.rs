@@ -16,9 +16,9 @@ fn duo_mock() -> Command {
 }
 
 /// A `duo-mock serve` process, killed on drop.
-struct Served {
+pub(crate) struct Served {
     child: Child,
-    ready: Value,
+    pub(crate) ready: Value,
     ready_path: std::path::PathBuf,
     _dir: tempfile::TempDir,
 }
@@ -30,7 +30,8 @@ impl Drop for Served {
     }
 }
 
-fn serve(scenario: &str, extra: &[&str]) -> Served {
+/// `duo-mock serve` of a scenario under `scenarios/`, once its ready file is written.
+pub(crate) fn serve(scenario: &str, extra: &[&str]) -> Served {
     let dir = tempfile::tempdir().expect("temp dir");
     let ready_path = dir.path().join("ready.json");
     let child = duo_mock()
@@ -322,7 +323,7 @@ const SLOW_IKEY: &str = "DISLOWANSWERS0000001";
 const SLOW_SKEY: &str = "sl0wSecretKeyThatMustNeverBeLogged0000001";
 
 /// A signed GET of `path` to `base`, signed with `skey` (v5, host 127.0.0.1).
-fn signed_get(
+pub(crate) fn signed_get(
     client: &reqwest::Client,
     base: &str,
     ikey: &str,

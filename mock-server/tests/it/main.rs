@@ -20,6 +20,7 @@ mod proxy;
 mod ratelimit;
 mod routes;
 mod scenarios;
+mod shapes;
 mod support;
 mod tools;
 mod writes;
