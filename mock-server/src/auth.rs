@@ -575,8 +575,8 @@ fn admit_signed(
             parts.uri.path(),
             parts.uri.query().unwrap_or(""),
         );
-        if !world.rate_limiter.allow(&credential.name, class) {
-            tracing::info!(integration = %credential.name, ?class, "429 42901: over the rate limit");
+        if let Err(empty) = world.rate_limiter.spend(&credential.name, class) {
+            tracing::info!(integration = %credential.name, ?class, budget = ?empty, "429 42901: over the rate limit");
             return Err(ApiError::custom(42901, "Too Many Requests"));
         }
     }

@@ -324,7 +324,7 @@ fn rate_limited(html: &mut String, view: &RequestView, world: &World) {
         class
     );
     for bucket in world.rate_limiter.buckets() {
-        if bucket.class == class {
+        if bucket.class == class || bucket.class == EndpointClass::Total {
             let _ = writeln!(
                 html,
                 "<p>Now: {:.1} of {:.0} calls left for {} ({} a minute).</p>",
