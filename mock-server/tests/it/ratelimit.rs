@@ -86,7 +86,11 @@ async fn a_total_budget_refuses_the_51st_request_of_a_minute_whatever_its_class(
     let mut answered = 0_u32;
     let refused = loop {
         // Pages and single objects alternate: one budget over both.
-        let path = if answered % 2 == 0 { USERS } else { "/admin/v1/info/summary" };
+        let path = if answered.is_multiple_of(2) {
+            USERS
+        } else {
+            "/admin/v1/info/summary"
+        };
         let answer = s.get(path, "").await;
         if answer.status == 429 || answered > 500 {
             break answer;
