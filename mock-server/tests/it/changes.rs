@@ -156,3 +156,22 @@ fn mistakes_in_changes_are_located_at_their_key() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_grant_removed_monday_example_refuses_user_lists_a_day_on() {
+    let s = spawn(&crate::support::scenario("examples/grant-removed-monday.toml")).await;
+    s.get(USERS, "").await.ok();
+    control(&s, "PUT", "/clock", Some(r#"{"offset_s": 86400}"#.to_owned())).await;
+    let a_day_on = |path: &str| {
+        let mut call = Call::get(path, "");
+        call.date = Some(date_at(now() + 86_400));
+        call
+    };
+    s.send(a_day_on(USERS))
+        .await
+        .assert_fail(40301, "Access forbidden");
+    let entry = last_entry(&s);
+    assert_eq!(entry.integration.as_deref(), Some("access-review"));
+    assert_eq!(entry.change.as_deref(), Some("read resource unticked on monday"));
+    s.send(a_day_on(ADMINS)).await.ok();
+}

@@ -802,3 +802,44 @@ fn mistakes_in_paging_rules_are_located() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_waf_after_page_2_example_blocks_each_integrations_third_page() {
+    let s = spawn(&crate::support::scenario("examples/waf-after-page-2.toml")).await;
+    for (caller, limit) in [("access-review", 300), ("hr-sync", 100)] {
+        let page =
+            |offset: u32| Call::get(USERS, &format!("limit={limit}&offset={offset}")).signed_by(caller);
+        s.send(page(0)).await.ok();
+        s.send(page(limit)).await.ok();
+        let blocked = s.send(page(2 * limit)).await;
+        assert_eq!(blocked.status, 403, "{caller}: {}", blocked.raw);
+        assert_eq!(
+            blocked.headers.get("server").map(String::as_str),
+            Some("cloudflare")
+        );
+        assert_eq!(
+            s.send(page(2 * limit)).await.status,
+            403,
+            "a retry is page 3 again"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_offset_600_example_fails_twice_then_serves_the_page() {
+    let s = spawn(&crate::support::scenario("examples/500-at-offset-600.toml")).await;
+    s.get(USERS, "limit=300&offset=300").await.ok();
+    for _ in 0..2 {
+        s.get(USERS, "limit=300&offset=600")
+            .await
+            .assert_fail(50000, "Internal server error");
+    }
+    assert_eq!(
+        s.get(USERS, "limit=300&offset=600")
+            .await
+            .ok()
+            .as_array()
+            .map(Vec::len),
+        Some(300)
+    );
+}

@@ -132,3 +132,30 @@ fn the_readmes_class_table_is_the_codes() {
         "scenarios/README.md's rate-limit class table is stale; it should read:\n{table}"
     );
 }
+
+#[tokio::test]
+async fn the_429_after_50_a_minute_example_refuses_the_51st_request() {
+    let s = spawn(&crate::support::scenario("examples/429-after-50-a-minute.toml")).await;
+    let started = std::time::Instant::now();
+    let paths = [
+        USERS,
+        "/admin/v1/admins",
+        "/admin/v1/groups",
+        "/admin/v1/info/summary",
+    ];
+    let mut answered = 0_u32;
+    let refused = loop {
+        let answer = s.get(paths[answered as usize % paths.len()], "").await;
+        if answer.status == 429 || answered > 500 {
+            break answer;
+        }
+        answer.ok();
+        answered += 1;
+    };
+    let refilled = (started.elapsed().as_secs_f64() * 50.0 / 60.0).ceil() as u32;
+    assert!(
+        (50..=50 + refilled).contains(&answered),
+        "{answered} answered before the first 429 (50 + {refilled} refilled)"
+    );
+    refused.assert_fail(42901, "Too Many Requests");
+}
