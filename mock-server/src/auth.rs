@@ -51,12 +51,18 @@ impl Caller {
             tracing::warn!(
                 integration = %self.credential.name,
                 missing_grant = grant.name(),
+                change = self.credential.change.as_deref(),
                 "403 40301 Access forbidden: the integration lacks {:?}",
                 grant.name()
             );
             Err(ApiError::forbidden().explained(self.explain, || {
+                let since = self
+                    .credential
+                    .change
+                    .as_ref()
+                    .map_or_else(String::new, |c| format!(" since the change {c:?}"));
                 format!(
-                    "the integration {:?} lacks {:?}",
+                    "the integration {:?} lacks {:?}{since}",
                     self.credential.name,
                     grant.name()
                 )
@@ -322,6 +328,10 @@ impl Checked<'_> {
         });
         CallerTag {
             integration: self.credential.map(|c| Arc::clone(&c.name)),
+            change: self
+                .credential
+                .and_then(|c| world.changes.credential(c))
+                .and_then(|c| c.change.clone()),
             signature: self.scheme.map(Scheme::name),
             signature_valid: self.signature_valid,
             auth_error: self.outcome.as_ref().err().map(|e| e.code),
@@ -555,6 +565,9 @@ fn admit_signed(
 ) -> Result<Caller, ApiError> {
     let options = world.options();
     let explain = options.explain;
+    // The grants as the scenario's `[[changes]]` left them.
+    let changed = world.changes.credential(credential);
+    let credential = changed.as_ref().unwrap_or(credential);
     if !credential.admin_api {
         tracing::warn!(integration = %credential.name, "403 40301: not an Admin API application");
         return Err(ApiError::forbidden().explained(explain, || {
@@ -575,8 +588,8 @@ fn admit_signed(
             parts.uri.path(),
             parts.uri.query().unwrap_or(""),
         );
-        if !world.rate_limiter.allow(&credential.name, class) {
-            tracing::info!(integration = %credential.name, ?class, "429 42901: over the rate limit");
+        if let Err(empty) = world.rate_limiter.spend(&credential.name, class) {
+            tracing::info!(integration = %credential.name, ?class, budget = ?empty, "429 42901: over the rate limit");
             return Err(ApiError::custom(42901, "Too Many Requests"));
         }
     }

@@ -596,6 +596,23 @@ fn print_banner(
             let _ = writeln!(out, "    {name:?}: {}", event.describe());
         }
     }
+    if scenario.changes.is_empty() {
+        let _ = writeln!(out, "  changes:      none");
+    } else {
+        let count = scenario.changes.len();
+        let _ = writeln!(
+            out,
+            "  changes:      {count} change{}",
+            if count == 1 { "" } else { "s" }
+        );
+        for (i, change) in scenario.changes.iter().enumerate() {
+            let name = change
+                .name
+                .clone()
+                .unwrap_or_else(|| format!("change #{}", i + 1));
+            let _ = writeln!(out, "    {name:?}: {}", change.describe());
+        }
+    }
     match &scenario.rate_limits {
         None => {
             let _ = writeln!(out, "  rate limits:  none");

@@ -37,6 +37,7 @@ pub mod api_error;
 pub mod auth;
 pub mod body;
 pub mod bundle;
+pub mod changes;
 pub mod churn;
 pub mod control;
 pub mod dashboard;

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::changes::Change;
 use crate::churn::ChurnEvent;
 use crate::error::{Error, Result};
 use crate::faults::FaultRule;
@@ -50,6 +51,8 @@ pub struct Scenario {
     pub rate_limits: Option<RateLimits>,
     /// Changes applied to the tenant while it is served.
     pub churn: Vec<ChurnEvent>,
+    /// Changes to the tenant's integrations (grants) after some time or some list requests.
+    pub changes: Vec<Change>,
     /// A CONNECT proxy in front of the fake (D11), when the file has `[proxy]`.
     pub proxy: Option<ProxyConfig>,
     /// The logs (`[logs]`): rates, mixes and the knobs of what Duo's logs leave open.
@@ -76,6 +79,7 @@ impl fmt::Debug for Scenario {
             .field("faults", &self.faults)
             .field("rate_limits", &self.rate_limits)
             .field("churn", &self.churn)
+            .field("changes", &self.changes)
             .field("logs", &self.logs)
             .field(
                 "proxy",
@@ -639,6 +643,8 @@ struct ScenarioFile {
     rate_limits: Option<Spanned<RateLimits>>,
     #[serde(default)]
     churn: Vec<Spanned<ChurnEvent>>,
+    #[serde(default)]
+    changes: Vec<Spanned<Change>>,
     proxy: Option<Spanned<ProxyConfig>>,
     logs: Option<Spanned<LogsConfig>>,
 }
@@ -771,6 +777,7 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
             faults,
             rate_limits,
             churn,
+            changes,
             proxy,
             logs,
         } = file;
@@ -910,6 +917,11 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
                 }
             }
         }
+        for change in &changes {
+            change.get_ref().check(&names).map_err(|(span, message)| {
+                (self.locate)(Some(span.unwrap_or_else(|| change.span())), message)
+            })?;
+        }
         if let Some(proxy) = &proxy {
             proxy
                 .get_ref()
@@ -925,6 +937,7 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
             logs: logs.map(Spanned::into_inner).unwrap_or_default(),
             proxy: proxy.map(Spanned::into_inner),
             churn: churn.into_iter().map(Spanned::into_inner).collect(),
+            changes: changes.into_iter().map(Spanned::into_inner).collect(),
             rate_limits: rate_limits.map(Spanned::into_inner),
             faults,
             base_dir,

@@ -63,7 +63,7 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// The journal (outermost: it times and records the answer), churn, then fault rules, as one
+/// The journal (outermost: it times and records the answer), changes, churn, then fault rules, as one
 /// hand-written layer. As three `from_fn` layers they cost a tiny signed answer more than all
 /// their own work: each clones the route chain below it and boxes two futures per request.
 /// Without churn events and fault rules (most scenarios) a request costs the journal's note and
@@ -105,7 +105,7 @@ where
     fn call(&mut self, request: Request) -> Self::Future {
         let arrival = journal::arrive(&self.state, &request);
         let world = self.state.world();
-        if world.churn.is_empty() && world.faults.is_empty() {
+        if world.churn.is_empty() && world.faults.is_empty() && world.changes.is_empty() {
             return OuterFuture::Plain {
                 inner: self.inner.call(request),
                 finish: Some((self.state.clone(), arrival)),
@@ -114,12 +114,14 @@ where
         let ready = take_ready(&mut self.inner);
         let state = self.state.clone();
         OuterFuture::Shaped(Box::pin(async move {
-            let response = churn::track(&state, request, |request| {
-                faults::apply(&state, request, |request| async move {
-                    match ready.oneshot(request).await {
-                        Ok(response) => response,
-                        Err(never) => match never {},
-                    }
+            let response = crate::changes::track(&state, request, |request| {
+                churn::track(&state, request, |request| {
+                    faults::apply(&state, request, |request| async move {
+                        match ready.oneshot(request).await {
+                            Ok(response) => response,
+                            Err(never) => match never {},
+                        }
+                    })
                 })
             })
             .await;

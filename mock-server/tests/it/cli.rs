@@ -735,7 +735,8 @@ fn the_banner_shows_the_control_api_and_what_makes_the_tenant_misbehave() {
          [[faults]]\nname = \"burst\"\npath = \"/admin/v1/users\"\ncalls = [1, 2]\nduo_error = 42901\nretry_after_s = 5\n\n\
          [[faults]]\npath = \"/admin/v1/groups*\"\nmethod = \"GET\"\nintermediary = \"cloudflare-403\"\nprobability = 0.25\n\n\
          [[churn]]\nname = \"reorg\"\nafter_list_requests = 2\ndelete_users = 1\ncreate_users = 3\n\n\
-         [rate_limits]\npage = 50\nburst = 5\n",
+         [[changes]]\nname = \"monday\"\nafter_s = 3600\nintegration = \"main\"\nremove_grants = [\"Grant read resource\"]\n\n\
+         [rate_limits]\ntotal = 80\npage = 50\nburst = 5\n",
     )
     .expect("write scenario");
     let mut served = serve(path.to_str().expect("UTF-8 path"), &[]);
@@ -756,12 +757,14 @@ fn the_banner_shows_the_control_api_and_what_makes_the_tenant_misbehave() {
         format!("control API:  {url} (header X-Duo-Mock-Token: {token})"),
         format!("dashboard:    {dashboard}\n"),
         "fault rules:  2".to_owned(),
-        "\"burst\": any method /admin/v1/users, calls 1-2 -> Duo error 429 42901 with Retry-After 5 s"
+        "\"burst\": any method /admin/v1/users, calls 1 to 2 -> Duo error 429 42901 with Retry-After 5 s"
             .to_owned(),
         "\"fault #2\": GET /admin/v1/groups*, probability 0.25 -> intermediary cloudflare-403".to_owned(),
         "churn:        1 event\n".to_owned(),
         "\"reorg\": after 2 list requests: delete 1 users, create 3 users".to_owned(),
-        "rate limits:  per integration: pages 50/min; burst 5".to_owned(),
+        "changes:      1 change\n".to_owned(),
+        "\"monday\": 3600 s after start: integration \"main\": remove \"Grant read resource\"".to_owned(),
+        "rate limits:  per integration: every request 80/min, pages 50/min; burst 5".to_owned(),
     ] {
         assert!(stdout.contains(&wanted), "the banner lacks {wanted:?}:\n{stdout}");
     }
@@ -775,7 +778,12 @@ fn the_banner_shows_the_control_api_and_what_makes_the_tenant_misbehave() {
     interrupt(&quiet.child);
     assert!(wait_exit(&mut quiet.child).success());
     let stdout = read_all(quiet.child.stdout.take());
-    for wanted in ["fault rules:  none", "churn:        none", "rate limits:  none"] {
+    for wanted in [
+        "fault rules:  none",
+        "churn:        none",
+        "changes:      none",
+        "rate limits:  none",
+    ] {
         assert!(stdout.contains(wanted), "{wanted:?}:\n{stdout}");
     }
 }

@@ -2,6 +2,7 @@
 //! helper (see `support`), a module per concern.
 
 mod auth;
+mod changes;
 mod churn;
 mod cli;
 mod control;
