@@ -40,6 +40,7 @@ pub mod bundle;
 pub mod churn;
 pub mod control;
 pub mod dashboard;
+pub mod devices;
 pub mod dump;
 pub mod edit;
 pub mod error;
