@@ -8,7 +8,8 @@ use bytes::Bytes;
 use crate::server::IntegrationInfo;
 use crate::store::{JsonList, Tenant};
 
-/// Writes `{"users","admins","groups","group_members","integrations"}` to `out`.
+/// Writes `{"users","admins","groups","group_members",<each kind of device>,"integrations"}`
+/// to `out` (devices as their lists show them, with their owners).
 pub fn write_dump(tenant: &Tenant, integrations: &[IntegrationInfo], out: &mut impl Write) -> io::Result<()> {
     out.write_all(b"{\"users\":")?;
     write_list(&tenant.users, out)?;
@@ -25,7 +26,12 @@ pub fn write_dump(tenant: &Tenant, integrations: &[IntegrationInfo], out: &mut i
         out.write_all(b":")?;
         write_list(members, out)?;
     }
-    out.write_all(b"},\"integrations\":")?;
+    out.write_all(b"}")?;
+    for (info, devices) in crate::devices::KINDS.iter().zip(&tenant.devices) {
+        write!(out, ",\"{}\":", info.key)?;
+        write_list(&devices.listed, out)?;
+    }
+    out.write_all(b",\"integrations\":")?;
     serde_json::to_writer(&mut *out, integrations)?;
     out.write_all(b"}\n")?;
     Ok(())

@@ -34,6 +34,7 @@ enum Stream {
     ExplicitNames = 7,
     /// The exact counts of `[generate]` (index: which count).
     Shape = 8,
+    SharedPhones = 9,
 }
 
 fn rng_for(seed: u64, stream: Stream, index: u64) -> ChaCha8Rng {
@@ -105,12 +106,14 @@ pub fn build_at(scenario: &Scenario, anchor: i64, threads: usize) -> Result<Tena
             members: ChunkBuilder::with_capacity(range.len(), 64),
             ..RenderedChunk::default()
         };
+        let sharing = scenario.generate.shared_phones > 0.0;
+        let mut previous_phone: Option<Phone> = None;
         for i in range {
             let made;
             let user = match explicit.get(i) {
                 Some(user) => user,
                 None => {
-                    made = make_user(
+                    let mut user = make_user(
                         scenario,
                         &weights,
                         &shape,
@@ -118,9 +121,19 @@ pub fn build_at(scenario: &Scenario, anchor: i64, threads: usize) -> Result<Tena
                         i - explicit.len(),
                         anchor,
                     );
+                    if let Some(phone) = previous_phone.take() {
+                        let mut rng = rng_for(scenario.tenant.seed, Stream::SharedPhones, i as u64);
+                        if chance(&mut rng, scenario.generate.shared_phones) {
+                            user.phones.push(phone);
+                        }
+                    }
+                    made = user;
                     &made
                 }
             };
+            if sharing {
+                previous_phone = user.phones.first().cloned();
+            }
             out.users.push(|buf| match objects.user(&user.user_id) {
                 Some(raw) => buf.extend_from_slice(raw),
                 None => model::render_user(user, |g| group_json[g as usize].as_slice(), render, buf),
@@ -235,6 +248,7 @@ pub fn build_at(scenario: &Scenario, anchor: i64, threads: usize) -> Result<Tena
         None => model::render_admin(admin, out),
     });
 
+    tenant.devices = crate::devices::collect(&tenant.users);
     let user_count = total as u64 - pending_deletion;
     tenant.summary = Bytes::from(format!(
         "{{\"admin_count\":{},\"integration_count\":{},\"telephony_credits_remaining\":{},\"user_count\":{user_count},\"user_pending_deletion_count\":{pending_deletion}}}",

@@ -41,6 +41,7 @@ pub mod changes;
 pub mod churn;
 pub mod control;
 pub mod dashboard;
+pub mod devices;
 pub mod dump;
 pub mod edit;
 pub mod error;

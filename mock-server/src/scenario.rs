@@ -305,6 +305,18 @@ pub struct MaxLimits {
     pub group_users: u32,
     /// `GET /admin/v1/users/{id}/groups` (documented: 500).
     pub user_groups: u32,
+    /// `GET /admin/v1/phones` (Duo's collection: 500).
+    pub phones: u32,
+    /// `GET /admin/v1/tokens` (Duo's collection: 500).
+    pub tokens: u32,
+    /// `GET /admin/v1/webauthncredentials` (Duo's collection: 500).
+    pub webauthncredentials: u32,
+    /// `GET /admin/v1/users/{id}/phones` (Duo's collection: 500).
+    pub user_phones: u32,
+    /// `GET /admin/v1/users/{id}/tokens` (Duo's collection: 500).
+    pub user_tokens: u32,
+    /// `GET /admin/v1/users/{id}/webauthncredentials` (unconfirmed; default 500).
+    pub user_webauthncredentials: u32,
 }
 
 impl Default for MaxLimits {
@@ -315,6 +327,12 @@ impl Default for MaxLimits {
             groups: 100,
             group_users: 500,
             user_groups: 500,
+            phones: 500,
+            tokens: 500,
+            webauthncredentials: 500,
+            user_phones: 500,
+            user_tokens: 500,
+            user_webauthncredentials: 500,
         }
     }
 }
@@ -436,6 +454,9 @@ pub struct Generate {
     pub tokens: f64,
     /// Share of enrolled users with a WebAuthn credential.
     pub webauthn: f64,
+    /// Share of generated users who also hold the previous user's first phone (a desk phone
+    /// two people share; listed once by `/admin/v1/phones`, with both in its `users`).
+    pub shared_phones: f64,
     /// Share of users with aliases.
     pub aliases: f64,
     /// Share of users with non-ASCII names (German, French, Chinese, Japanese, Arabic locales),
@@ -486,6 +507,7 @@ impl Default for Generate {
             phones: 0.85,
             tokens: 0.1,
             webauthn: 0.2,
+            shared_phones: 0.0,
             aliases: 0.1,
             non_ascii_names: 0.05,
             unusual_usernames: 0.0,
@@ -813,6 +835,15 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
             ("groups", options.max_limit.groups),
             ("group_users", options.max_limit.group_users),
             ("user_groups", options.max_limit.user_groups),
+            ("phones", options.max_limit.phones),
+            ("tokens", options.max_limit.tokens),
+            ("webauthncredentials", options.max_limit.webauthncredentials),
+            ("user_phones", options.max_limit.user_phones),
+            ("user_tokens", options.max_limit.user_tokens),
+            (
+                "user_webauthncredentials",
+                options.max_limit.user_webauthncredentials,
+            ),
         ] {
             if max == 0 {
                 return Err(in_options(format!("options.max_limit.{name} must be at least 1")));
@@ -962,6 +993,7 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
             ("phones", generate.phones),
             ("tokens", generate.tokens),
             ("webauthn", generate.webauthn),
+            ("shared_phones", generate.shared_phones),
             ("aliases", generate.aliases),
             ("non_ascii_names", generate.non_ascii_names),
             ("unusual_usernames", generate.unusual_usernames),

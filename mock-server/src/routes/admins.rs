@@ -1,4 +1,4 @@
-//! `/admin/v1/admins` and `/admin/v1/admins/{admin_id}` (Grant administrators).
+//! `/admin/v1/admins/{admin_id}` (Grant administrators); the list is a row of the catalogue.
 
 use axum::Router;
 use axum::extract::rejection::PathRejection;
@@ -6,29 +6,14 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::get;
 
-use super::{object, page_of, path_id};
+use super::{object, path_id};
 use crate::api_error::ApiError;
 use crate::auth::Caller;
 use crate::grants::Grant;
-use crate::paging::PageRequest;
 use crate::state::AppState;
 
 pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/admin/v1/admins", get(list))
-        .route("/admin/v1/admins/{admin_id}", get(one))
-}
-
-async fn list(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
-    caller.require(Grant::Administrators)?;
-    let world = state.world();
-    let options = world.options();
-    let page = PageRequest::from_params(
-        &caller.params,
-        options.max_limit.admins as usize,
-        options.zero_limit,
-    )?;
-    Ok(page_of(&world.tenant.admins, page, options.metadata))
+    Router::new().route("/admin/v1/admins/{admin_id}", get(one))
 }
 
 async fn one(

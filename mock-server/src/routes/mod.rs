@@ -10,6 +10,7 @@ mod admins;
 pub mod catalogue;
 mod groups;
 mod info;
+pub mod lists;
 pub mod logs;
 mod reports;
 mod users;
@@ -44,6 +45,7 @@ use crate::{churn, faults, journal};
 pub fn app(state: AppState) -> Router {
     let control = crate::control::routes(state.clone()).with_state(state.clone());
     let signed = Router::new()
+        .merge(lists::routes())
         .merge(users::routes())
         .merge(admins::routes())
         .merge(groups::routes())

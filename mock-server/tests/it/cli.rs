@@ -657,10 +657,10 @@ async fn verbose_logs_one_plain_line_a_request_and_each_unserved_path_once() {
     assert_eq!(ok.status(), 200);
     let mut statuses = Vec::new();
     for (method, path) in [
-        ("GET", "/admin/v1/phones"),
-        ("GET", "/admin/v1/phones"),
-        ("GET", "/admin/v1/phones/DPAAAAAAAAAAAAAAAAA1"),
-        ("GET", "/admin/v1/phones/DPAAAAAAAAAAAAAAAAA2"),
+        ("GET", "/admin/v1/branding"),
+        ("GET", "/admin/v1/branding"),
+        ("GET", "/admin/v1/branding/DBAAAAAAAAAAAAAAAAA1"),
+        ("GET", "/admin/v1/branding/DBAAAAAAAAAAAAAAAAA2"),
         ("PUT", "/admin/v1/users"),
         ("GET", "/admin/v1/users/DUAAAAAAAAAAAAAAAAA1"),
     ] {
@@ -679,10 +679,10 @@ async fn verbose_logs_one_plain_line_a_request_and_each_unserved_path_once() {
     assert_eq!(requests.len(), 7, "one line a request: {stderr}");
     for (line, wanted) in requests.iter().zip([
         "GET /admin/v1/users -> 200 integration=access-review latency=",
-        "GET /admin/v1/phones -> 404 40401 integration=- latency=",
-        "GET /admin/v1/phones -> 404 40401",
-        "GET /admin/v1/phones/DPAAAAAAAAAAAAAAAAA1 -> 404 40401",
-        "GET /admin/v1/phones/DPAAAAAAAAAAAAAAAAA2 -> 404 40401",
+        "GET /admin/v1/branding -> 404 40401 integration=- latency=",
+        "GET /admin/v1/branding -> 404 40401",
+        "GET /admin/v1/branding/DBAAAAAAAAAAAAAAAAA1 -> 404 40401",
+        "GET /admin/v1/branding/DBAAAAAAAAAAAAAAAAA2 -> 404 40401",
         "PUT /admin/v1/users -> 405 40501",
         "GET /admin/v1/users/DUAAAAAAAAAAAAAAAAA1 -> 401 40101",
     ]) {
@@ -695,9 +695,9 @@ async fn verbose_logs_one_plain_line_a_request_and_each_unserved_path_once() {
             .filter(|l| l.contains("not implemented by the fake") && l.contains(&format!("{key}:")))
             .count()
     };
-    assert_eq!(warned("GET /admin/v1/phones"), 1, "{stderr}");
+    assert_eq!(warned("GET /admin/v1/branding"), 1, "{stderr}");
     assert_eq!(
-        warned("GET /admin/v1/phones/{id}"),
+        warned("GET /admin/v1/branding/{id}"),
         1,
         "ids fold into one path: {stderr}"
     );
@@ -716,7 +716,7 @@ async fn verbose_logs_one_plain_line_a_request_and_each_unserved_path_once() {
     assert_eq!(first["request_headers"]["authorization"], serde_json::Value::Null);
     assert_eq!(
         lines[1]["response_headers"]["x-duo-mock-not-implemented"],
-        "GET /admin/v1/phones"
+        "GET /admin/v1/branding"
     );
     let text = std::fs::read_to_string(&journal).expect("journal file");
     assert!(!text.contains(&skey), "no skey in the journal file");

@@ -123,6 +123,12 @@ fn readable(rng: &mut ChaCha8Rng, ids: &Ids) -> String {
         "/admin/v1/logs/administrator?mintime=0".to_owned(),
         format!("/admin/v1/trust_monitor/events?{}&limit=2", recent_window()),
         "/admin/v1/info/authentication_attempts".to_owned(),
+        "/admin/v1/phones?limit=3".to_owned(),
+        "/admin/v1/tokens?type=h6&serial=1".to_owned(),
+        "/admin/v1/webauthncredentials".to_owned(),
+        format!("/admin/v1/users/{}/phones", ids.user),
+        format!("/admin/v1/users/{}/tokens?limit=1", ids.user),
+        format!("/admin/v1/users/{}/webauthncredentials", ids.user),
     ];
     targets[rng.random_range(0..targets.len())].clone()
 }
@@ -429,13 +435,18 @@ fn case(rng: &mut ChaCha8Rng, info: &ServerInfo, ids: &Ids) -> Case {
         }
         6 => {
             let bad = pick(rng, &BAD_UTF8);
-            let target = match rng.random_range(0..7) {
+            let target = match rng.random_range(0..12) {
                 0 => format!("/admin/v1/users?username={bad}"),
                 1 => format!("/admin/v1/users?{bad}={bad}"),
                 2 => format!("/admin/v1/users/{bad}"),
                 3 => format!("/admin/v1/groups/{bad}"),
                 4 => format!("/admin/v2/groups/{}/users?limit={bad}", ids.group),
                 5 => format!("/admin/v1/users?user_id_list={bad}&user_id_list=%5B%22{bad}%22%5D"),
+                6 => format!("/admin/v1/phones?number={bad}&extension={bad}"),
+                7 => format!("/admin/v1/tokens?type={bad}&serial={bad}"),
+                8 => format!("/admin/v1/phones/{bad}"),
+                9 => format!("/admin/v1/users/{bad}/webauthncredentials"),
+                10 => format!("/admin/v1/users/{}/tokens?offset={bad}", ids.user),
                 _ => format!("/admin/v1/users?username_list=%5B%22{bad}%22%5D"),
             };
             Case::new(
@@ -453,6 +464,10 @@ fn case(rng: &mut ChaCha8Rng, info: &ServerInfo, ids: &Ids) -> Case {
                     "/admin/v1/users?%00=%00",
                     "/admin/v1/groups?limit=1%00",
                     "/admin/v1/users?username_list=%5B%22%00%22%5D",
+                    "/admin/v1/phones?number=%00&extension=%00",
+                    "/admin/v1/tokens?serial=%00",
+                    "/admin/v1/webauthncredentials/WA%00",
+                    "/admin/v1/users/DU%00/phones",
                 ],
             );
             Case::new(
@@ -529,7 +544,17 @@ fn case(rng: &mut ChaCha8Rng, info: &ServerInfo, ids: &Ids) -> Case {
             )
         }
         12 => {
-            let list = pick(rng, &["/admin/v1/users", "/admin/v1/groups", "/admin/v1/admins"]);
+            let list = pick(
+                rng,
+                &[
+                    "/admin/v1/users",
+                    "/admin/v1/groups",
+                    "/admin/v1/admins",
+                    "/admin/v1/phones",
+                    "/admin/v1/tokens",
+                    "/admin/v1/webauthncredentials",
+                ],
+            );
             let (limit, offset) = (pick(rng, &ABSURD), pick(rng, &ABSURD));
             let mut target = format!("{list}?limit={limit}&offset={offset}");
             if rng.random_bool(0.3) {

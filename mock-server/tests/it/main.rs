@@ -7,6 +7,7 @@ mod churn;
 mod cli;
 mod control;
 mod dashboard;
+mod devices;
 mod endpoints;
 mod explain;
 mod faults;

@@ -79,6 +79,9 @@ fn insertion() -> impl Strategy<Value = String> {
             "seed = ",
             "connections = 0\n",
             "header_bytes = 1\n",
+            "shared_phones = 2\n",
+            "[options.max_limit]\nphones = 0\n",
+            "user_webauthncredentials = -1\n",
         ])
         .prop_map(str::to_owned),
         any::<char>().prop_map(String::from),
