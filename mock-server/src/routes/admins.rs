@@ -1,6 +1,6 @@
-//! Administrators (Grant administrators): `/admin/v1/admins`, one by id, and their extras:
-//! password management status (list and one), allowed authentication methods, and pending
-//! activations, made here from the administrators the tenant has.
+//! Administrators (Grant administrators): one by id, and their extras: password management
+//! status, allowed authentication methods, and pending activations, made here from the
+//! administrators the tenant has. The lists are rows of the catalogue.
 
 use axum::Router;
 use axum::extract::rejection::PathRejection;
@@ -11,19 +11,17 @@ use axum::routing::get;
 use bytes::Bytes;
 use serde_json::json;
 
-use super::{object, page_of, path_id};
+use super::{object, path_id};
 use crate::api_error::ApiError;
 use crate::auth::Caller;
 use crate::grants::Grant;
 use crate::model::Admin;
-use crate::paging::PageRequest;
 use crate::scenario::Scenario;
 use crate::state::AppState;
 use crate::store::JsonList;
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
-        .route("/admin/v1/admins", get(list))
         .route("/admin/v1/admins/{admin_id}", get(one))
         .route("/admin/v1/admins/{admin_id}/password_mgmt", get(password_mgmt))
         .route("/admin/v1/admins/allowed_auth_methods", get(allowed_auth_methods))
@@ -107,18 +105,6 @@ async fn allowed_auth_methods(State(state): State<AppState>, caller: Caller) -> 
     caller.require(Grant::Administrators)?;
     let world = state.world();
     Ok(object(world.tenant.account.allowed_auth_methods.clone()))
-}
-
-async fn list(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
-    caller.require(Grant::Administrators)?;
-    let world = state.world();
-    let options = world.options();
-    let page = PageRequest::from_params(
-        &caller.params,
-        options.max_limit.admins as usize,
-        options.zero_limit,
-    )?;
-    Ok(page_of(&world.tenant.admins, page, options.metadata))
 }
 
 async fn one(

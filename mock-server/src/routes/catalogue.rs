@@ -5,6 +5,7 @@
 
 use std::fmt::Write as _;
 
+use super::lists::Source;
 use crate::grants::Grant;
 use crate::paging::DEFAULT_LIMIT;
 use crate::scenario::MaxLimits;
@@ -26,7 +27,8 @@ pub struct Route {
     pub summary: &'static str,
 }
 
-/// A list's page sizes: the default, and the largest, which a scenario may change.
+/// A list's page sizes (the default, and the largest, which a scenario may change) and its
+/// objects: a row with paging is served by `lists`, the one paging handler.
 #[derive(Debug, Clone, Copy)]
 pub struct Paging {
     /// Objects per page without a `limit`.
@@ -35,13 +37,20 @@ pub struct Paging {
     pub max_limit_key: &'static str,
     /// The largest page under a scenario's limits.
     pub largest: fn(&MaxLimits) -> u32,
+    /// Where the objects come from (`lists` serves every row that has paging).
+    pub source: Source,
 }
 
-const fn paged(max_limit_key: &'static str, largest: fn(&MaxLimits) -> u32) -> Option<Paging> {
+const fn paged(
+    max_limit_key: &'static str,
+    largest: fn(&MaxLimits) -> u32,
+    source: Source,
+) -> Option<Paging> {
     Some(Paging {
         default_limit: DEFAULT_LIMIT,
         max_limit_key,
         largest,
+        source,
     })
 }
 
@@ -51,7 +60,7 @@ pub const ROUTES: &[Route] = &[
         method: "GET",
         path: "/admin/v1/users",
         grant: Some(Grant::ReadResource),
-        paging: paged("users", |m| m.users),
+        paging: paged("users", |m| m.users, Source::Users),
         filters: &["username", "email", "user_id_list", "username_list"],
         summary: "Users, in tenant order; `user_id_list`/`username_list` answer every match unpaged",
     },
@@ -67,7 +76,7 @@ pub const ROUTES: &[Route] = &[
         method: "GET",
         path: "/admin/v1/users/{user_id}/groups",
         grant: Some(Grant::ReadResource),
-        paging: paged("user_groups", |m| m.user_groups),
+        paging: paged("user_groups", |m| m.user_groups, Source::UserGroups),
         filters: &[],
         summary: "A user's groups",
     },
@@ -75,7 +84,7 @@ pub const ROUTES: &[Route] = &[
         method: "GET",
         path: "/admin/v1/admins",
         grant: Some(Grant::Administrators),
-        paging: paged("admins", |m| m.admins),
+        paging: paged("admins", |m| m.admins, Source::Admins),
         filters: &[],
         summary: "Administrators",
     },
@@ -86,6 +95,30 @@ pub const ROUTES: &[Route] = &[
         paging: None,
         filters: &[],
         summary: "One administrator",
+    },
+    Route {
+        method: "GET",
+        path: "/admin/v1/admins/password_mgmt",
+        grant: Some(Grant::Administrators),
+        paging: paged("password_mgmt", |m| m.password_mgmt, Source::PasswordMgmt),
+        filters: &[],
+        summary: "Each administrator's password management status, in admin order",
+    },
+    Route {
+        method: "GET",
+        path: "/admin/v1/admins/activations",
+        grant: Some(Grant::Administrators),
+        paging: paged("activations", |m| m.activations, Source::Activations),
+        filters: &[],
+        summary: "Pending administrator activations (one per admin pending activation)",
+    },
+    Route {
+        method: "GET",
+        path: "/admin/v1/administrative_units",
+        grant: Some(Grant::Administrators),
+        paging: paged("admin_units", |m| m.admin_units, Source::AdminUnits),
+        filters: &["admin_id", "group_id", "integration_key"],
+        summary: "Administrative units; at most one filter (two: 400 40002)",
     },
     Route {
         method: "GET",
@@ -115,7 +148,7 @@ pub const ROUTES: &[Route] = &[
         method: "GET",
         path: "/admin/v1/groups",
         grant: Some(Grant::ReadResource),
-        paging: paged("groups", |m| m.groups),
+        paging: paged("groups", |m| m.groups, Source::Groups),
         filters: &[],
         summary: "Groups",
     },
@@ -139,7 +172,7 @@ pub const ROUTES: &[Route] = &[
         method: "GET",
         path: "/admin/v2/groups/{group_id}/users",
         grant: Some(Grant::ReadResource),
-        paging: paged("group_users", |m| m.group_users),
+        paging: paged("group_users", |m| m.group_users, Source::GroupMembers),
         filters: &[],
         summary: "A group's members (`user_id`, `username`)",
     },
@@ -158,6 +191,38 @@ pub const ROUTES: &[Route] = &[
         paging: None,
         filters: &[],
         summary: "The account's settings",
+    },
+    Route {
+        method: "GET",
+        path: "/admin/v3/integrations",
+        grant: Some(Grant::Applications),
+        paging: paged("integrations", |m| m.integrations, Source::IntegrationsV3),
+        filters: &[],
+        summary: "Integrations, v3 (a scenario may make the grant Grant read resource); `secret_key` masked",
+    },
+    Route {
+        method: "GET",
+        path: "/admin/v2/integrations",
+        grant: Some(Grant::Applications),
+        paging: paged("integrations", |m| m.integrations, Source::IntegrationsV1),
+        filters: &[],
+        summary: "Integrations, v2 (legacy)",
+    },
+    Route {
+        method: "GET",
+        path: "/admin/v1/integrations",
+        grant: Some(Grant::Applications),
+        paging: paged("integrations", |m| m.integrations, Source::IntegrationsV1),
+        filters: &[],
+        summary: "Integrations, v1 (legacy)",
+    },
+    Route {
+        method: "GET",
+        path: "/admin/v2/policies",
+        grant: Some(Grant::ReadResource),
+        paging: paged("policies", |m| m.policies, Source::Policies),
+        filters: &[],
+        summary: "Policies, the global policy first; `metadata` on every page",
     },
     Route {
         method: "GET",

@@ -13,6 +13,7 @@ pub mod catalogue;
 mod groups;
 mod info;
 mod integrations;
+pub mod lists;
 pub mod logs;
 mod policies;
 mod reports;
@@ -48,6 +49,7 @@ use crate::{churn, faults, journal};
 pub fn app(state: AppState) -> Router {
     let control = crate::control::routes(state.clone()).with_state(state.clone());
     let signed = Router::new()
+        .merge(lists::routes())
         .merge(users::routes())
         .merge(admins::routes())
         .merge(groups::routes())
