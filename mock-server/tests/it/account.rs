@@ -348,3 +348,90 @@ fn scenario_mistakes_in_the_new_tables_are_located() {
     let error = Scenario::load(&path).expect_err("edition").to_string();
     assert!(error.contains(":4:") && error.contains("GOLD"), "{error}");
 }
+
+#[tokio::test]
+async fn the_lists_hold_every_object_of_the_dump_paged_clamped_and_filtered() {
+    let scenario = scenario("default.toml");
+    let truth = dump(&scenario);
+    let s = spawn(&scenario).await;
+    let call = |path: &str, query: &str| Call::get(path, query).signed_by(FULL);
+    for (path, key) in [
+        ("/admin/v3/integrations", "integration_objects"),
+        ("/admin/v1/administrative_units", "admin_units"),
+        ("/admin/v1/admins/password_mgmt", "password_mgmt"),
+        ("/admin/v1/admins/activations", "activations"),
+        ("/admin/v2/policies", "policies"),
+    ] {
+        let mut all = Vec::new();
+        let mut offset = 0;
+        loop {
+            let page = s.send(call(path, &format!("limit=1&offset={offset}"))).await;
+            all.extend(page.ok().as_array().expect("a list").iter().cloned());
+            match page.json["metadata"]["next_offset"].as_u64() {
+                Some(next) => offset = next,
+                None => break,
+            }
+        }
+        assert_eq!(Value::Array(all), truth[key], "{path}");
+        let whole = s.send(call(path, "limit=100000")).await;
+        assert_eq!(whole.ok(), &truth[key], "{path} clamped");
+        s.send(call(path, "limit=-1"))
+            .await
+            .assert_fail(40002, "Invalid request parameters");
+    }
+    let listed = s.send(call("/admin/v3/integrations", "")).await;
+    assert_eq!(
+        listed.ok().as_array().map(Vec::len),
+        Some(scenario.integrations.len())
+    );
+    assert!(listed.json.get("metadata").is_none(), "one page: no metadata");
+    let policies = s.send(call("/admin/v2/policies", "")).await;
+    assert_eq!(
+        policies.json["metadata"]["total_objects"], 3,
+        "policies: always metadata"
+    );
+    for version in ["v1", "v2"] {
+        let legacy = s.send(call(&format!("/admin/{version}/integrations"), "")).await;
+        let objects = legacy.ok().as_array().expect("list").clone();
+        assert_eq!(objects.len(), scenario.integrations.len());
+        for (object, integration) in objects.iter().zip(&scenario.integrations) {
+            assert_eq!(object["integration_key"], integration.ikey.as_str());
+            assert!(object.get("user_access").is_none());
+            assert!(!legacy.raw.contains(&integration.skey));
+        }
+    }
+    for integration in &scenario.integrations {
+        assert!(
+            !listed.raw.contains(&integration.skey),
+            "a list shows a secret key"
+        );
+    }
+    s.get("/admin/v3/integrations", "")
+        .await
+        .assert_fail(40301, "Access forbidden");
+
+    let units = truth["admin_units"].as_array().expect("units");
+    let rita = units[0]["admins"][0].as_str().expect("admin");
+    let engineering = units[0]["groups"][0].as_str().expect("group");
+    let vpn = &scenario.integrations[4].ikey;
+    for query in [
+        format!("admin_id={rita}"),
+        format!("group_id={engineering}"),
+        format!("integration_key={vpn}"),
+    ] {
+        let found = s.get("/admin/v1/administrative_units", &query).await;
+        assert_eq!(found.ok(), &Value::Array(vec![units[0].clone()]), "{query}");
+    }
+    let none = s
+        .get("/admin/v1/administrative_units", "group_id=DGNOSUCHGROUP0000000")
+        .await;
+    assert_eq!(none.ok(), &Value::Array(Vec::new()));
+    let two = s
+        .get(
+            "/admin/v1/administrative_units",
+            &format!("admin_id={rita}&group_id={engineering}"),
+        )
+        .await;
+    two.assert_fail(40002, "Invalid request parameters");
+    assert_eq!(two.json["message_detail"], "group_id");
+}
