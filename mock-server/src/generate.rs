@@ -237,7 +237,21 @@ pub fn build_at(scenario: &Scenario, anchor: i64, threads: usize) -> Result<Tena
     tenant.group_ids = groups.iter().map(|g| g.group_id.as_str().into()).collect();
     tenant.groups = JsonList::build(&group_json, |g, out| out.extend_from_slice(g));
 
-    let admins = make_admins(scenario, anchor);
+    let mut admins = make_admins(scenario, anchor);
+    let group_ids: HashMap<&str, &str> = groups
+        .iter()
+        .map(|g| (g.name.as_str(), g.group_id.as_str()))
+        .collect();
+    let admin_ids: HashMap<&str, &str> = admins
+        .iter()
+        .take(scenario.admins.len())
+        .map(|a| (a.email.as_str(), a.admin_id.as_str()))
+        .collect();
+    let mut units = crate::routes::build_admin_units(scenario, &group_ids, &admin_ids)?;
+    for admin in admins.iter_mut().take(scenario.admins.len()) {
+        admin.admin_units = units.of_admin.remove(&admin.email).unwrap_or_default();
+    }
+    tenant.account = crate::routes::build_account(scenario, &admins, units, anchor);
     tenant.admin_by_id = admins
         .iter()
         .enumerate()
@@ -1195,6 +1209,8 @@ fn make_admins(scenario: &Scenario, anchor: i64) -> Vec<Admin> {
             },
             created: Some(anchor - 86_400 * 500),
             password_change_required: false,
+            admin_units: Vec::new(),
+            external_password_mgmt: record.external_password_mgmt,
         });
     }
     let roles: Vec<(&str, u32)> = scenario
@@ -1267,6 +1283,8 @@ fn make_admins(scenario: &Scenario, anchor: i64) -> Vec<Admin> {
             // Duo reports no `created` for admins made before October 2021.
             created: (created >= 1_633_046_400).then_some(created),
             password_change_required: rng.random_range(0..20) == 0,
+            admin_units: Vec::new(),
+            external_password_mgmt: false,
         });
     }
     out

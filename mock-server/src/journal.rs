@@ -207,6 +207,11 @@ impl CallerTag {
     }
 }
 
+/// Marks a response whose body holds a secret (an integration's secret key): the journal keeps
+/// its headers and none of its body.
+#[derive(Debug, Clone, Copy)]
+pub struct SecretAnswer;
+
 /// The fault rule applied to a response, attached to it for the journal.
 #[derive(Debug, Clone)]
 pub struct FaultTag(pub String);
@@ -671,8 +676,9 @@ pub fn answer(state: &AppState, arrival: Option<Arrival>, response: Response) ->
     if !journal.is_enabled() {
         return response;
     }
-    let (response, answer, answer_headers_len, response_body_bytes) =
-        keep_answer(response, journal.body_limit());
+    let secret = response.extensions_mut().remove::<SecretAnswer>().is_some();
+    let limit = if secret { 0 } else { journal.body_limit() };
+    let (response, answer, answer_headers_len, response_body_bytes) = keep_answer(response, limit);
     journal.record(Record {
         seq: 0,
         unix_ms: arrival.unix_ms,

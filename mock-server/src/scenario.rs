@@ -57,6 +57,12 @@ pub struct Scenario {
     pub proxy: Option<ProxyConfig>,
     /// The logs (`[logs]`): rates, mixes and the knobs of what Duo's logs leave open.
     pub logs: LogsConfig,
+    /// Custom policies (`[[policies]]`), after the global policy every tenant has.
+    pub policies: Vec<PolicyRecord>,
+    /// Administrative units (`[[admin_units]]`).
+    pub admin_units: Vec<AdminUnitRecord>,
+    /// The custom logo's PNG bytes (`[tenant] logo`), read when the scenario is loaded.
+    pub logo: Option<bytes::Bytes>,
     /// Folder of the scenario file: `body_file` paths are relative to it.
     pub base_dir: PathBuf,
     /// The file's text, to locate errors found after parsing (an unknown group name).
@@ -81,6 +87,9 @@ impl fmt::Debug for Scenario {
             .field("churn", &self.churn)
             .field("changes", &self.changes)
             .field("logs", &self.logs)
+            .field("policies", &self.policies)
+            .field("admin_units", &self.admin_units)
+            .field("logo_bytes", &self.logo.as_ref().map(bytes::Bytes::len))
             .field(
                 "proxy",
                 &self.proxy.as_ref().map(|p| (p.refuse, p.username.is_some())),
@@ -118,6 +127,23 @@ pub struct Tenant {
     /// A JSON file (relative to the scenario) of objects served exactly as written, by id: what
     /// `duo-mock record` keeps of every field the records cannot say (`crate::objects_file`).
     pub objects_file: Option<String>,
+    /// A PNG file (relative to the scenario) served by `/admin/v1/logo`; without one that route
+    /// answers Duo's error.
+    pub logo: Option<Spanned<String>>,
+    /// The edition `/admin/v1/billing/edition` reports: `ENTERPRISE`, `PLATFORM`, `BEYOND` or
+    /// `PERSONAL`.
+    #[serde(default = "default_edition")]
+    pub edition: Spanned<String>,
+    /// Whether `/admin/v1/billing/*` answers (Duo enables it by support request; otherwise 403).
+    #[serde(default)]
+    pub billing_api: bool,
+}
+
+/// The editions `/admin/v1/billing/edition` names (Essentials, Advantage, Premier, Free).
+pub const EDITIONS: [&str; 4] = ["ENTERPRISE", "PLATFORM", "BEYOND", "PERSONAL"];
+
+fn default_edition() -> Spanned<String> {
+    Spanned::new(0..0, "ENTERPRISE".to_owned())
 }
 
 /// The tenant's anchor: users' `created` and `last_login`, phones' `last_seen`, admins' times,
@@ -317,6 +343,16 @@ pub struct MaxLimits {
     pub user_tokens: u32,
     /// `GET /admin/v1/users/{id}/webauthncredentials` (unconfirmed; default 500).
     pub user_webauthncredentials: u32,
+    /// `GET /admin/v3/integrations` and the legacy v1/v2 lists (v3: 500 per a third party).
+    pub integrations: u32,
+    /// `GET /admin/v1/administrative_units` (unconfirmed; default 100).
+    pub admin_units: u32,
+    /// `GET /admin/v2/policies` (unconfirmed; default 100).
+    pub policies: u32,
+    /// `GET /admin/v1/admins/password_mgmt` (unconfirmed; default 300, as admins).
+    pub password_mgmt: u32,
+    /// `GET /admin/v1/admins/activations` (unconfirmed; default 300, as admins).
+    pub activations: u32,
 }
 
 impl Default for MaxLimits {
@@ -333,6 +369,11 @@ impl Default for MaxLimits {
             user_phones: 500,
             user_tokens: 500,
             user_webauthncredentials: 500,
+            integrations: 500,
+            admin_units: 100,
+            policies: 100,
+            password_mgmt: 300,
+            activations: 300,
         }
     }
 }
@@ -380,6 +421,45 @@ pub struct Options {
     pub group_v1_users: bool,
     /// Request limits (head, query, body, connections, header-read timeout).
     pub limits: Limits,
+    /// What integration objects show of `secret_key` (sources conflict).
+    pub integration_secret_key: SecretKeyShown,
+    /// Whether `GET /admin/v1/integrations/{ikey}/skey` answers the secret key (with Grant
+    /// applications) or refuses it like Duo when secrets are never read back.
+    pub integration_skey_readable: bool,
+    /// The grant that reads integrations (sources conflict).
+    pub integrations_read_grant: IntegrationsReadGrant,
+}
+
+/// What an integration object shows of its secret key. Never the key itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum SecretKeyShown {
+    /// `"************************************1234"`: its last four characters (a v3 capture).
+    #[default]
+    Masked,
+    /// No `secret_key` field.
+    Omitted,
+}
+
+/// The grant that reads integrations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum IntegrationsReadGrant {
+    /// "Grant applications" (`adminapi_integrations`), as for writes.
+    #[default]
+    Applications,
+    /// "Grant read resource", as one copy of Duo's docs says.
+    ReadResource,
+}
+
+impl IntegrationsReadGrant {
+    /// The grant it names.
+    pub fn grant(self) -> Grant {
+        match self {
+            Self::Applications => Grant::Applications,
+            Self::ReadResource => Grant::ReadResource,
+        }
+    }
 }
 
 impl Default for Options {
@@ -402,6 +482,9 @@ impl Default for Options {
             user_enable_auto_prompt: true,
             group_v1_users: true,
             limits: Limits::default(),
+            integration_secret_key: SecretKeyShown::default(),
+            integration_skey_readable: true,
+            integrations_read_grant: IntegrationsReadGrant::default(),
         }
     }
 }
@@ -643,6 +726,47 @@ pub struct AdminRecord {
     pub phone: Option<String>,
     /// Last login, unix seconds; `-1` means never.
     pub last_login: Option<i64>,
+    /// Whether the admin's password is managed outside Duo (`/admin/v1/admins/password_mgmt`).
+    #[serde(default)]
+    pub external_password_mgmt: bool,
+}
+
+/// A custom policy as written in the scenario (the global policy always exists besides).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyRecord {
+    /// Policy name (unique, not the global policy's).
+    pub name: Spanned<String>,
+    /// `PO…` key; generated when absent.
+    pub policy_key: Option<Spanned<String>>,
+    /// Names of the scenario's integrations the policy is applied to (each at most one policy).
+    #[serde(default)]
+    pub integrations: Vec<Spanned<String>>,
+    /// The policy's sections as Duo's JSON has them (`authentication_methods = {…}`, …); only
+    /// what the policy overrides. Default: a new-user policy of `deny`.
+    pub sections: Option<toml::Table>,
+}
+
+/// An administrative unit as written in the scenario.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminUnitRecord {
+    /// Unit name (unique).
+    pub name: Spanned<String>,
+    /// Id; generated when absent.
+    pub admin_unit_id: Option<Spanned<String>>,
+    /// Free text.
+    #[serde(default)]
+    pub description: String,
+    /// E-mails of written-out `[[admins]]` in the unit.
+    #[serde(default)]
+    pub admins: Vec<Spanned<String>>,
+    /// Names of groups (written out or generated) the unit's admins manage.
+    #[serde(default)]
+    pub groups: Vec<Spanned<String>>,
+    /// Names of the scenario's integrations the unit's admins manage.
+    #[serde(default)]
+    pub integrations: Vec<Spanned<String>>,
 }
 
 /// The raw file shape, before cross-field validation.
@@ -669,6 +793,10 @@ struct ScenarioFile {
     changes: Vec<Spanned<Change>>,
     proxy: Option<Spanned<ProxyConfig>>,
     logs: Option<Spanned<LogsConfig>>,
+    #[serde(default)]
+    policies: Vec<PolicyRecord>,
+    #[serde(default)]
+    admin_units: Vec<AdminUnitRecord>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -702,6 +830,10 @@ fn default_telephony_credits() -> u64 {
 pub const USER_STATUSES: [&str; 5] = ["active", "bypass", "disabled", "locked out", "pending deletion"];
 /// Valid group statuses.
 pub const GROUP_STATUSES: [&str; 3] = ["active", "bypass", "disabled"];
+/// The name of the policy every tenant has.
+pub const GLOBAL_POLICY_NAME: &str = "Global Policy";
+/// Largest logo file read.
+pub const MAX_LOGO_BYTES: usize = 1024 * 1024;
 /// Valid administrator statuses.
 pub const ADMIN_STATUSES: [&str; 4] = ["Active", "Disabled", "Expired", "Pending Activation"];
 
@@ -802,6 +934,8 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
             changes,
             proxy,
             logs,
+            policies,
+            admin_units,
         } = file;
         let host = &tenant.get_ref().api_hostname;
         if host.is_empty() || host.contains([':', '/', ' ']) || !host.is_ascii() {
@@ -844,6 +978,11 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
                 "user_webauthncredentials",
                 options.max_limit.user_webauthncredentials,
             ),
+            ("integrations", options.max_limit.integrations),
+            ("admin_units", options.max_limit.admin_units),
+            ("policies", options.max_limit.policies),
+            ("password_mgmt", options.max_limit.password_mgmt),
+            ("activations", options.max_limit.activations),
         ] {
             if max == 0 {
                 return Err(in_options(format!("options.max_limit.{name} must be at least 1")));
@@ -914,6 +1053,19 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
             .filter(|p| !p.as_os_str().is_empty())
             .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
         let names: Vec<&str> = integrations.iter().map(|i| i.name.as_str()).collect();
+        self.check_policies(&policies, &names)?;
+        self.check_admin_units(&admin_units, &names, &admin_emails)?;
+        let edition = tenant.edition.get_ref();
+        if !EDITIONS.contains(&edition.as_str()) {
+            return Err(self.at(
+                &tenant.edition,
+                format!("tenant.edition {edition:?} is not one of {}", EDITIONS.join(", ")),
+            ));
+        }
+        let logo = match &tenant.logo {
+            Some(path) => Some(self.logo(path, &base_dir)?),
+            None => None,
+        };
         for rule in &faults {
             rule.get_ref()
                 .check(&names, &base_dir)
@@ -982,7 +1134,116 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
             users,
             groups,
             admins,
+            policies,
+            admin_units,
+            logo,
         })
+    }
+
+    /// Reads and checks the logo file (a PNG of at most [`MAX_LOGO_BYTES`]).
+    fn logo(&self, path: &Spanned<String>, base_dir: &Path) -> Result<bytes::Bytes> {
+        let full = base_dir.join(path.get_ref());
+        let bytes = std::fs::read(&full)
+            .map_err(|e| self.at(path, format!("tenant.logo {}: {e}", full.display())))?;
+        if !bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+            return Err(self.at(path, format!("tenant.logo {} is not a PNG file", full.display())));
+        }
+        if bytes.len() > MAX_LOGO_BYTES {
+            return Err(self.at(
+                path,
+                format!(
+                    "tenant.logo {} is larger than {MAX_LOGO_BYTES} bytes",
+                    full.display()
+                ),
+            ));
+        }
+        Ok(bytes::Bytes::from(bytes))
+    }
+
+    fn check_policies(&self, policies: &[PolicyRecord], integrations: &[&str]) -> Result<()> {
+        let mut names = HashSet::new();
+        let mut applied = HashSet::new();
+        for policy in policies {
+            let name = policy.name.get_ref();
+            if name.is_empty() || name == GLOBAL_POLICY_NAME {
+                return Err(self.at(
+                    &policy.name,
+                    format!("policy name {name:?}: empty, or the global policy's (which always exists)"),
+                ));
+            }
+            if !names.insert(name.as_str()) {
+                return Err(self.at(&policy.name, format!("duplicate policy name {name:?}")));
+            }
+            if let Some(key) = &policy.policy_key {
+                self.duo_id(key, "PO")?;
+            }
+            for integration in &policy.integrations {
+                let wanted = integration.get_ref().as_str();
+                if !integrations.contains(&wanted) {
+                    return Err(self.at(integration, format!("no integration named {wanted:?}")));
+                }
+                if !applied.insert(wanted) {
+                    return Err(self.at(
+                        integration,
+                        format!(
+                            "integration {wanted:?} already has a policy (an application has at most one)"
+                        ),
+                    ));
+                }
+            }
+            if let Some(sections) = &policy.sections {
+                if let Some((key, _)) = sections.iter().find(|(_, v)| !v.is_table()) {
+                    return Err(self.at(
+                        &policy.name,
+                        format!("policy {name:?}: section {key:?} must be a table"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn check_admin_units(
+        &self,
+        units: &[AdminUnitRecord],
+        integrations: &[&str],
+        admin_emails: &HashSet<&str>,
+    ) -> Result<()> {
+        let mut names = HashSet::new();
+        for unit in units {
+            let name = unit.name.get_ref();
+            if name.is_empty() || !names.insert(name.as_str()) {
+                return Err(self.at(
+                    &unit.name,
+                    format!("admin unit name {name:?}: empty or duplicate"),
+                ));
+            }
+            if let Some(id) = &unit.admin_unit_id {
+                self.duo_id(id, "DN")?;
+            }
+            for admin in &unit.admins {
+                if !admin_emails.contains(admin.get_ref().as_str()) {
+                    return Err(self.at(
+                        admin,
+                        format!("no written-out admin has the e-mail {:?}", admin.get_ref()),
+                    ));
+                }
+            }
+            for integration in &unit.integrations {
+                if !integrations.contains(&integration.get_ref().as_str()) {
+                    return Err(self.at(
+                        integration,
+                        format!("no integration named {:?}", integration.get_ref()),
+                    ));
+                }
+            }
+            for group in &unit.groups {
+                if group.get_ref().is_empty() {
+                    return Err(self.at(group, "group name must not be empty"));
+                }
+            }
+        }
+        Ok(())
     }
 
     fn check_generate(&self, spanned: &Spanned<Generate>, written_users: usize) -> Result<()> {

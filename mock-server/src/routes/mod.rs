@@ -6,12 +6,16 @@
 //! mean the fake does not serve the request, which Duo might: they carry
 //! [`NOT_IMPLEMENTED_HEADER`], and each such path is logged once.
 
+mod account;
+mod admin_units;
 mod admins;
 pub mod catalogue;
 mod groups;
 mod info;
+mod integrations;
 pub mod lists;
 pub mod logs;
+mod policies;
 mod reports;
 mod users;
 mod writes;
@@ -50,6 +54,10 @@ pub fn app(state: AppState) -> Router {
         .merge(admins::routes())
         .merge(groups::routes())
         .merge(info::routes())
+        .merge(integrations::routes())
+        .merge(admin_units::routes())
+        .merge(policies::routes())
+        .merge(account::routes())
         .merge(logs::routes().merge(reports::routes()))
         .route_layer(AuthLayer(state.clone()));
     Router::new()
@@ -203,6 +211,41 @@ async fn not_served(state: &AppState, request: Request, error: ApiError) -> Resp
         response.extensions_mut().insert(tag);
     }
     response
+}
+
+pub(crate) use admin_units::{Built as AdminUnits, build as build_admin_units};
+
+/// The account's objects besides users and groups, made from the scenario and the
+/// administrators (whose units `units` already set).
+pub(crate) fn build_account(
+    scenario: &crate::Scenario,
+    admins: &[crate::model::Admin],
+    units: AdminUnits,
+    anchor: i64,
+) -> crate::store::Account {
+    let policies = policies::build(scenario);
+    let (integrations_v1, integrations_v3, integration_by_key) =
+        integrations::build(scenario, &policies.key_of_integration);
+    let (password_mgmt, activations, allowed_auth_methods) = admins::build_extras(scenario, admins, anchor);
+    let (edition, telephony_credits) = account::build_billing(scenario);
+    crate::store::Account {
+        integrations_v1,
+        integrations_v3,
+        integration_by_key,
+        admin_units: units.list,
+        admin_unit_by_id: units.by_id,
+        admin_unit_members: units.members,
+        password_mgmt,
+        activations,
+        allowed_auth_methods,
+        policies: policies.list,
+        policy_by_key: policies.by_key,
+        policy_summary: policies.summary,
+        policy_of_integration: policies.index_of_integration,
+        logo: scenario.logo.clone(),
+        edition,
+        telephony_credits,
+    }
 }
 
 /// Opening of a list body: `{"metadata":{…},"response":[` or `{"response":[`.

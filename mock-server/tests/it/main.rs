@@ -1,6 +1,7 @@
 //! Integration tests of the fake over real HTTP(S) on loopback: one test binary, one `spawn`
 //! helper (see `support`), a module per concern.
 
+mod account;
 mod auth;
 mod changes;
 mod churn;
