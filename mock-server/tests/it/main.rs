@@ -1,6 +1,7 @@
 //! Integration tests of the fake over real HTTP(S) on loopback: one test binary, one `spawn`
 //! helper (see `support`), a module per concern.
 
+mod accounts;
 mod auth;
 mod churn;
 mod cli;
