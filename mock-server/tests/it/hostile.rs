@@ -695,13 +695,14 @@ fn account_case(rng: &mut ChaCha8Rng, info: &ServerInfo) -> Case {
     use Accept::{Duo4xx, DuoStatus, Ok200};
     let accounts = info.integration("accounts").expect("Accounts API keys");
     let child = &info.accounts[0].account_id;
+    // Not FAULTED: its fault rule answers before any account is read.
     let path = pick(
         rng,
         &[
             "/admin/v1/users",
             "/admin/v1/groups",
             "/admin/v1/admins",
-            "/admin/v1/info/summary",
+            "/admin/v1/settings",
         ],
     );
     let (what, bytes, accept): (String, Vec<u8>, &[Accept]) = match rng.random_range(0..7) {
@@ -962,7 +963,7 @@ fn hostile_scenario() -> Scenario {
              [[faults]]\nname = \"asked-for-500\"\npath = \"{FAULTED}\"\nduo_error = 50000\n\n\
              [[integrations]]\nname = \"accounts\"\ntype = \"accounts-api\"\n\
              ikey = \"DIACCOUNTSAPIKEYS001\"\nskey = \"{}\"\n\
-             grants = [\"Grant read resource\", \"Grant administrators\", \"Grant read information\"]\n\n\
+             grants = [\"Grant read resource\", \"Grant administrators\", \"Grant settings\"]\n\n\
              [[accounts]]\n[accounts.tenant]\napi_hostname = \"api-child001.duosecurity.com\"\nseed = 5\n\
              [accounts.generate]\nusers = 7\ngroups = 2\nadmins = 1\n",
             HEADER_TIMEOUT.as_millis(),
