@@ -267,6 +267,7 @@ impl Changes {
             key: current.key.clone(),
             grants,
             admin_api: current.admin_api,
+            accounts_api: current.accounts_api,
             networks: current.networks.clone(),
             change: Some(Arc::clone(&live.name)),
         };

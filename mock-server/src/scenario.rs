@@ -63,6 +63,9 @@ pub struct Scenario {
     pub admin_units: Vec<AdminUnitRecord>,
     /// The custom logo's PNG bytes (`[tenant] logo`), read when the scenario is loaded.
     pub logo: Option<bytes::Bytes>,
+    /// Child accounts (`[[accounts]]`, an MSP's customers): each a tenant of its own, reached
+    /// with Accounts API keys and `account_id`.
+    pub accounts: Vec<ChildAccount>,
     /// Folder of the scenario file: `body_file` paths are relative to it.
     pub base_dir: PathBuf,
     /// The file's text, to locate errors found after parsing (an unknown group name).
@@ -90,6 +93,7 @@ impl fmt::Debug for Scenario {
             .field("policies", &self.policies)
             .field("admin_units", &self.admin_units)
             .field("logo_bytes", &self.logo.as_ref().map(bytes::Bytes::len))
+            .field("accounts", &self.accounts)
             .field(
                 "proxy",
                 &self.proxy.as_ref().map(|p| (p.refuse, p.username.is_some())),
@@ -397,6 +401,9 @@ pub struct Options {
     /// Duo code for keys of another application type (D1): 40102 (default, as customers report)
     /// at the key check, or 40301 after the signature check.
     pub wrong_type_code: u32,
+    /// Duo code for an `account_id` that is well-formed but not a child of the caller's account:
+    /// 40301 (default), 40401 or 40002 (unconfirmed; `docs/fidelity.md`).
+    pub unknown_account_code: u32,
     /// Take the client's address from the first `X-Forwarded-For` entry (a fake behind a proxy)
     /// when checking Networks for API Access.
     pub trust_forwarded_for: bool,
@@ -471,6 +478,7 @@ impl Default for Options {
             tls: false,
             tls_certificate: CertificateFault::None,
             wrong_type_code: 40102,
+            unknown_account_code: 40301,
             trust_forwarded_for: false,
             accept_v1: false,
             accept_v4: false,
@@ -797,6 +805,61 @@ struct ScenarioFile {
     policies: Vec<PolicyRecord>,
     #[serde(default)]
     admin_units: Vec<AdminUnitRecord>,
+    #[serde(default)]
+    accounts: Vec<Spanned<ChildAccountFile>>,
+}
+
+/// A child account as written: `[[accounts]]` with its own `[accounts.tenant]` and
+/// `[accounts.generate]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChildAccountFile {
+    account_id: Option<Spanned<String>>,
+    tenant: Spanned<Tenant>,
+    generate: Option<Spanned<Generate>>,
+}
+
+/// A child account of the scenario's (parent) account: a tenant of its own, generated from its
+/// own seed and counts, served to Accounts API keys that name it in `account_id`.
+#[derive(Debug, Clone)]
+pub struct ChildAccount {
+    /// `DA…` id (from the file, or drawn from the child's seed).
+    pub account_id: String,
+    /// The child's tenant facts (name, API hostname, seed…).
+    pub tenant: Tenant,
+    /// What to generate in it.
+    pub generate: Generate,
+}
+
+impl Scenario {
+    /// The scenario a child account is served from: this one's options, integrations and logs
+    /// settings with the child's tenant and counts, no objects written out, no faults, churn,
+    /// rate limits, proxy or children of its own.
+    pub fn child_scenario(&self, account: &ChildAccount) -> Self {
+        Self {
+            origin: format!("{} (account {})", self.origin, account.account_id),
+            description: None,
+            tenant: account.tenant.clone(),
+            options: self.options.clone(),
+            generate: account.generate.clone(),
+            integrations: self.integrations.clone(),
+            users: Vec::new(),
+            groups: Vec::new(),
+            admins: Vec::new(),
+            faults: Vec::new(),
+            rate_limits: None,
+            churn: Vec::new(),
+            changes: Vec::new(),
+            proxy: None,
+            logs: self.logs.clone(),
+            policies: Vec::new(),
+            admin_units: Vec::new(),
+            logo: None,
+            accounts: Vec::new(),
+            base_dir: self.base_dir.clone(),
+            source: std::sync::Arc::from(""),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -936,14 +999,10 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
             logs,
             policies,
             admin_units,
+            accounts,
         } = file;
-        let host = &tenant.get_ref().api_hostname;
-        if host.is_empty() || host.contains([':', '/', ' ']) || !host.is_ascii() {
-            return Err(self.at(
-                &tenant,
-                format!("tenant.api_hostname {host:?} must be a bare host name (no scheme, port or path)"),
-            ));
-        }
+        self.check_host(&tenant, "tenant")?;
+        let accounts = self.accounts(accounts, tenant.get_ref())?;
         let tenant = tenant.into_inner();
         let generate = match generate {
             Some(generate) => {
@@ -958,6 +1017,11 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
         if ![40102, 40301].contains(&options.wrong_type_code) {
             return Err(in_options(
                 "options.wrong_type_code must be 40102 or 40301".into(),
+            ));
+        }
+        if ![40002, 40301, 40401].contains(&options.unknown_account_code) {
+            return Err(in_options(
+                "options.unknown_account_code must be 40002, 40301 or 40401".into(),
             ));
         }
         if options.signature_window_s == 0 {
@@ -1119,6 +1183,7 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
         Ok(Scenario {
             logs: logs.map(Spanned::into_inner).unwrap_or_default(),
             proxy: proxy.map(Spanned::into_inner),
+            accounts,
             churn: churn.into_iter().map(Spanned::into_inner).collect(),
             changes: changes.into_iter().map(Spanned::into_inner).collect(),
             rate_limits: rate_limits.map(Spanned::into_inner),
@@ -1244,6 +1309,74 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
             }
         }
         Ok(())
+    }
+
+    fn check_host(&self, tenant: &Spanned<Tenant>, table: &str) -> Result<()> {
+        let host = &tenant.get_ref().api_hostname;
+        if host.is_empty() || host.contains([':', '/', ' ']) || !host.is_ascii() {
+            return Err(self.at(
+                tenant,
+                format!("{table}.api_hostname {host:?} must be a bare host name (no scheme, port or path)"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The child accounts: ids well-formed and unique (drawn from the child's seed when absent),
+    /// host names bare and distinct from the parent's and each other's.
+    fn accounts(&self, list: Vec<Spanned<ChildAccountFile>>, parent: &Tenant) -> Result<Vec<ChildAccount>> {
+        let mut ids = HashSet::new();
+        let mut hosts = HashSet::from([parent.api_hostname.to_ascii_lowercase()]);
+        let mut out = Vec::with_capacity(list.len());
+        for item in list {
+            let span = item.span();
+            let file = item.into_inner();
+            self.check_host(&file.tenant, "accounts.tenant")?;
+            if !hosts.insert(file.tenant.get_ref().api_hostname.to_ascii_lowercase()) {
+                return Err(self.at(
+                    &file.tenant,
+                    format!(
+                        "accounts.tenant.api_hostname {:?} is another account's",
+                        file.tenant.get_ref().api_hostname
+                    ),
+                ));
+            }
+            if file.tenant.get_ref().objects_file.is_some() {
+                return Err(self.at(&file.tenant, "a child account has no objects_file"));
+            }
+            let generate = match file.generate {
+                Some(generate) => {
+                    self.check_generate(&generate, 0)?;
+                    generate.into_inner()
+                }
+                None => Generate::default(),
+            };
+            let account_id = match &file.account_id {
+                Some(id) => {
+                    self.duo_id(id, "DA")?;
+                    id.get_ref().clone()
+                }
+                None => {
+                    use rand::SeedableRng as _;
+                    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(file.tenant.get_ref().seed);
+                    crate::model::random_id(&mut rng, "DA")
+                }
+            };
+            if !ids.insert(account_id.clone()) {
+                return Err((self.locate)(
+                    Some(span),
+                    format!(
+                        "duplicate account_id {account_id:?} (two children with the same seed need explicit ids)"
+                    ),
+                ));
+            }
+            out.push(ChildAccount {
+                account_id,
+                tenant: file.tenant.into_inner(),
+                generate,
+            });
+        }
+        Ok(out)
     }
 
     fn check_generate(&self, spanned: &Spanned<Generate>, written_users: usize) -> Result<()> {

@@ -109,10 +109,11 @@ fn unauthorized(html: &mut String, view: &RequestView, world: &World, code: Opti
             html,
             "<p><b>{}</b> is {}.</p>",
             esc(&integration.name),
-            if integration.kind == IntegrationKind::AdminApi {
-                "an Admin API application on an account whose plan has no Admin API"
-            } else {
-                "not an Admin API application"
+            match integration.kind {
+                _ if crate::auth::is_accounts_path(&view.entry.path) => "not an Accounts API application",
+                IntegrationKind::AdminApi =>
+                    "an Admin API application on an account whose plan has no Admin API",
+                _ => "not an Admin API application",
             }
         );
         return;
@@ -246,7 +247,28 @@ fn forbidden(html: &mut String, view: &RequestView, world: &World) {
         return;
     };
     let name = esc(&integration.name);
-    if integration.kind != IntegrationKind::AdminApi {
+    let accounts_path = crate::auth::is_accounts_path(&view.entry.path);
+    if accounts_path && integration.kind != IntegrationKind::AccountsApi {
+        let _ = writeln!(
+            html,
+            "<p class=\"headline\"><b>{name}</b> is not an Accounts API application (403 40301).</p>"
+        );
+        return;
+    }
+    if integration.kind == IntegrationKind::AccountsApi && !accounts_path {
+        let params = crate::params::Params::parse(view.entry.query.as_bytes());
+        let child = params
+            .first("account_id")
+            .and_then(|id| std::str::from_utf8(id).ok())
+            .filter(|id| world.account(id).is_some());
+        if child.is_none() {
+            let _ = writeln!(
+                html,
+                "<p class=\"headline\"><b>{name}</b> holds Accounts API keys: on an Admin API path they read the child account named in <code>account_id</code>, and this request's query named no child of this account (403 40301).</p>"
+            );
+            return;
+        }
+    } else if integration.kind != IntegrationKind::AdminApi && !accounts_path {
         let _ = writeln!(
             html,
             "<p class=\"headline\"><b>{name}</b> is not an Admin API application (403 40301).</p>"

@@ -612,6 +612,15 @@ pub const ROUTES: &[Route] = &[
         filters: &[],
         summary: "Delete a group (and its memberships)",
     },
+    Route {
+        method: "POST",
+        path: "/accounts/v1/account/list",
+        grant: None,
+        paging: None,
+        object: None,
+        filters: &[],
+        summary: "Child accounts (`account_id`, `api_hostname`, `name`); Accounts API keys only. Those keys reach every Admin API route of a child with `account_id`",
+    },
 ];
 
 /// `docs/endpoints.md`: the table as Markdown, page sizes as a default scenario has them.
@@ -634,7 +643,11 @@ pub fn markdown() -> String {
          |---|---|---|---|---|---|\n",
     );
     for route in ROUTES {
-        let grant = route.grant.map_or("none (unsigned)", Grant::name);
+        let grant = match route.grant {
+            Some(grant) => grant.name(),
+            None if crate::auth::is_accounts_path(route.path) => "Accounts API keys",
+            None => "none (unsigned)",
+        };
         let paging = route.paging.map_or_else(
             || "—".to_owned(),
             |p| {

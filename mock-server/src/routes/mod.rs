@@ -7,6 +7,7 @@
 //! [`NOT_IMPLEMENTED_HEADER`], and each such path is logged once.
 
 mod account;
+mod accounts;
 mod admin_units;
 mod admins;
 pub mod catalogue;
@@ -48,18 +49,11 @@ use crate::{churn, faults, journal};
 /// The whole application: signed Admin API routes, the unsigned ping, and Duo-shaped 404/405.
 pub fn app(state: AppState) -> Router {
     let control = crate::control::routes(state.clone()).with_state(state.clone());
-    let signed = Router::new()
-        .merge(lists::routes())
-        .merge(users::routes())
-        .merge(admins::routes())
-        .merge(groups::routes())
-        .merge(info::routes())
-        .merge(integrations::routes())
-        .merge(admin_units::routes())
-        .merge(policies::routes())
-        .merge(account::routes())
-        .merge(logs::routes().merge(reports::routes()))
-        .route_layer(AuthLayer(state.clone()));
+    let routes = signed_routes();
+    let signed = routes.clone().route_layer(AuthLayer {
+        state: state.clone(),
+        children: routes,
+    });
     Router::new()
         .merge(signed)
         .route("/auth/v2/ping", get(info::ping))
@@ -71,6 +65,23 @@ pub fn app(state: AppState) -> Router {
         // trailing `/` are control paths too (nested as a router, they fell to the API's 404).
         .nest_service(crate::control::PREFIX, control)
         .with_state(state)
+}
+
+/// Every signed route, without the auth layer (which `app` adds, and which routes a child
+/// account's request to these same routes again).
+fn signed_routes() -> Router<AppState> {
+    Router::new()
+        .merge(lists::routes())
+        .merge(users::routes())
+        .merge(admins::routes())
+        .merge(groups::routes())
+        .merge(info::routes())
+        .merge(integrations::routes())
+        .merge(admin_units::routes())
+        .merge(policies::routes())
+        .merge(account::routes())
+        .merge(logs::routes().merge(reports::routes()))
+        .merge(accounts::routes())
 }
 
 /// The journal (outermost: it times and records the answer), changes, churn, then fault rules, as one

@@ -787,3 +787,58 @@ fn the_banner_shows_the_control_api_and_what_makes_the_tenant_misbehave() {
         assert!(stdout.contains(wanted), "{wanted:?}:\n{stdout}");
     }
 }
+
+#[test]
+fn an_msp_scenario_shows_its_children_in_the_banner_ready_file_and_dump() {
+    let mut served = serve("msp.toml", &[]);
+    let accounts = served.ready["accounts"].as_array().expect("accounts").clone();
+    assert_eq!(accounts.len(), 3);
+    interrupt(&served.child);
+    assert!(wait_exit(&mut served.child).success());
+    let stdout = read_all(served.child.stdout.take());
+    assert!(
+        stdout.contains(
+            "Accounts API keys: POST /accounts/v1/account/list, and Admin API calls with account_id"
+        ),
+        "{stdout}"
+    );
+    for account in &accounts {
+        let line = format!(
+            "child account {}: account_id {} api_hostname {}",
+            account["name"],
+            account["account_id"].as_str().expect("id"),
+            account["api_hostname"].as_str().expect("host")
+        );
+        assert!(stdout.contains(&line), "the banner lacks {line:?}:\n{stdout}");
+    }
+    // dump --account: the child's tenant, the same bytes each time, no integrations of its own.
+    let id = accounts[0]["account_id"].as_str().expect("id");
+    let dump = || {
+        duo_mock()
+            .args(["dump", "--account", id, "--scenario"])
+            .arg(scenario_path("msp.toml"))
+            .output()
+            .expect("dump runs")
+    };
+    let (first, second) = (dump(), dump());
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert_eq!(first.stdout, second.stdout);
+    let child: Value = serde_json::from_slice(&first.stdout).expect("JSON");
+    assert_eq!(child["users"].as_array().map(Vec::len), Some(60));
+    assert_eq!(child["integrations"], serde_json::json!([]));
+    let unknown = duo_mock()
+        .args(["dump", "--account", "DA0000000000000000NO", "--scenario"])
+        .arg(scenario_path("msp.toml"))
+        .output()
+        .expect("dump runs");
+    assert!(!unknown.status.success());
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr).contains("no child account \"DA0000000000000000NO\""),
+        "{}",
+        String::from_utf8_lossy(&unknown.stderr)
+    );
+}

@@ -2,6 +2,7 @@
 //! helper (see `support`), a module per concern.
 
 mod account;
+mod accounts;
 mod auth;
 mod changes;
 mod churn;
