@@ -656,8 +656,8 @@ async fn run_logs(args: LogsArgs) -> ExitCode {
                 counts.join(", "),
                 summary.requests
             );
-            let document = serde_json::json!({"status": "ok", "events": summary.events()});
-            (document.to_string().into_bytes(), EXIT_OK)
+            let document = format!("{{\"status\":\"ok\",\"events\":{}}}\n", summary.events());
+            (document.into_bytes(), EXIT_OK)
         }
         Err(Error::Failed(failure)) => {
             eprintln!("error: {}: {}", failure.kind, failure.message);
