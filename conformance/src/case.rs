@@ -748,6 +748,80 @@ outcome = "success"
         );
     }
 
+    const LOGS: &str = r#"
+id = "logs-x"
+title = "x"
+must = "A collector MUST x."
+since = "0.1.0"
+category = "logs"
+rows = ["L1"]
+scenario = "conformance/scenarios/logs-steady.toml"
+
+[logs]
+types = ["authentication"]
+settle_s = 4
+
+[[logs.runs]]
+sink = "full"
+expect = "sink"
+
+[[logs.runs]]
+wait_s = 1.5
+"#;
+
+    #[test]
+    fn a_logs_case_loads_its_runs() {
+        let case = Case::parse(LOGS, "cases/x.toml", &root()).unwrap();
+        let logs = case.logs.unwrap();
+        assert_eq!(case.rows, ["L1"]);
+        assert_eq!(logs.lookback_s, 3600);
+        assert_eq!(logs.runs.len(), 2);
+        assert!(logs.runs[0].sink_full);
+        assert_eq!(logs.runs[0].expect, crate::logs::spec::RunExpect::Sink);
+        assert_eq!(logs.runs[1].wait, Duration::from_millis(1500));
+        assert_eq!(logs.runs[1].expect, crate::logs::spec::RunExpect::Ok);
+        assert_eq!(case.journal, JournalChecks::for_logs());
+    }
+
+    #[test]
+    fn logs_mistakes_are_located() {
+        let error = error_of(&LOGS.replace("[\"authentication\"]", "[\"auth\"]"));
+        assert!(
+            error.starts_with("cases/x.toml:11:9: unknown log type \"auth\""),
+            "{error}"
+        );
+        let error = error_of(&LOGS.replace("[\"L1\"]", "[\"L20\"]"));
+        assert!(error.starts_with("cases/x.toml:7:8: rows are"), "{error}");
+        let error = error_of(&LOGS.replace("expect = \"sink\"", "expect = \"ok\""));
+        assert!(
+            error.contains("a run whose sink is full cannot expect ok"),
+            "{error}"
+        );
+        let error = error_of(&LOGS.replace("expect = \"sink\"", "expect = \"lost\""));
+        assert!(
+            error.starts_with("cases/x.toml:16:10: expect \"lost\""),
+            "{error}"
+        );
+        let error = error_of(&LOGS.replace(
+            "sink = \"full\"\nexpect = \"sink\"",
+            "kill_after_requests = 2\nexpect = \"ok\"",
+        ));
+        assert!(error.contains("a killed run expects nothing"), "{error}");
+        let error = error_of(
+            &LOGS
+                .replace("category = \"logs\"", "category = \"sync\"")
+                .replace("logs-x", "sync-x"),
+        );
+        assert!(error.contains("[logs] belongs to category = \"logs\""), "{error}");
+        let error = error_of(&format!("{LOGS}\n[expect]\noutcome = \"success\"\n"));
+        assert!(error.contains("a logs case expects per run"), "{error}");
+        let error = error_of(&LOGS.replace("settle_s = 4", "settle_s = 4\ncolour = 1"));
+        assert!(
+            error.starts_with("cases/x.toml:13:1: unknown field `colour`"),
+            "{error}"
+        );
+    }
+
     #[test]
     fn journal_overrides_apply() {
         let text = format!(
