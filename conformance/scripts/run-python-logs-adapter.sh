@@ -20,6 +20,6 @@ export PYTHONDONTWRITEBYTECODE=1
 export PYTHONWARNINGS="ignore:ssl.PROTOCOL_TLS is deprecated:DeprecationWarning"
 exec "$DUO_CONFORMANCE_BIN" run \
   --category logs \
-  --connector "$py conformance/adapters/duo_client_logs_adapter.py" \
+  --collector "$py conformance/adapters/duo_client_logs_adapter.py" \
   --ledger conformance/ledger/duo-client-python-logs.toml \
   "$@"
