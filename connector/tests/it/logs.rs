@@ -360,3 +360,42 @@ fn assert_exit_ok_again(fake: &Fake, collector: &Collector) {
     let after = collector.collected().values().map(Vec::len).sum::<usize>();
     assert!(after >= before);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_duo_whose_clock_is_behind_is_asked_by_its_own_clock() {
+    // Duo 5 minutes behind this machine: by this machine's clock, "now − settle" is in Duo's
+    // future, and a checkpoint there would skip the next 5 minutes of events.
+    let fake = spawn(&logged("", &[("authentication", 400_000)], "")).await;
+    fake.set_clock(-300).await;
+    let collector = Collector::new(&["authentication"], 600);
+    let first_start = now_ms() - 300_000;
+    collector.run(&fake);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let last_start = now_ms() - 300_000;
+    collector.run(&fake);
+    let latest_maxtime = fake
+        .journal()
+        .await
+        .iter()
+        .filter(|(path, _, _)| path.contains("/logs/"))
+        .filter_map(|(_, query, _)| {
+            query
+                .split('&')
+                .find_map(|pair| pair.strip_prefix("maxtime="))
+                .map(|ms| ms.parse::<i64>().unwrap())
+        })
+        .max()
+        .unwrap();
+    assert!(
+        latest_maxtime <= now_ms() - 300_000 - SETTLE_S * 1000,
+        "asked for events that have not settled on Duo's clock: maxtime {latest_maxtime}"
+    );
+    assert_exactly_once(
+        &fake,
+        &collector,
+        (first_start - 600_000 + 1000, last_start - SETTLE_S * 1000 - 1000),
+        (first_start - 601_000, now_ms() - 300_000),
+        0,
+    )
+    .await;
+}
