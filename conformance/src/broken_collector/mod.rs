@@ -179,22 +179,9 @@ pub fn main_with_args(args: &[String]) -> ExitCode {
 }
 
 fn parse_args(args: &[String]) -> Result<Breakage, String> {
-    let mut args = args.iter();
-    match args.next().map(String::as_str) {
-        Some("logs") => {}
-        Some(other) => return Err(format!("unknown command {other:?}")),
-        None => return Err("missing command".into()),
-    }
-    let mut name = std::env::var("BROKEN_MODE").ok();
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--breakage" => name = Some(args.next().ok_or("--breakage needs a name")?.clone()),
-            other => return Err(format!("unknown argument {other:?}")),
-        }
-    }
-    match name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+    match crate::broken_connector::breakage_arg(args, "logs")? {
         None => Ok(Breakage::Correct),
-        Some(n) => Breakage::from_name(n).ok_or_else(|| format!("unknown breakage {n:?}")),
+        Some(n) => Breakage::from_name(&n).ok_or_else(|| format!("unknown breakage {n:?}")),
     }
 }
 
