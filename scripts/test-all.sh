@@ -28,6 +28,7 @@ target/debug/duo-conformance run --jobs 2 --exclude 'logs-*' \
 target/debug/duo-conformance run --jobs 2 --category logs --collector "target/debug/duo-connector logs" \
   --report junit=target/conformance/bundled-logs.xml --report markdown=target/conformance/bundled-logs.md
 conformance/scripts/run-python-adapter.sh --jobs 2 --report junit=target/conformance/duo-client-python.xml
+conformance/scripts/run-python-logs-adapter.sh --jobs 2 --report junit=target/conformance/duo-client-python-logs.xml
 conformance/scripts/run-node-adapter.sh --jobs 2 --report junit=target/conformance/duo-api-nodejs.xml
 DUO_MOCK_BIN="$PWD/target/debug/duo-mock" DUO_CONFORMANCE_BIN="$PWD/target/debug/duo-conformance" \
   scripts/browser-tests.sh
