@@ -33,7 +33,7 @@ pub fn log_type_of(path: &str) -> Option<&'static str> {
         return Some("trust_monitor");
     }
     let last = path.rsplit('/').next()?;
-    super::LOG_TYPES.iter().copied().find(|t| *t == last)
+    super::log_types().into_iter().find(|t| *t == last)
 }
 
 /// One parameter of a request's query, decoded.
