@@ -854,6 +854,110 @@ mod tests {
         list.iter().map(|s| (*s).to_owned()).collect()
     }
 
+    /// A table as a schema would declare it: the check knows its keys only through serde.
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Toy {
+        seed: u64,
+        name: String,
+        share: Option<f64>,
+        brand_new_key: Option<u32>,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct ToyFile {
+        toy: Toy,
+        #[serde(default)]
+        more: Vec<Toy>,
+    }
+
+    /// The mistakes `check` finds in `text` for the toy schema, as `line:column: message`; the
+    /// validator refuses a share above 1, at the table, as scenario checks do.
+    fn toy_mistakes(text: &str) -> Vec<String> {
+        let (_, errors) = check(text, "t.toml", |doc| {
+            use serde::Deserialize as _;
+            let file = ToyFile::deserialize(toml::de::Deserializer::from(doc)).map_err(|e| {
+                let (line, column) = line_column(text, e.span().map_or(0, |s| s.start));
+                Error::Scenario {
+                    origin: "t.toml".into(),
+                    line,
+                    column,
+                    message: e.message().to_owned(),
+                }
+            })?;
+            if file.toy.share.is_some_and(|s| s > 1.0) {
+                let (line, column) = line_column(text, text.find("[toy]").unwrap_or(0));
+                return Err(Error::Scenario {
+                    origin: "t.toml".into(),
+                    line,
+                    column,
+                    message: "share must be at most 1".into(),
+                });
+            }
+            Ok(file)
+        });
+        errors
+            .iter()
+            .map(|e| e.to_string().trim_start_matches("t.toml:").to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn a_new_field_is_known_from_serde_alone() {
+        let found = toy_mistakes("[toy]\nseed = 1\nname = \"x\"\nbrand_new_kye = 2\n");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].starts_with("4:1: unknown field `brand_new_kye`"),
+            "{found:?}"
+        );
+        assert!(found[0].ends_with("did you mean `brand_new_key`?"), "{found:?}");
+    }
+
+    #[test]
+    fn required_keys_with_wrong_values_do_not_hide_the_rest() {
+        // A required key of the wrong type, a required key misspelled, a refused value placed at
+        // its table by the validator, and a mistake in a later table: all four, in file order.
+        let text = "[toy]\nseed = \"one\"\nnmae = \"x\"\nshare = 1.5\n\n[[more]]\nseed = 2\nname = 3\n";
+        let found = toy_mistakes(text);
+        assert_eq!(found.len(), 4, "{found:#?}");
+        assert!(
+            found[0].starts_with("2:8: invalid type: string \"one\", expected an integer"),
+            "{found:?}"
+        );
+        assert!(
+            found[1].starts_with("3:1: unknown field `nmae`") && found[1].ends_with("`name`?"),
+            "{found:?}"
+        );
+        assert_eq!(
+            found[2], "4:9: share must be at most 1",
+            "moved to the key it names"
+        );
+        assert!(
+            found[3].starts_with("8:8: invalid type: integer `3`, expected a string"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn a_syntax_error_is_reported_alone_and_a_missing_key_once() {
+        let found = toy_mistakes("[toy]\nseed = = 1\nname = \"x\"\n");
+        assert!(
+            !found.is_empty() && found.iter().all(|f| f.starts_with("2:")),
+            "{found:?}"
+        );
+        assert_eq!(
+            toy_mistakes("[toy]\nname = \"x\"\n"),
+            ["1:1: missing field `seed`"]
+        );
+        assert_eq!(
+            toy_mistakes("[toy]\nseed = 1\nname = \"x\"\n"),
+            Vec::<String>::new()
+        );
+    }
+
     #[test]
     fn close_spellings_are_suggested_and_far_ones_are_not() {
         let keys = choices(&["users", "admins", "groups", "group_size_skew"]);

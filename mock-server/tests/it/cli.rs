@@ -286,6 +286,162 @@ fn validate_accepts_good_files_and_locates_bad_ones() {
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no/such/file.toml"));
 }
 
+/// The issue's file: a misspelled key (line 10), a string where an integer belongs (line 16) and
+/// an unknown intermediary profile (line 20).
+const THREE_MISTAKES: &str = r#"[tenant]
+api_hostname = "api-1.duosecurity.com"
+seed = 1
+
+[generate]
+users = 10
+groups = 2
+
+[[integrations]]
+nmae = "main"
+ikey = "DIAAAAAAAAAAAAAAAAAA"
+skey = "s"
+grants = ["Grant read resource"]
+
+[options]
+signature_window_s = "300"
+
+[[faults]]
+path = "/admin/v1/users"
+intermediary = "cloudflare403"
+"#;
+
+/// `duo-mock ARGS FILE` on `text` written to `name` in a temporary folder: exit code, stderr
+/// lines, the file's path, the folder (kept alive).
+fn run_on(args: &[&str], name: &str, text: &str) -> (Option<i32>, Vec<String>, String, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).expect("write");
+    let out = duo_mock().args(args).arg(&path).output().expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    (out.status.code(), stderr, path.display().to_string(), dir)
+}
+
+#[test]
+fn validate_reports_every_mistake_in_one_run_in_file_order() {
+    let (code, lines, file, _dir) = run_on(&["validate"], "three.toml", THREE_MISTAKES);
+    assert_eq!(code, Some(2), "{lines:?}");
+    assert_eq!(lines.len(), 3, "three mistakes, one a line: {lines:#?}");
+    let expected = [
+        ("10:1", "unknown field `nmae`", "did you mean `name`?"),
+        (
+            "16:22",
+            "invalid type: string \"300\", expected an integer",
+            "from 0 to 4294967295",
+        ),
+        (
+            "20:16",
+            "unknown intermediary \"cloudflare403\"",
+            "did you mean `cloudflare-403`?",
+        ),
+    ];
+    for (line, (place, what, hint)) in lines.iter().zip(expected) {
+        assert!(line.starts_with(&format!("{file}:{place}: {what}")), "{line}");
+        assert!(line.ends_with(hint), "{line}");
+        assert!(!line.contains("u32"), "TOML's words, not Rust's: {line}");
+    }
+    // serve and dump give the same report, exit 2, and serve writes no ready file.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ready = dir.path().join("ready.json");
+    let ready_arg = ready.display().to_string();
+    for args in [
+        vec![
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--ready-file",
+            ready_arg.as_str(),
+            "--scenario",
+        ],
+        vec!["dump", "--scenario"],
+    ] {
+        let (code, served, file, _dir) = run_on(&args, "three.toml", THREE_MISTAKES);
+        assert_eq!(code, Some(2), "{args:?}: {served:?}");
+        let prefix = format!("{file}:");
+        let places: Vec<&str> = served
+            .iter()
+            .map(|l| {
+                l.strip_prefix(&prefix)
+                    .and_then(|r| r.split(": ").next())
+                    .unwrap_or(l)
+            })
+            .collect();
+        assert_eq!(places, ["10:1", "16:22", "20:16"], "{args:?}: {served:#?}");
+    }
+    assert!(!ready.exists(), "nothing served");
+}
+
+#[test]
+fn validate_suggests_spellings_names_toml_types_and_points_at_each_key() {
+    let text = r#"[tenant]
+api_hostname = "api-1.duosecurity.com"
+seed = 1
+
+[generate]
+admnis = 3
+enrolled = "most"
+
+[[integrations]]
+name = "main"
+ikey = "DIAAAAAAAAAAAAAAAAAA"
+skey = "s"
+grants = ["Grant read resource"]
+
+[[users]]
+username = "a"
+status = "Active"
+phones = [1]
+
+[[faults]]
+path = "/admin/v1/users?offset=300"
+duo_error = 42901
+probability = 1.5
+
+[[faults]]
+path = "/admin/v1/groups"
+status = 503
+calls = [0, 2]
+"#;
+    let (code, lines, file, _dir) = run_on(&["validate"], "many.toml", text);
+    assert_eq!(code, Some(2), "{lines:?}");
+    let expected = [
+        ("6:1", "unknown field `admnis`", "did you mean `admins`?"),
+        ("7:12", "invalid type: string \"most\", expected a float", ""),
+        (
+            "17:10",
+            "\"Active\" is not a user status",
+            "did you mean `active`?",
+        ),
+        (
+            "18:10",
+            "invalid type: array, expected an integer from 0 to 4294967295",
+            "",
+        ),
+        (
+            "21:8",
+            "path \"/admin/v1/users?offset=300\" holds a query",
+            "query = { offset = \"300\" }",
+        ),
+        ("23:15", "probability must be between 0 and 1", ""),
+        ("28:9", "calls ", "calls count from 1"),
+    ];
+    assert_eq!(lines.len(), expected.len(), "{lines:#?}");
+    for (line, (place, what, hint)) in lines.iter().zip(expected) {
+        assert!(line.starts_with(&format!("{file}:{place}: {what}")), "{line}");
+        assert!(line.contains(hint), "{line} should say {hint:?}");
+        for rust in ["u32", "u64", "i64", "f64", "sequence", "map"] {
+            assert!(!line.contains(&format!("expected {rust}")), "{line}");
+        }
+    }
+}
+
 #[test]
 fn ready_file_is_written_atomically_into_its_folder() {
     let served = serve("empty.toml", &[]);
