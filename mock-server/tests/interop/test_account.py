@@ -144,6 +144,13 @@ def test_policies_v2(serve, dump, admin_for):
     for entry, w in zip(summary["policies"][1:], written):
         assert [a["app_integration_key"] for a in entry["policy_applies_to"]] == \
             [ikeys[name] for name in w["integrations"]]
+    user = truth["users"][0]["user_id"]
+    for w in scenario_toml("default.toml")["integrations"]:
+        calculated = admin.calculate_policy(w["ikey"], user)
+        keys = [e["policy_key"] for e in calculated["policy_elements"]]
+        own = [p["policy_key"] for p, s in zip(policies[1:], written) if w["name"] in s["integrations"]]
+        assert keys == [policies[0]["policy_key"]] + own
+        assert set(calculated["sections"]) >= set(policies[0]["sections"])
     full = admin_for(serve("default.toml"), "full-read")
     for entry in summary["policies"][1:]:
         for applied in entry["policy_applies_to"]:

@@ -341,7 +341,10 @@ async fn the_tenant_page_searches_and_pages_on_the_server() {
     assert!(page.contains("policy_applies_to"), "{page}");
     let (_, page) = browser.page("/tenant?kind=integrations").await;
     for integration in &default.integrations {
-        assert!(!page.contains(&integration.skey), "the dashboard shows a secret key");
+        assert!(
+            !page.contains(&integration.skey),
+            "the dashboard shows a secret key"
+        );
     }
 }
 
