@@ -164,18 +164,22 @@ get_edition = duo_client.admin.AccountAdmin.get_edition
 get_telephony_credits = duo_client.admin.AccountAdmin.get_telephony_credits
 
 
-def test_logo_and_billing(serve, admin_for):
+def test_logo_and_billing(serve, admin_for, tmp_path):
+    logo = SCENARIOS / "acme-logo.png"
+    text = (SCENARIOS / "default.toml").read_text(encoding="utf-8")
+    branded = tmp_path / "branded.toml"
+    branded.write_text(text.replace("[tenant]\n", f"[tenant]\nlogo = {str(logo)!r}\n", 1), encoding="utf-8")
+    assert admin_for(serve(str(branded))).get_logo() == logo.read_bytes()
     admin = admin_for(serve("default.toml"))
-    assert admin.get_logo() == (SCENARIOS / "acme-logo.png").read_bytes()
+    with pytest.raises(RuntimeError, match="404"):
+        admin.get_logo()
     tenant = scenario_toml("default.toml")["tenant"]
     assert get_edition(admin) == {"edition": tenant["edition"]}
     assert get_telephony_credits(admin) == {"credits": tenant.get("telephony_credits_remaining", 1000)}
 
 
-def test_without_a_logo_or_billing_duos_errors(serve, admin_for):
+def test_without_billing_duos_errors(serve, admin_for):
     admin = admin_for(serve("users-1.toml"))
-    with pytest.raises(RuntimeError, match="404"):
-        admin.get_logo()
     with pytest.raises(RuntimeError, match="403"):
         get_edition(admin)
     with pytest.raises(RuntimeError, match="403"):

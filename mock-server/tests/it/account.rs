@@ -262,7 +262,9 @@ async fn policies_the_global_one_first_by_key_and_summed_up_by_application() {
 
 #[tokio::test]
 async fn the_logo_is_the_scenarios_png_and_without_one_duos_404() {
-    let s = spawn(&scenario("default.toml")).await;
+    let text = std::fs::read_to_string(root().join("scenarios/default.toml")).expect("default.toml");
+    let branded = text.replacen("[tenant]\n", "[tenant]\nlogo = \"acme-logo.png\"\n", 1);
+    let s = spawn(&crate::support::scenario_text(&branded)).await;
     let logo = s.get("/admin/v1/logo", "").await;
     assert_eq!(logo.status, 200);
     assert_eq!(logo.content_type, "image/png");
