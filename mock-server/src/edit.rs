@@ -128,6 +128,7 @@ impl TenantEdit {
         }
         chunks.push(chunk);
         tenant.users = JsonList::from_chunks(chunks);
+        tenant.devices = crate::devices::collect(&tenant.users);
         tenant.group_members = members
             .iter()
             .map(|m| JsonList::build(m, |(id, name), out| model::render_member(id, name, out)))

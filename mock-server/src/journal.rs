@@ -88,6 +88,9 @@ pub struct JournalEntry {
     pub duo_code: Option<u32>,
     /// The fault rule that shaped the answer, by name.
     pub fault: Option<String>,
+    /// The scenario's `[[changes]]` entry that last changed the signing integration's grants
+    /// (so a 403 40301 after it names what took the grant away).
+    pub change: Option<String>,
     /// The answer's headers as the fake set them, by lower-case name (the HTTP layer adds
     /// `content-length` and, without a clock offset, `date`).
     pub response_headers: BTreeMap<String, String>,
@@ -175,6 +178,8 @@ impl SentKey {
 pub struct CallerTag {
     /// Integration name, when the ikey is known.
     pub integration: Option<Arc<str>>,
+    /// The `[[changes]]` entry that last changed that integration's grants, by name.
+    pub change: Option<Arc<str>>,
     /// Signature scheme that matched.
     pub signature: Option<&'static str>,
     /// Whether the signature matched (`None`: not checked).
@@ -280,6 +285,7 @@ impl Record {
             status: self.status,
             duo_code: self.duo_code,
             fault: self.fault.clone(),
+            change: caller.change.as_deref().map(str::to_owned),
             response_headers: header_map(answer_headers),
             response_body: text(response_body),
             response_body_bytes: self.response_body_bytes,

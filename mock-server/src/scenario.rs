@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::changes::Change;
 use crate::churn::ChurnEvent;
 use crate::error::{Error, Result};
 use crate::faults::FaultRule;
@@ -20,6 +21,7 @@ use crate::logs::config::LogsConfig;
 use crate::network::IpNet;
 use crate::proxy::ProxyConfig;
 use crate::ratelimit::RateLimits;
+use crate::scenario_check::line_column;
 use crate::tls::CertificateFault;
 
 /// A validated scenario: everything needed to generate a tenant and serve it.
@@ -49,6 +51,8 @@ pub struct Scenario {
     pub rate_limits: Option<RateLimits>,
     /// Changes applied to the tenant while it is served.
     pub churn: Vec<ChurnEvent>,
+    /// Changes to the tenant's integrations (grants) after some time or some list requests.
+    pub changes: Vec<Change>,
     /// A CONNECT proxy in front of the fake (D11), when the file has `[proxy]`.
     pub proxy: Option<ProxyConfig>,
     /// The logs (`[logs]`): rates, mixes and the knobs of what Duo's logs leave open.
@@ -59,6 +63,9 @@ pub struct Scenario {
     pub admin_units: Vec<AdminUnitRecord>,
     /// The custom logo's PNG bytes (`[tenant] logo`), read when the scenario is loaded.
     pub logo: Option<bytes::Bytes>,
+    /// Child accounts (`[[accounts]]`, an MSP's customers): each a tenant of its own, reached
+    /// with Accounts API keys and `account_id`.
+    pub accounts: Vec<ChildAccount>,
     /// Folder of the scenario file: `body_file` paths are relative to it.
     pub base_dir: PathBuf,
     /// The file's text, to locate errors found after parsing (an unknown group name).
@@ -81,10 +88,12 @@ impl fmt::Debug for Scenario {
             .field("faults", &self.faults)
             .field("rate_limits", &self.rate_limits)
             .field("churn", &self.churn)
+            .field("changes", &self.changes)
             .field("logs", &self.logs)
             .field("policies", &self.policies)
             .field("admin_units", &self.admin_units)
             .field("logo_bytes", &self.logo.as_ref().map(bytes::Bytes::len))
+            .field("accounts", &self.accounts)
             .field(
                 "proxy",
                 &self.proxy.as_ref().map(|p| (p.refuse, p.username.is_some())),
@@ -326,6 +335,18 @@ pub struct MaxLimits {
     pub group_users: u32,
     /// `GET /admin/v1/users/{id}/groups` (documented: 500).
     pub user_groups: u32,
+    /// `GET /admin/v1/phones` (Duo's collection: 500).
+    pub phones: u32,
+    /// `GET /admin/v1/tokens` (Duo's collection: 500).
+    pub tokens: u32,
+    /// `GET /admin/v1/webauthncredentials` (Duo's collection: 500).
+    pub webauthncredentials: u32,
+    /// `GET /admin/v1/users/{id}/phones` (Duo's collection: 500).
+    pub user_phones: u32,
+    /// `GET /admin/v1/users/{id}/tokens` (Duo's collection: 500).
+    pub user_tokens: u32,
+    /// `GET /admin/v1/users/{id}/webauthncredentials` (unconfirmed; default 500).
+    pub user_webauthncredentials: u32,
     /// `GET /admin/v3/integrations` and the legacy v1/v2 lists (v3: 500 per a third party).
     pub integrations: u32,
     /// `GET /admin/v1/administrative_units` (unconfirmed; default 100).
@@ -346,6 +367,12 @@ impl Default for MaxLimits {
             groups: 100,
             group_users: 500,
             user_groups: 500,
+            phones: 500,
+            tokens: 500,
+            webauthncredentials: 500,
+            user_phones: 500,
+            user_tokens: 500,
+            user_webauthncredentials: 500,
             integrations: 500,
             admin_units: 100,
             policies: 100,
@@ -374,6 +401,9 @@ pub struct Options {
     /// Duo code for keys of another application type (D1): 40102 (default, as customers report)
     /// at the key check, or 40301 after the signature check.
     pub wrong_type_code: u32,
+    /// Duo code for an `account_id` that is well-formed but not a child of the caller's account:
+    /// 40301 (default), 40401 or 40002 (unconfirmed; `docs/fidelity.md`).
+    pub unknown_account_code: u32,
     /// Take the client's address from the first `X-Forwarded-For` entry (a fake behind a proxy)
     /// when checking Networks for API Access.
     pub trust_forwarded_for: bool,
@@ -448,6 +478,7 @@ impl Default for Options {
             tls: false,
             tls_certificate: CertificateFault::None,
             wrong_type_code: 40102,
+            unknown_account_code: 40301,
             trust_forwarded_for: false,
             accept_v1: false,
             accept_v4: false,
@@ -514,6 +545,9 @@ pub struct Generate {
     pub tokens: f64,
     /// Share of enrolled users with a WebAuthn credential.
     pub webauthn: f64,
+    /// Share of generated users who also hold the previous user's first phone (a desk phone
+    /// two people share; listed once by `/admin/v1/phones`, with both in its `users`).
+    pub shared_phones: f64,
     /// Share of users with aliases.
     pub aliases: f64,
     /// Share of users with non-ASCII names (German, French, Chinese, Japanese, Arabic locales),
@@ -531,6 +565,14 @@ pub struct Generate {
     pub group_size_skew: f64,
     /// Relative weights of admin roles.
     pub admin_roles: BTreeMap<String, u32>,
+    /// Exactly this many generated users without an authentication method (`enrolled` is then
+    /// ignored: every other generated user is enrolled).
+    pub not_enrolled: Option<Spanned<u32>>,
+    /// Exactly this many generated users of each named status (Duo's spelling); the others draw
+    /// from `user_status` among the statuses not named.
+    pub status_counts: Option<Spanned<BTreeMap<Spanned<String>, u32>>>,
+    /// Exact member counts of the first generated groups, in order; the other groups as drawn.
+    pub group_sizes: Option<Spanned<Vec<u32>>>,
 }
 
 impl Default for Generate {
@@ -556,6 +598,7 @@ impl Default for Generate {
             phones: 0.85,
             tokens: 0.1,
             webauthn: 0.2,
+            shared_phones: 0.0,
             aliases: 0.1,
             non_ascii_names: 0.05,
             unusual_usernames: 0.0,
@@ -564,6 +607,9 @@ impl Default for Generate {
             groups_per_user: [0, 3],
             group_size_skew: 1.0,
             admin_roles,
+            not_enrolled: None,
+            status_counts: None,
+            group_sizes: None,
         }
     }
 }
@@ -751,12 +797,69 @@ struct ScenarioFile {
     rate_limits: Option<Spanned<RateLimits>>,
     #[serde(default)]
     churn: Vec<Spanned<ChurnEvent>>,
+    #[serde(default)]
+    changes: Vec<Spanned<Change>>,
     proxy: Option<Spanned<ProxyConfig>>,
     logs: Option<Spanned<LogsConfig>>,
     #[serde(default)]
     policies: Vec<PolicyRecord>,
     #[serde(default)]
     admin_units: Vec<AdminUnitRecord>,
+    #[serde(default)]
+    accounts: Vec<Spanned<ChildAccountFile>>,
+}
+
+/// A child account as written: `[[accounts]]` with its own `[accounts.tenant]` and
+/// `[accounts.generate]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChildAccountFile {
+    account_id: Option<Spanned<String>>,
+    tenant: Spanned<Tenant>,
+    generate: Option<Spanned<Generate>>,
+}
+
+/// A child account of the scenario's (parent) account: a tenant of its own, generated from its
+/// own seed and counts, served to Accounts API keys that name it in `account_id`.
+#[derive(Debug, Clone)]
+pub struct ChildAccount {
+    /// `DA…` id (from the file, or drawn from the child's seed).
+    pub account_id: String,
+    /// The child's tenant facts (name, API hostname, seed…).
+    pub tenant: Tenant,
+    /// What to generate in it.
+    pub generate: Generate,
+}
+
+impl Scenario {
+    /// The scenario a child account is served from: this one's options, integrations and logs
+    /// settings with the child's tenant and counts, no objects written out, no faults, churn,
+    /// rate limits, proxy or children of its own.
+    pub fn child_scenario(&self, account: &ChildAccount) -> Self {
+        Self {
+            origin: format!("{} (account {})", self.origin, account.account_id),
+            description: None,
+            tenant: account.tenant.clone(),
+            options: self.options.clone(),
+            generate: account.generate.clone(),
+            integrations: self.integrations.clone(),
+            users: Vec::new(),
+            groups: Vec::new(),
+            admins: Vec::new(),
+            faults: Vec::new(),
+            rate_limits: None,
+            churn: Vec::new(),
+            changes: Vec::new(),
+            proxy: None,
+            logs: self.logs.clone(),
+            policies: Vec::new(),
+            admin_units: Vec::new(),
+            logo: None,
+            accounts: Vec::new(),
+            base_dir: self.base_dir.clone(),
+            source: std::sync::Arc::from(""),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -804,8 +907,21 @@ impl Scenario {
         Self::parse(&text, &path.display().to_string())
     }
 
-    /// Parses and validates scenario text; `origin` names it in error messages.
+    /// Parses and validates scenario text; `origin` names it in error messages. A file with
+    /// several mistakes gives them all ([`Error::ScenarioMistakes`]), in file order.
     pub fn parse(text: &str, origin: &str) -> Result<Self> {
+        match Self::check(text, origin) {
+            (Some(scenario), errors) if errors.is_empty() => Ok(scenario),
+            (_, errors) => Err(Error::scenario_mistakes(errors)),
+        }
+    }
+
+    /// Parses and validates scenario text, finding every mistake in one run
+    /// (`crate::scenario_check`): the mistakes in file order, each an [`Error::Scenario`], and the
+    /// scenario. With mistakes, the scenario (when there is one) is what the file gives once
+    /// the mistaken values are left out: only for finding more mistakes (generating it), never
+    /// to serve.
+    pub fn check(text: &str, origin: &str) -> (Option<Self>, Vec<Error>) {
         let locate = |span: Option<Range<usize>>, message: String| {
             let (line, column) = line_column(text, span.map_or(0, |s| s.start));
             Error::Scenario {
@@ -815,11 +931,22 @@ impl Scenario {
                 message,
             }
         };
-        let file: ScenarioFile =
-            toml::from_str(text).map_err(|e| locate(e.span(), e.message().trim().to_owned()))?;
-        let mut scenario = Validator { locate: &locate }.validate(file, origin)?;
-        scenario.source = text.into();
-        Ok(scenario)
+        let (scenario, errors) = crate::scenario_check::check(text, origin, |doc| {
+            let file = ScenarioFile::deserialize(toml::de::Deserializer::from(doc))
+                .map_err(|e| locate(e.span(), e.message().trim().to_owned()))?;
+            Validator { locate: &locate }.validate(file, origin)
+        });
+        let scenario = scenario.map(|mut scenario| {
+            scenario.source = text.into();
+            scenario
+        });
+        (scenario, errors)
+    }
+
+    /// Reads a scenario file and finds every mistake, as [`Scenario::check`].
+    pub fn check_file(path: &Path) -> Result<(Option<Self>, Vec<Error>)> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Ok(Self::check(&text, &path.display().to_string()))
     }
 
     /// The anchor's unix time for a tenant built now: by the machine's clock and the scenario's
@@ -845,16 +972,6 @@ impl Scenario {
     }
 }
 
-/// Turns a byte offset into a 1-based line and character column.
-fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = text.get(..offset).unwrap_or(text);
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
-    (line, column)
-}
-
 struct Validator<'a, F: Fn(Option<Range<usize>>, String) -> Error> {
     locate: &'a F,
 }
@@ -877,22 +994,19 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
             faults,
             rate_limits,
             churn,
+            changes,
             proxy,
             logs,
             policies,
             admin_units,
+            accounts,
         } = file;
-        let host = &tenant.get_ref().api_hostname;
-        if host.is_empty() || host.contains([':', '/', ' ']) || !host.is_ascii() {
-            return Err(self.at(
-                &tenant,
-                format!("tenant.api_hostname {host:?} must be a bare host name (no scheme, port or path)"),
-            ));
-        }
+        self.check_host(&tenant, "tenant")?;
+        let accounts = self.accounts(accounts, tenant.get_ref())?;
         let tenant = tenant.into_inner();
         let generate = match generate {
             Some(generate) => {
-                self.check_generate(&generate)?;
+                self.check_generate(&generate, users.len())?;
                 generate.into_inner()
             }
             None => Generate::default(),
@@ -905,6 +1019,11 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
                 "options.wrong_type_code must be 40102 or 40301".into(),
             ));
         }
+        if ![40002, 40301, 40401].contains(&options.unknown_account_code) {
+            return Err(in_options(
+                "options.unknown_account_code must be 40002, 40301 or 40401".into(),
+            ));
+        }
         if options.signature_window_s == 0 {
             return Err(in_options("options.signature_window_s must be at least 1".into()));
         }
@@ -914,6 +1033,15 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
             ("groups", options.max_limit.groups),
             ("group_users", options.max_limit.group_users),
             ("user_groups", options.max_limit.user_groups),
+            ("phones", options.max_limit.phones),
+            ("tokens", options.max_limit.tokens),
+            ("webauthncredentials", options.max_limit.webauthncredentials),
+            ("user_phones", options.max_limit.user_phones),
+            ("user_tokens", options.max_limit.user_tokens),
+            (
+                "user_webauthncredentials",
+                options.max_limit.user_webauthncredentials,
+            ),
             ("integrations", options.max_limit.integrations),
             ("admin_units", options.max_limit.admin_units),
             ("policies", options.max_limit.policies),
@@ -1019,6 +1147,27 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
                 .get_ref()
                 .check()
                 .map_err(|message| self.at(event, message))?;
+            if let Some(range) = &event.get_ref().user_range {
+                let total = users.len() as u64 + u64::from(generate.users);
+                let [first, last] = *range.get_ref();
+                if u64::from(last) >= total {
+                    return Err(self.at(
+                        range,
+                        match total {
+                            0 => format!("user_range [{first}, {last}]: the tenant has no users"),
+                            _ => format!(
+                                "user_range [{first}, {last}]: the tenant's users are at positions 0 to {}",
+                                total - 1
+                            ),
+                        },
+                    ));
+                }
+            }
+        }
+        for change in &changes {
+            change.get_ref().check(&names).map_err(|(span, message)| {
+                (self.locate)(Some(span.unwrap_or_else(|| change.span())), message)
+            })?;
         }
         if let Some(proxy) = &proxy {
             proxy
@@ -1034,7 +1183,9 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
         Ok(Scenario {
             logs: logs.map(Spanned::into_inner).unwrap_or_default(),
             proxy: proxy.map(Spanned::into_inner),
+            accounts,
             churn: churn.into_iter().map(Spanned::into_inner).collect(),
+            changes: changes.into_iter().map(Spanned::into_inner).collect(),
             rate_limits: rate_limits.map(Spanned::into_inner),
             faults,
             base_dir,
@@ -1159,7 +1310,75 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
         Ok(())
     }
 
-    fn check_generate(&self, spanned: &Spanned<Generate>) -> Result<()> {
+    fn check_host(&self, tenant: &Spanned<Tenant>, table: &str) -> Result<()> {
+        let host = &tenant.get_ref().api_hostname;
+        if host.is_empty() || host.contains([':', '/', ' ']) || !host.is_ascii() {
+            return Err(self.at(
+                tenant,
+                format!("{table}.api_hostname {host:?} must be a bare host name (no scheme, port or path)"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The child accounts: ids well-formed and unique (drawn from the child's seed when absent),
+    /// host names bare and distinct from the parent's and each other's.
+    fn accounts(&self, list: Vec<Spanned<ChildAccountFile>>, parent: &Tenant) -> Result<Vec<ChildAccount>> {
+        let mut ids = HashSet::new();
+        let mut hosts = HashSet::from([parent.api_hostname.to_ascii_lowercase()]);
+        let mut out = Vec::with_capacity(list.len());
+        for item in list {
+            let span = item.span();
+            let file = item.into_inner();
+            self.check_host(&file.tenant, "accounts.tenant")?;
+            if !hosts.insert(file.tenant.get_ref().api_hostname.to_ascii_lowercase()) {
+                return Err(self.at(
+                    &file.tenant,
+                    format!(
+                        "accounts.tenant.api_hostname {:?} is another account's",
+                        file.tenant.get_ref().api_hostname
+                    ),
+                ));
+            }
+            if file.tenant.get_ref().objects_file.is_some() {
+                return Err(self.at(&file.tenant, "a child account has no objects_file"));
+            }
+            let generate = match file.generate {
+                Some(generate) => {
+                    self.check_generate(&generate, 0)?;
+                    generate.into_inner()
+                }
+                None => Generate::default(),
+            };
+            let account_id = match &file.account_id {
+                Some(id) => {
+                    self.duo_id(id, "DA")?;
+                    id.get_ref().clone()
+                }
+                None => {
+                    use rand::SeedableRng as _;
+                    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(file.tenant.get_ref().seed);
+                    crate::model::random_id(&mut rng, "DA")
+                }
+            };
+            if !ids.insert(account_id.clone()) {
+                return Err((self.locate)(
+                    Some(span),
+                    format!(
+                        "duplicate account_id {account_id:?} (two children with the same seed need explicit ids)"
+                    ),
+                ));
+            }
+            out.push(ChildAccount {
+                account_id,
+                tenant: file.tenant.into_inner(),
+                generate,
+            });
+        }
+        Ok(out)
+    }
+
+    fn check_generate(&self, spanned: &Spanned<Generate>, written_users: usize) -> Result<()> {
         let generate = spanned.get_ref();
         let fail = |message: String| Err(self.at(spanned, message));
         for (name, share) in [
@@ -1167,6 +1386,7 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
             ("phones", generate.phones),
             ("tokens", generate.tokens),
             ("webauthn", generate.webauthn),
+            ("shared_phones", generate.shared_phones),
             ("aliases", generate.aliases),
             ("non_ascii_names", generate.non_ascii_names),
             ("unusual_usernames", generate.unusual_usernames),
@@ -1199,6 +1419,79 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
         }
         if generate.admins > 0 && generate.admin_roles.values().all(|w| *w == 0) {
             return fail("generate.admin_roles weights are all 0".into());
+        }
+        self.check_shape(generate, written_users)
+    }
+
+    /// The exact counts of `[generate]`, each refused at its own key.
+    fn check_shape(&self, generate: &Generate, written_users: usize) -> Result<()> {
+        if let Some(n) = &generate.not_enrolled
+            && *n.get_ref() > generate.users
+        {
+            return Err(self.at(
+                n,
+                format!(
+                    "generate.not_enrolled = {} exceeds the {} generated users",
+                    n.get_ref(),
+                    generate.users
+                ),
+            ));
+        }
+        if let Some(counts) = &generate.status_counts {
+            let mut sum = 0u64;
+            for (status, n) in counts.get_ref() {
+                self.one_of(status, &USER_STATUSES, "user status")?;
+                sum += u64::from(*n);
+            }
+            if sum > u64::from(generate.users) {
+                return Err(self.at(
+                    counts,
+                    format!(
+                        "generate.status_counts add up to {sum}, more than the {} generated users",
+                        generate.users
+                    ),
+                ));
+            }
+            let mix = generate.user_status;
+            let named = |s: &str| counts.get_ref().contains_key(s);
+            let left: u32 = [
+                ("active", mix.active),
+                ("bypass", mix.bypass),
+                ("disabled", mix.disabled),
+                ("locked out", mix.locked_out),
+                ("pending deletion", mix.pending_deletion),
+            ]
+            .iter()
+            .filter(|(s, _)| !named(s))
+            .map(|(_, w)| w)
+            .sum();
+            if sum < u64::from(generate.users) && left == 0 {
+                return Err(self.at(
+                    counts,
+                    "generate.status_counts leave users without a status: give a status not named here a weight in generate.user_status",
+                ));
+            }
+        }
+        if let Some(sizes) = &generate.group_sizes {
+            if sizes.get_ref().len() > generate.groups as usize {
+                return Err(self.at(
+                    sizes,
+                    format!(
+                        "generate.group_sizes lists {} groups, more than the {} generated groups",
+                        sizes.get_ref().len(),
+                        generate.groups
+                    ),
+                ));
+            }
+            let users = u64::from(generate.users) + written_users as u64;
+            if let Some(size) = sizes.get_ref().iter().find(|s| u64::from(**s) > users) {
+                return Err(self.at(
+                    sizes,
+                    format!(
+                        "generate.group_sizes: a group of {size} is larger than the tenant's {users} users"
+                    ),
+                ));
+            }
         }
         Ok(())
     }

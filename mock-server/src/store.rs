@@ -290,6 +290,8 @@ pub struct Tenant {
     pub admins: JsonList,
     /// admin_id → index into `admins`.
     pub(crate) admin_by_id: HashMap<Box<str>, u32>,
+    /// Each kind of device (`devices::KINDS` order), read from the users' embedded arrays.
+    pub devices: Vec<crate::devices::Devices>,
     /// Rendered `response` of `/admin/v1/info/summary`.
     pub summary: Bytes,
     /// Rendered `response` of `/admin/v1/settings`.
@@ -407,6 +409,11 @@ impl Tenant {
     /// The group with this `group_id`.
     pub fn group_by_id(&self, group_id: &str) -> Option<usize> {
         self.group_by_id.get(group_id).map(|i| *i as usize)
+    }
+
+    /// One kind of device.
+    pub fn devices(&self, kind: crate::devices::Kind) -> Option<&crate::devices::Devices> {
+        self.devices.get(kind as usize)
     }
 
     /// The administrator with this `admin_id`.

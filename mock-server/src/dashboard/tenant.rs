@@ -21,7 +21,7 @@ const MAX_LIMIT: usize = 500;
 
 /// The kinds of object the page lists, with the fields its table shows (the whole object is a
 /// click away).
-const KINDS: [(&str, &str, &[&str]); 11] = [
+const KINDS: [(&str, &str, &[&str]); 14] = [
     (
         "users",
         "Users",
@@ -41,6 +41,17 @@ const KINDS: [(&str, &str, &[&str]); 11] = [
     ),
     ("groups", "Groups", &["group_id", "name", "desc", "status"]),
     ("members", "Group members", &["user_id", "username"]),
+    (
+        "phones",
+        "Phones",
+        &["phone_id", "number", "type", "platform", "activated"],
+    ),
+    ("tokens", "Hardware tokens", &["token_id", "type", "serial"]),
+    (
+        "webauthncredentials",
+        "WebAuthn credentials",
+        &["webauthnkey", "credential_name", "label"],
+    ),
     (
         "integrations",
         "Integrations",
@@ -200,6 +211,16 @@ pub(super) async fn page(State(state): State<AppState>, Query(query): Query<Tena
         }
         "admins" => &tenant.admins,
         "groups" => &tenant.groups,
+        "phones" | "tokens" | "webauthncredentials" => {
+            let found = crate::devices::KINDS
+                .iter()
+                .zip(&tenant.devices)
+                .find(|(info, _)| info.key == kind);
+            match found {
+                Some((_, devices)) => &devices.listed,
+                None => &tenant.users,
+            }
+        }
         "integrations" => &tenant.account.integrations_v3,
         "admin_units" => &tenant.account.admin_units,
         "policies" => &tenant.account.policies,

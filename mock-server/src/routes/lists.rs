@@ -11,9 +11,10 @@ use axum::response::Response;
 use axum::routing::get;
 
 use super::catalogue::{Paging, ROUTES, Route};
-use super::{page_of, page_of_selection};
+use super::{object, page_of, page_of_selection};
 use crate::api_error::ApiError;
 use crate::auth::Caller;
+use crate::devices::{Devices, Kind};
 use crate::paging::PageRequest;
 use crate::params::Params;
 use crate::scenario::MetadataMode;
@@ -33,6 +34,10 @@ pub enum Source {
     UserGroups,
     /// The members (`user_id`, `username`) of the group the path names.
     GroupMembers,
+    /// Every device of a kind, with its owners; the kind's filters.
+    Devices(Kind),
+    /// The devices of a kind of the user the path names, as the user object embeds them.
+    UserDevices(Kind),
     /// Integrations as the legacy v1 and v2 lists render them (read with the scenario's
     /// `integrations_read_grant`, which the row names by default).
     IntegrationsV1,
@@ -51,7 +56,7 @@ pub enum Source {
 /// Most values Duo takes in `user_id_list` / `username_list`.
 const MAX_LIST_VALUES: usize = 100;
 
-/// A route for each list row of the catalogue.
+/// A route for each list row of the catalogue, and for each device by id.
 pub(super) fn routes() -> Router<AppState> {
     let mut router = Router::new();
     for row in ROUTES {
@@ -60,22 +65,46 @@ pub(super) fn routes() -> Router<AppState> {
                 row.path,
                 get(move |state, caller, ids| list(row, paging, state, caller, ids)),
             );
+        } else if let Some(kind) = row.object {
+            router = router.route(
+                row.path,
+                get(move |state, caller, ids| device(row, kind, state, caller, ids)),
+            );
         }
     }
     router
 }
 
-/// The parent object a per-parent list's path names: its index, or Duo's 404.
-fn parent(
-    tenant: &Tenant,
+/// One device by id, as its list shows it.
+async fn device(
+    row: &'static Route,
+    kind: Kind,
+    State(state): State<AppState>,
+    caller: Caller,
     ids: Result<Path<Vec<String>>, PathRejection>,
-    find: impl Fn(&Tenant, &str) -> Option<usize>,
+) -> Result<Response, ApiError> {
+    if let Some(grant) = row.grant {
+        caller.require(grant)?;
+    }
+    let world = state.world();
+    let devices = world.tenant.devices(kind).ok_or_else(ApiError::not_found)?;
+    let index = parent(devices, ids, Devices::by_id)?;
+    Ok(object(
+        devices.listed.item(index).ok_or_else(ApiError::not_found)?,
+    ))
+}
+
+/// The object a path names (a list's parent, a device): its index, or Duo's 404.
+fn parent<T>(
+    within: &T,
+    ids: Result<Path<Vec<String>>, PathRejection>,
+    find: impl Fn(&T, &str) -> Option<usize>,
 ) -> Result<usize, ApiError> {
     let Ok(Path(ids)) = ids else {
         return Err(ApiError::not_found());
     };
     let id = ids.first().ok_or_else(ApiError::not_found)?;
-    find(tenant, id).ok_or_else(ApiError::not_found)
+    find(within, id).ok_or_else(ApiError::not_found)
 }
 
 async fn list(
@@ -116,6 +145,21 @@ async fn list(
             let page = page(&caller.params)?;
             let members = tenant.group_members.get(group).ok_or_else(ApiError::not_found)?;
             page_of(members, page, mode)
+        }
+        Source::Devices(kind) => {
+            let page = page(&caller.params)?;
+            let devices = tenant.devices(kind).ok_or_else(ApiError::not_found)?;
+            match devices.select(kind.info(), &caller.params)? {
+                Some(found) => page_of_selection(&devices.listed, &found, page, mode),
+                None => page_of(&devices.listed, page, mode),
+            }
+        }
+        Source::UserDevices(kind) => {
+            let user = parent(tenant, ids, Tenant::user_by_id)?;
+            let page = page(&caller.params)?;
+            let devices = tenant.devices(kind).ok_or_else(ApiError::not_found)?;
+            let own = devices.of_user(user).ok_or_else(ApiError::not_found)?;
+            page_of_selection(&devices.embedded, own, page, mode)
         }
         Source::IntegrationsV1 => page_of(&tenant.account.integrations_v1, page(&caller.params)?, mode),
         Source::IntegrationsV3 => page_of(&tenant.account.integrations_v3, page(&caller.params)?, mode),

@@ -7,6 +7,7 @@
 //! [`NOT_IMPLEMENTED_HEADER`], and each such path is logged once.
 
 mod account;
+mod accounts;
 mod admin_units;
 mod admins;
 pub mod catalogue;
@@ -48,18 +49,11 @@ use crate::{churn, faults, journal};
 /// The whole application: signed Admin API routes, the unsigned ping, and Duo-shaped 404/405.
 pub fn app(state: AppState) -> Router {
     let control = crate::control::routes(state.clone()).with_state(state.clone());
-    let signed = Router::new()
-        .merge(lists::routes())
-        .merge(users::routes())
-        .merge(admins::routes())
-        .merge(groups::routes())
-        .merge(info::routes())
-        .merge(integrations::routes())
-        .merge(admin_units::routes())
-        .merge(policies::routes())
-        .merge(account::routes())
-        .merge(logs::routes().merge(reports::routes()))
-        .route_layer(AuthLayer(state.clone()));
+    let routes = signed_routes();
+    let signed = routes.clone().route_layer(AuthLayer {
+        state: state.clone(),
+        children: routes,
+    });
     Router::new()
         .merge(signed)
         .route("/auth/v2/ping", get(info::ping))
@@ -73,7 +67,24 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// The journal (outermost: it times and records the answer), churn, then fault rules, as one
+/// Every signed route, without the auth layer (which `app` adds, and which routes a child
+/// account's request to these same routes again).
+fn signed_routes() -> Router<AppState> {
+    Router::new()
+        .merge(lists::routes())
+        .merge(users::routes())
+        .merge(admins::routes())
+        .merge(groups::routes())
+        .merge(info::routes())
+        .merge(integrations::routes())
+        .merge(admin_units::routes())
+        .merge(policies::routes())
+        .merge(account::routes())
+        .merge(logs::routes().merge(reports::routes()))
+        .merge(accounts::routes())
+}
+
+/// The journal (outermost: it times and records the answer), changes, churn, then fault rules, as one
 /// hand-written layer. As three `from_fn` layers they cost a tiny signed answer more than all
 /// their own work: each clones the route chain below it and boxes two futures per request.
 /// Without churn events and fault rules (most scenarios) a request costs the journal's note and
@@ -115,7 +126,7 @@ where
     fn call(&mut self, request: Request) -> Self::Future {
         let arrival = journal::arrive(&self.state, &request);
         let world = self.state.world();
-        if world.churn.is_empty() && world.faults.is_empty() {
+        if world.churn.is_empty() && world.faults.is_empty() && world.changes.is_empty() {
             return OuterFuture::Plain {
                 inner: self.inner.call(request),
                 finish: Some((self.state.clone(), arrival)),
@@ -124,12 +135,14 @@ where
         let ready = take_ready(&mut self.inner);
         let state = self.state.clone();
         OuterFuture::Shaped(Box::pin(async move {
-            let response = churn::track(&state, request, |request| {
-                faults::apply(&state, request, |request| async move {
-                    match ready.oneshot(request).await {
-                        Ok(response) => response,
-                        Err(never) => match never {},
-                    }
+            let response = crate::changes::track(&state, request, |request| {
+                churn::track(&state, request, |request| {
+                    faults::apply(&state, request, |request| async move {
+                        match ready.oneshot(request).await {
+                            Ok(response) => response,
+                            Err(never) => match never {},
+                        }
+                    })
                 })
             })
             .await;

@@ -19,7 +19,7 @@ use rand_chacha::ChaCha8Rng;
 use tokio::io::AsyncWriteExt as _;
 use tokio::net::TcpStream;
 
-use crate::support::{RawOutcome, TestServer, read_raw_answer, signed_raw, spawn};
+use crate::support::{RawOutcome, TestServer, read_raw_answer, signed_raw, signed_raw_by, spawn};
 
 /// The one seed: a failure names the case's index in its round, and the same seed replays it.
 const SEED: u64 = 0x0d0e_6057_1e5e_ed06;
@@ -128,6 +128,12 @@ fn readable(rng: &mut ChaCha8Rng, ids: &Ids) -> String {
         "/admin/v1/logs/administrator?mintime=0".to_owned(),
         format!("/admin/v1/trust_monitor/events?{}&limit=2", recent_window()),
         "/admin/v1/info/authentication_attempts".to_owned(),
+        "/admin/v1/phones?limit=3".to_owned(),
+        "/admin/v1/tokens?type=h6&serial=1".to_owned(),
+        "/admin/v1/webauthncredentials".to_owned(),
+        format!("/admin/v1/users/{}/phones", ids.user),
+        format!("/admin/v1/users/{}/tokens?limit=1", ids.user),
+        format!("/admin/v1/users/{}/webauthncredentials", ids.user),
         "/admin/v3/integrations".to_owned(),
         "/admin/v2/integrations?limit=2".to_owned(),
         "/admin/v1/integrations?offset=1".to_owned(),
@@ -378,7 +384,7 @@ const TRAVERSALS: [&str; 11] = [
 fn case(rng: &mut ChaCha8Rng, info: &ServerInfo, ids: &Ids) -> Case {
     use Accept::{Bare, Closed, ControlRefusal, Duo4xx, DuoStatus, Faulted500, Ok200};
     let json = "Content-Type: application/json\r\n";
-    match rng.random_range(0..24) {
+    match rng.random_range(0..25) {
         0 => {
             let len = rng.random_range(0..120);
             let junk = printable(rng, len);
@@ -457,13 +463,18 @@ fn case(rng: &mut ChaCha8Rng, info: &ServerInfo, ids: &Ids) -> Case {
         }
         6 => {
             let bad = pick(rng, &BAD_UTF8);
-            let target = match rng.random_range(0..7) {
+            let target = match rng.random_range(0..12) {
                 0 => format!("/admin/v1/users?username={bad}"),
                 1 => format!("/admin/v1/users?{bad}={bad}"),
                 2 => format!("/admin/v1/users/{bad}"),
                 3 => format!("/admin/v1/groups/{bad}"),
                 4 => format!("/admin/v2/groups/{}/users?limit={bad}", ids.group),
                 5 => format!("/admin/v1/users?user_id_list={bad}&user_id_list=%5B%22{bad}%22%5D"),
+                6 => format!("/admin/v1/phones?number={bad}&extension={bad}"),
+                7 => format!("/admin/v1/tokens?type={bad}&serial={bad}"),
+                8 => format!("/admin/v1/phones/{bad}"),
+                9 => format!("/admin/v1/users/{bad}/webauthncredentials"),
+                10 => format!("/admin/v1/users/{}/tokens?offset={bad}", ids.user),
                 _ => format!("/admin/v1/users?username_list=%5B%22{bad}%22%5D"),
             };
             Case::new(
@@ -481,6 +492,10 @@ fn case(rng: &mut ChaCha8Rng, info: &ServerInfo, ids: &Ids) -> Case {
                     "/admin/v1/users?%00=%00",
                     "/admin/v1/groups?limit=1%00",
                     "/admin/v1/users?username_list=%5B%22%00%22%5D",
+                    "/admin/v1/phones?number=%00&extension=%00",
+                    "/admin/v1/tokens?serial=%00",
+                    "/admin/v1/webauthncredentials/WA%00",
+                    "/admin/v1/users/DU%00/phones",
                 ],
             );
             Case::new(
@@ -557,7 +572,17 @@ fn case(rng: &mut ChaCha8Rng, info: &ServerInfo, ids: &Ids) -> Case {
             )
         }
         12 => {
-            let list = pick(rng, &["/admin/v1/users", "/admin/v1/groups", "/admin/v1/admins"]);
+            let list = pick(
+                rng,
+                &[
+                    "/admin/v1/users",
+                    "/admin/v1/groups",
+                    "/admin/v1/admins",
+                    "/admin/v1/phones",
+                    "/admin/v1/tokens",
+                    "/admin/v1/webauthncredentials",
+                ],
+            );
             let (limit, offset) = (pick(rng, &ABSURD), pick(rng, &ABSURD));
             let mut target = format!("{list}?limit={limit}&offset={offset}");
             if rng.random_bool(0.3) {
@@ -706,6 +731,7 @@ fn case(rng: &mut ChaCha8Rng, info: &ServerInfo, ids: &Ids) -> Case {
         }
         21 => log_case(rng, info),
         22 => account_case(rng, info, ids),
+        23 => child_account_case(rng, info),
         _ => {
             let target = readable(rng, ids);
             Case::new(
@@ -832,6 +858,82 @@ fn account_case(rng: &mut ChaCha8Rng, info: &ServerInfo, ids: &Ids) -> Case {
         signed_raw(info, "GET", &target, "", b""),
         accept,
     )
+}
+
+/// A child account asked wrong (or right): `account_id` garbage, another account's id, none, Admin
+/// API keys on the Accounts API. Never a 5xx; a child's list only for its own id.
+fn child_account_case(rng: &mut ChaCha8Rng, info: &ServerInfo) -> Case {
+    use Accept::{Duo4xx, DuoStatus, Ok200};
+    let accounts = info.integration("accounts").expect("Accounts API keys");
+    let child = &info.accounts[0].account_id;
+    // Not FAULTED: its fault rule answers before any account is read.
+    let path = pick(
+        rng,
+        &[
+            "/admin/v1/users",
+            "/admin/v1/groups",
+            "/admin/v1/admins",
+            "/admin/v1/settings",
+        ],
+    );
+    let (what, bytes, accept): (String, Vec<u8>, &[Accept]) = match rng.random_range(0..7) {
+        0 => {
+            let len = rng.random_range(0..60);
+            let junk: String = printable(rng, len);
+            let encoded = duo_auth::params::encode(junk.as_bytes());
+            let target = format!("{path}?account_id={encoded}");
+            (
+                format!("account_id {junk:?}"),
+                signed_raw_by(info, accounts, "GET", &target, "", b""),
+                &[Duo4xx],
+            )
+        }
+        1 => {
+            let target = format!("{path}?account_id=DA%00{}%FF", &child[2..]);
+            (
+                "account_id with NUL and 0xFF".into(),
+                signed_raw_by(info, accounts, "GET", &target, "", b""),
+                &[DuoStatus(400)],
+            )
+        }
+        2 => {
+            let other = mock_server::model::random_id(rng, "DA");
+            let target = format!("{path}?account_id={other}");
+            (
+                format!("another account's id {other}"),
+                signed_raw_by(info, accounts, "GET", &target, "", b""),
+                &[DuoStatus(403)],
+            )
+        }
+        3 => (
+            format!("Accounts API keys on {path} without account_id"),
+            signed_raw_by(info, accounts, "GET", path, "", b""),
+            &[DuoStatus(403)],
+        ),
+        4 => (
+            "Admin API keys on the Accounts API".into(),
+            signed_raw(info, "POST", "/accounts/v1/account/list", "", b""),
+            &[DuoStatus(401)],
+        ),
+        5 => {
+            let count = rng.random_range(2..2_000);
+            let target = format!("{path}?{}", vec![format!("account_id={child}"); count].join("&"));
+            (
+                format!("account_id {count} times"),
+                signed_raw_by(info, accounts, "GET", &target, "", b""),
+                &[DuoStatus(400)],
+            )
+        }
+        _ => {
+            let target = format!("{path}?account_id={child}&limit=5");
+            (
+                format!("the child's {path}"),
+                signed_raw_by(info, accounts, "GET", &target, "", b""),
+                &[Ok200],
+            )
+        }
+    };
+    Case::new(what, bytes, accept)
 }
 
 /// A request cut short: hung up on, half-closed, or stalled.
@@ -1037,8 +1139,14 @@ fn hostile_scenario() -> Scenario {
              [options.limits]\nheader_read_timeout_ms = {}\n\n\
              [[faults]]\nname = \"asked-for-500\"\npath = \"{FAULTED}\"\nduo_error = 50000\n\n\
              [[admin_units]]\nname = \"unit\"\ngroups = [\"Engineering\"]\nintegrations = [\"main\"]\n\n\
-             [[policies]]\nname = \"custom\"\nintegrations = [\"main\"]\n",
-            HEADER_TIMEOUT.as_millis()
+             [[policies]]\nname = \"custom\"\nintegrations = [\"main\"]\n\n\
+             [[integrations]]\nname = \"accounts\"\ntype = \"accounts-api\"\n\
+             ikey = \"DIACCOUNTSAPIKEYS001\"\nskey = \"{}\"\n\
+             grants = [\"Grant read resource\", \"Grant administrators\", \"Grant settings\"]\n\n\
+             [[accounts]]\n[accounts.tenant]\napi_hostname = \"api-child001.duosecurity.com\"\nseed = 5\n\
+             [accounts.generate]\nusers = 7\ngroups = 2\nadmins = 1\n",
+            HEADER_TIMEOUT.as_millis(),
+            "s".repeat(40)
         ))
         .to_toml()
         .replacen(
