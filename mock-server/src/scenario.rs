@@ -1256,13 +1256,12 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
                     ));
                 }
             }
-            if let Some(sections) = &policy.sections {
-                if let Some((key, _)) = sections.iter().find(|(_, v)| !v.is_table()) {
-                    return Err(self.at(
-                        &policy.name,
-                        format!("policy {name:?}: section {key:?} must be a table"),
-                    ));
-                }
+            let not_a_table = policy.sections.iter().flatten().find(|(_, v)| !v.is_table());
+            if let Some((key, _)) = not_a_table {
+                return Err(self.at(
+                    &policy.name,
+                    format!("policy {name:?}: section {key:?} must be a table"),
+                ));
             }
         }
         Ok(())

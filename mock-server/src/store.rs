@@ -333,6 +333,8 @@ pub struct Account {
     pub policy_summary: Bytes,
     /// Per integration (scenario order), the index of the policy that applies (global: 0).
     pub policy_of_integration: Vec<u32>,
+    /// Per integration, `/admin/v2/policies/calculate`'s answer.
+    pub policy_calculated: Vec<Bytes>,
     /// The logo's PNG bytes, when the scenario sets one.
     pub logo: Option<Bytes>,
     /// Rendered `response` of `/admin/v1/billing/edition`.

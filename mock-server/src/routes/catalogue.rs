@@ -392,6 +392,15 @@ pub const ROUTES: &[Route] = &[
     },
     Route {
         method: "GET",
+        path: "/admin/v2/policies/calculate",
+        grant: Some(Grant::ReadResource),
+        paging: None,
+        object: None,
+        filters: &["integration_key", "user_id"],
+        summary: "The policy in force for a user of an application: `policy_elements` and the merged `sections`",
+    },
+    Route {
+        method: "GET",
         path: "/admin/v2/policies/{policy_key}",
         grant: Some(Grant::ReadResource),
         paging: None,

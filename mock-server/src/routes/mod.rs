@@ -253,6 +253,7 @@ pub(crate) fn build_account(
         policy_by_key: policies.by_key,
         policy_summary: policies.summary,
         policy_of_integration: policies.index_of_integration,
+        policy_calculated: policies.calculated,
         logo: scenario.logo.clone(),
         edition,
         telephony_credits,

@@ -25,6 +25,7 @@ pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin/v2/policies/global", get(global))
         .route("/admin/v2/policies/summary", get(summary))
+        .route("/admin/v2/policies/calculate", get(calculate))
         .route("/admin/v2/policies/{policy_key}", get(one))
 }
 
@@ -75,6 +76,45 @@ pub(crate) struct Built {
     pub key_of_integration: Vec<Option<String>>,
     /// Per integration, the index of the policy that applies (0: the global policy).
     pub index_of_integration: Vec<u32>,
+    /// Per integration, `/admin/v2/policies/calculate`'s answer for any of its users.
+    pub calculated: Vec<Bytes>,
+}
+
+/// The policy in force for an application: the global policy's sections with the application's
+/// own policy laid over them setting by setting, and the policies that made it.
+fn calculated(global: &Value, own: Option<&Value>) -> Bytes {
+    let element = |p: &Value| {
+        json!({
+            "is_global_policy": p["is_global_policy"],
+            "policy_key": p["policy_key"],
+            "policy_name": p["policy_name"],
+        })
+    };
+    let mut sections = global["sections"].clone();
+    let mut elements = vec![element(global)];
+    if let Some(own) = own {
+        elements.push(element(own));
+        if let (Some(into), Some(from)) = (sections.as_object_mut(), own["sections"].as_object()) {
+            for (name, settings) in from {
+                match (
+                    into.get_mut(name).and_then(Value::as_object_mut),
+                    settings.as_object(),
+                ) {
+                    (Some(base), Some(over)) => {
+                        for (key, value) in over {
+                            base.insert(key.clone(), value.clone());
+                        }
+                    }
+                    _ => {
+                        into.insert(name.clone(), settings.clone());
+                    }
+                }
+            }
+        }
+    }
+    Bytes::from(
+        serde_json::to_vec(&json!({ "policy_elements": elements, "sections": sections })).unwrap_or_default(),
+    )
 }
 
 /// Keys are the scenario's or drawn from its seed (a stream of their own).
@@ -157,6 +197,11 @@ pub(crate) fn build(scenario: &Scenario) -> Built {
         .enumerate()
         .map(|(i, p)| (text(p, "policy_key").into(), u32::try_from(i).unwrap_or(u32::MAX)))
         .collect();
+    built.calculated = built
+        .index_of_integration
+        .iter()
+        .map(|&p| calculated(&policies[0], policies.get(p as usize).filter(|_| p > 0)))
+        .collect();
     let rendered: Vec<Vec<u8>> = policies
         .iter()
         .map(|p| serde_json::to_vec(p).unwrap_or_default())
@@ -197,4 +242,24 @@ async fn summary(State(state): State<AppState>, caller: Caller) -> Result<Respon
     caller.require(Grant::ReadResource)?;
     let world = state.world();
     Ok(object(world.tenant.account.policy_summary.clone()))
+}
+
+/// The policy in force for `user_id` signing in to `integration_key` (both required: 40002
+/// naming the one missing; either unknown: 404 40401).
+async fn calculate(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    caller.require(Grant::ReadResource)?;
+    let world = state.world();
+    let text = |name: &str| {
+        caller
+            .params
+            .first(name)
+            .and_then(|v| std::str::from_utf8(v).ok())
+            .ok_or_else(|| ApiError::invalid_parameter(name))
+    };
+    let (ikey, user_id) = (text("integration_key")?, text("user_id")?);
+    let tenant = &world.tenant;
+    let integration = tenant.account.integration(ikey).ok_or_else(ApiError::not_found)?;
+    tenant.user_by_id(user_id).ok_or_else(ApiError::not_found)?;
+    let answer = tenant.account.policy_calculated.get(integration);
+    Ok(object(answer.cloned().ok_or_else(ApiError::not_found)?))
 }

@@ -144,6 +144,13 @@ def test_policies_v2(serve, dump, admin_for):
     for entry, w in zip(summary["policies"][1:], written):
         assert [a["app_integration_key"] for a in entry["policy_applies_to"]] == \
             [ikeys[name] for name in w["integrations"]]
+    user = truth["users"][0]["user_id"]
+    for w in scenario_toml("default.toml")["integrations"]:
+        calculated = admin.calculate_policy(w["ikey"], user)
+        keys = [e["policy_key"] for e in calculated["policy_elements"]]
+        own = [p["policy_key"] for p, s in zip(policies[1:], written) if w["name"] in s["integrations"]]
+        assert keys == [policies[0]["policy_key"]] + own
+        assert set(calculated["sections"]) >= set(policies[0]["sections"])
     full = admin_for(serve("default.toml"), "full-read")
     for entry in summary["policies"][1:]:
         for applied in entry["policy_applies_to"]:
@@ -157,18 +164,22 @@ get_edition = duo_client.admin.AccountAdmin.get_edition
 get_telephony_credits = duo_client.admin.AccountAdmin.get_telephony_credits
 
 
-def test_logo_and_billing(serve, admin_for):
+def test_logo_and_billing(serve, admin_for, tmp_path):
+    logo = SCENARIOS / "acme-logo.png"
+    text = (SCENARIOS / "default.toml").read_text(encoding="utf-8")
+    branded = tmp_path / "branded.toml"
+    branded.write_text(text.replace("[tenant]\n", f"[tenant]\nlogo = {str(logo)!r}\n", 1), encoding="utf-8")
+    assert admin_for(serve(str(branded))).get_logo() == logo.read_bytes()
     admin = admin_for(serve("default.toml"))
-    assert admin.get_logo() == (SCENARIOS / "acme-logo.png").read_bytes()
+    with pytest.raises(RuntimeError, match="404"):
+        admin.get_logo()
     tenant = scenario_toml("default.toml")["tenant"]
     assert get_edition(admin) == {"edition": tenant["edition"]}
     assert get_telephony_credits(admin) == {"credits": tenant.get("telephony_credits_remaining", 1000)}
 
 
-def test_without_a_logo_or_billing_duos_errors(serve, admin_for):
+def test_without_billing_duos_errors(serve, admin_for):
     admin = admin_for(serve("users-1.toml"))
-    with pytest.raises(RuntimeError, match="404"):
-        admin.get_logo()
     with pytest.raises(RuntimeError, match="403"):
         get_edition(admin)
     with pytest.raises(RuntimeError, match="403"):

@@ -262,7 +262,9 @@ async fn policies_the_global_one_first_by_key_and_summed_up_by_application() {
 
 #[tokio::test]
 async fn the_logo_is_the_scenarios_png_and_without_one_duos_404() {
-    let s = spawn(&scenario("default.toml")).await;
+    let text = std::fs::read_to_string(root().join("scenarios/default.toml")).expect("default.toml");
+    let branded = text.replacen("[tenant]\n", "[tenant]\nlogo = \"acme-logo.png\"\n", 1);
+    let s = spawn(&crate::support::scenario_text(&branded)).await;
     let logo = s.get("/admin/v1/logo", "").await;
     assert_eq!(logo.status, 200);
     assert_eq!(logo.content_type, "image/png");
@@ -434,4 +436,57 @@ async fn the_lists_hold_every_object_of_the_dump_paged_clamped_and_filtered() {
         .await;
     two.assert_fail(40002, "Invalid request parameters");
     assert_eq!(two.json["message_detail"], "group_id");
+}
+
+#[tokio::test]
+async fn the_calculated_policy_lays_the_applications_policy_over_the_global_one() {
+    let scenario = scenario("default.toml");
+    let truth = dump(&scenario);
+    let s = spawn(&scenario).await;
+    let user = truth["users"][0]["user_id"].as_str().expect("user");
+    let global = &truth["policies"][0];
+    let vpn_policy = &truth["policies"][1];
+    let ask = |ikey: &str| format!("integration_key={ikey}&user_id={user}");
+    let vpn = s
+        .get(
+            "/admin/v2/policies/calculate",
+            &ask(&scenario.integrations[4].ikey),
+        )
+        .await;
+    let elements: Vec<&Value> = vpn.ok()["policy_elements"]
+        .as_array()
+        .expect("elements")
+        .iter()
+        .collect();
+    assert_eq!(elements.len(), 2);
+    assert_eq!(elements[0]["policy_key"], global["policy_key"]);
+    assert_eq!(elements[1]["policy_key"], vpn_policy["policy_key"]);
+    let methods = &vpn.ok()["sections"]["authentication_methods"];
+    assert_eq!(
+        methods["blocked_auth_list"],
+        vpn_policy["sections"]["authentication_methods"]["blocked_auth_list"]
+    );
+    assert_eq!(vpn.ok()["sections"]["new_user"], global["sections"]["new_user"]);
+    let main = s
+        .get(
+            "/admin/v2/policies/calculate",
+            &ask(&scenario.integrations[0].ikey),
+        )
+        .await;
+    assert_eq!(main.ok()["sections"], global["sections"]);
+    assert_eq!(main.ok()["policy_elements"].as_array().map(Vec::len), Some(1));
+    let missing = s
+        .get("/admin/v2/policies/calculate", &format!("user_id={user}"))
+        .await;
+    missing.assert_fail(40002, "Invalid request parameters");
+    assert_eq!(missing.json["message_detail"], "integration_key");
+    s.get(
+        "/admin/v2/policies/calculate",
+        &format!(
+            "integration_key={}&user_id=DUNOSUCHUSER00000000",
+            scenario.integrations[0].ikey
+        ),
+    )
+    .await
+    .assert_fail(40401, "Resource not found");
 }

@@ -151,6 +151,10 @@ fn readable(rng: &mut ChaCha8Rng, ids: &Ids) -> String {
         "/admin/v2/policies/global".to_owned(),
         "/admin/v2/policies/summary".to_owned(),
         format!("/admin/v2/policies/{}", ids.policy),
+        format!(
+            "/admin/v2/policies/calculate?integration_key={}&user_id={}",
+            ids.integration, ids.user
+        ),
         "/admin/v1/billing/edition".to_owned(),
         "/admin/v1/billing/telephony_credits".to_owned(),
     ];
@@ -754,7 +758,7 @@ fn account_case(rng: &mut ChaCha8Rng, info: &ServerInfo, ids: &Ids) -> Case {
             "x",
         ),
     };
-    let (target, accept): (String, &[Accept]) = match rng.random_range(0..6) {
+    let (target, accept): (String, &[Accept]) = match rng.random_range(0..7) {
         0 => {
             let path = pick(
                 rng,
@@ -804,6 +808,28 @@ fn account_case(rng: &mut ChaCha8Rng, info: &ServerInfo, ids: &Ids) -> Case {
             (path, &[Duo4xx])
         }
         3 => (format!("/admin/v1/logo?{}={}", junk(rng), junk(rng)), &[Png200]),
+        6 => {
+            let ikey = if rng.random_bool(0.5) {
+                ids.integration.clone()
+            } else {
+                junk(rng)
+            };
+            let user = if rng.random_bool(0.5) {
+                ids.user.clone()
+            } else {
+                junk(rng)
+            };
+            let query = match rng.random_range(0..4) {
+                0 => format!("integration_key={ikey}"),
+                1 => format!("user_id={user}"),
+                2 => format!(
+                    "user_id={user}&integration_key={ikey}&integration_key={}",
+                    junk(rng)
+                ),
+                _ => format!("integration_key={ikey}&user_id={user}"),
+            };
+            (format!("/admin/v2/policies/calculate?{query}"), &[Ok200, Duo4xx])
+        }
         4 => {
             let path = pick(
                 rng,

@@ -188,11 +188,15 @@ proptest! {
         file in prop::sample::select(FILES.to_vec()),
         mutations in prop::collection::vec(mutation(), 1..=4),
     ) {
-        let original = std::fs::read_to_string(scenario_path(file)).expect("bundled scenario");
-        prop_assert!(Scenario::parse(&original, file).is_ok(), "{} parses unmutated", file);
+        let path = scenario_path(file);
+        let original = std::fs::read_to_string(&path).expect("bundled scenario");
+        // Beside the original, so that the files it names (a logo) are found.
+        let origin = path.display().to_string();
+        prop_assert!(Scenario::parse(&original, &origin).is_ok(), "{} parses unmutated", file);
         let text = mutations.iter().fold(original, |text, m| apply(&text, m));
-        if let Err(error) = Scenario::parse(&text, "mutant.toml") {
-            let verdict = located(&error, &text, "mutant.toml");
+        let origin = path.with_file_name("mutant.toml").display().to_string();
+        if let Err(error) = Scenario::parse(&text, &origin) {
+            let verdict = located(&error, &text, &origin);
             prop_assert!(verdict.is_ok(), "{}\n--- text ---\n{}", verdict.unwrap_err(), text);
         }
     }

@@ -25,7 +25,9 @@ pub(crate) fn scenario(name: &str) -> Scenario {
 
 /// A scenario from TOML text.
 pub(crate) fn scenario_text(text: &str) -> Scenario {
-    Scenario::parse(text, "<test>").expect("test scenario parses")
+    // Named as if beside the bundled scenarios, so that the files they name (a logo) are found.
+    let origin = scenario_path("test.toml").display().to_string();
+    Scenario::parse(text, &origin).expect("test scenario parses")
 }
 
 /// A running fake and a client for it.
