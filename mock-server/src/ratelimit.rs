@@ -40,20 +40,27 @@ impl EndpointClass {
         if let Some(i) = crate::routes::logs::ENDPOINTS.iter().position(|e| e.path == path) {
             return Self::Log(u8::try_from(i).unwrap_or(u8::MAX));
         }
-        let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-        let listed = matches!(
-            segments.as_slice(),
-            [
-                "admin",
-                _,
-                "users" | "admins" | "groups" | "phones" | "tokens" | "integrations"
-            ] | ["admin", _, "users", _, "groups" | "phones" | "tokens"]
-                | ["admin", _, "groups", _, "users"]
-        );
+        // A list is a catalogue row with paging: the one table says which routes page.
+        let listed = crate::routes::catalogue::ROUTES
+            .iter()
+            .any(|r| r.paging.is_some() && template_matches(r.path, path));
         match listed {
             true if query.contains("_list=") => Self::Unpaged,
             true => Self::Page,
             false => Self::Single,
+        }
+    }
+}
+
+/// Whether `path` is an instance of the route template `template` (`{name}` is one segment).
+fn template_matches(template: &str, path: &str) -> bool {
+    let mut want = template.trim_matches('/').split('/');
+    let mut got = path.trim_matches('/').split('/');
+    loop {
+        match (want.next(), got.next()) {
+            (None, None) => return true,
+            (Some(w), Some(g)) if w.starts_with('{') || w == g => {}
+            _ => return false,
         }
     }
 }
