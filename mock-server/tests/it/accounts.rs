@@ -148,6 +148,44 @@ async fn an_admin_call_with_account_id_reads_that_child_and_never_the_parent() {
             json!(dump["users"].as_array().map(Vec::len)),
             "{id}"
         );
+        // The child's sign-in log names the child's users only.
+        let now_ms = crate::support::now() * 1000;
+        let log = s
+            .send(
+                Call::get(
+                    "/admin/v2/logs/authentication",
+                    &format!(
+                        "account_id={id}&limit=1000&mintime={}&maxtime={}",
+                        now_ms - 2 * 86_400_000,
+                        now_ms - 120_000
+                    ),
+                )
+                .signed_by(ACCOUNTS_KEYS),
+            )
+            .await;
+        let events = log.ok()["authlogs"].as_array().expect("authlogs").clone();
+        let usernames: std::collections::HashSet<&str> = dump["users"]
+            .as_array()
+            .expect("users")
+            .iter()
+            .filter_map(|u| u["username"].as_str())
+            .collect();
+        assert_eq!(
+            events.is_empty(),
+            usernames.is_empty(),
+            "{id}: {} events",
+            events.len()
+        );
+        let mut named = 0;
+        for event in &events {
+            let name = event["user"]["name"].as_str().unwrap_or("");
+            assert!(
+                name.is_empty() || usernames.contains(name),
+                "{id}: {name:?} is no user of the child"
+            );
+            named += usize::from(!name.is_empty());
+        }
+        assert!(named * 2 >= events.len(), "{id}: most events name a user");
     }
 }
 
