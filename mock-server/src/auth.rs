@@ -53,12 +53,18 @@ impl Caller {
             tracing::warn!(
                 integration = %self.credential.name,
                 missing_grant = grant.name(),
+                change = self.credential.change.as_deref(),
                 "403 40301 Access forbidden: the integration lacks {:?}",
                 grant.name()
             );
             Err(ApiError::forbidden().explained(self.explain, || {
+                let since = self
+                    .credential
+                    .change
+                    .as_ref()
+                    .map_or_else(String::new, |c| format!(" since the change {c:?}"));
                 format!(
-                    "the integration {:?} lacks {:?}",
+                    "the integration {:?} lacks {:?}{since}",
                     self.credential.name,
                     grant.name()
                 )
@@ -409,6 +415,10 @@ impl Checked<'_> {
         });
         CallerTag {
             integration: self.credential.map(|c| Arc::clone(&c.name)),
+            change: self
+                .credential
+                .and_then(|c| world.changes.credential(c))
+                .and_then(|c| c.change.clone()),
             signature: self.scheme.map(Scheme::name),
             signature_valid: self.signature_valid,
             auth_error: self.outcome.as_ref().err().map(|e| e.code),
@@ -646,6 +656,9 @@ fn admit_signed(
 ) -> Result<Caller, ApiError> {
     let options = world.options();
     let explain = options.explain;
+    // The grants as the scenario's `[[changes]]` left them.
+    let changed = world.changes.credential(credential);
+    let credential = changed.as_ref().unwrap_or(credential);
     let path = parts.uri.path();
     if !kind_fits(credential, path) {
         tracing::warn!(
@@ -675,8 +688,8 @@ fn admit_signed(
             parts.uri.path(),
             parts.uri.query().unwrap_or(""),
         );
-        if !world.rate_limiter.allow(&credential.name, class) {
-            tracing::info!(integration = %credential.name, ?class, "429 42901: over the rate limit");
+        if let Err(empty) = world.rate_limiter.spend(&credential.name, class) {
+            tracing::info!(integration = %credential.name, ?class, budget = ?empty, "429 42901: over the rate limit");
             return Err(ApiError::custom(42901, "Too Many Requests"));
         }
     }

@@ -253,20 +253,51 @@ fn report(result: anyhow::Result<()>) -> ExitCode {
     }
 }
 
-/// Loads and fully checks a scenario (including generation, which resolves group names).
+/// Loads a scenario for `serve` and `dump`: every mistake reported as `validate` does, exit 2.
 fn load(path: &Path) -> Result<Scenario, ExitCode> {
-    Scenario::load(path).map_err(|error| {
-        eprintln!("{error}");
-        ExitCode::from(2)
-    })
+    match checked(path, false) {
+        Ok(Some(scenario)) => Ok(scenario),
+        Ok(None) => Err(ExitCode::from(2)),
+        Err(error) => {
+            eprintln!("{error}");
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
+/// Reads and checks a scenario, printing every mistake (one a line, in file order) to stderr.
+/// When the file has mistakes, the tenant it gives without them is generated too, for the
+/// mistakes only generation finds (a user in a group nobody made); `generate` generates it
+/// even when there are none (`validate`; `serve` and `dump` generate it next anyway).
+/// `Ok(None)`: mistakes were printed.
+fn checked(path: &Path, generate: bool) -> mock_server::Result<Option<Scenario>> {
+    let (scenario, mut mistakes) = Scenario::check_file(path)?;
+    if let Some(scenario) = scenario.as_ref().filter(|_| generate || !mistakes.is_empty())
+        && let Err(error) = mock_server::generate::build(scenario)
+    {
+        mistakes.push(error);
+    }
+    match scenario {
+        Some(scenario) if mistakes.is_empty() => Ok(Some(scenario)),
+        _ => {
+            mistakes.sort_by_key(|e| match e {
+                mock_server::Error::Scenario { line, column, .. } => (*line, *column),
+                _ => (usize::MAX, usize::MAX),
+            });
+            for mistake in &mistakes {
+                eprintln!("{mistake}");
+            }
+            Ok(None)
+        }
+    }
 }
 
 fn validate(files: &[PathBuf]) -> ExitCode {
     let mut failed = false;
     for file in files {
-        let checked = Scenario::load(file).and_then(|s| mock_server::generate::build(&s).map(|_| ()));
-        match checked {
-            Ok(()) => println!("ok: {}", file.display()),
+        match checked(file, true) {
+            Ok(Some(_)) => println!("ok: {}", file.display()),
+            Ok(None) => failed = true,
             Err(error) => {
                 eprintln!("{error}");
                 failed = true;
@@ -598,6 +629,23 @@ fn print_banner(
         for (i, event) in scenario.churn.iter().enumerate() {
             let name = event.name.clone().unwrap_or_else(|| format!("churn #{}", i + 1));
             let _ = writeln!(out, "    {name:?}: {}", event.describe());
+        }
+    }
+    if scenario.changes.is_empty() {
+        let _ = writeln!(out, "  changes:      none");
+    } else {
+        let count = scenario.changes.len();
+        let _ = writeln!(
+            out,
+            "  changes:      {count} change{}",
+            if count == 1 { "" } else { "s" }
+        );
+        for (i, change) in scenario.changes.iter().enumerate() {
+            let name = change
+                .name
+                .clone()
+                .unwrap_or_else(|| format!("change #{}", i + 1));
+            let _ = writeln!(out, "    {name:?}: {}", change.describe());
         }
     }
     match &scenario.rate_limits {

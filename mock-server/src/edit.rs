@@ -23,6 +23,7 @@ pub struct TenantEdit {
     settings: Bytes,
     summary_rest: (u64, u64),
     anchor: i64,
+    account: crate::store::Account,
 }
 
 fn objects(list: &JsonList) -> Vec<Map<String, Value>> {
@@ -51,6 +52,7 @@ impl TenantEdit {
             settings: tenant.settings.clone(),
             summary_rest: (integration_count, telephony_credits),
             anchor: tenant.anchor,
+            account: tenant.account.clone(),
         }
     }
 
@@ -69,6 +71,7 @@ impl TenantEdit {
         let total = self.users.len();
         let mut tenant = Tenant {
             anchor: self.anchor,
+            account: self.account,
             user_ids: KeyIndex::with_capacity(total),
             user_names: KeyIndex::with_capacity(total),
             user_emails: KeyIndex::with_capacity(total),
@@ -125,6 +128,7 @@ impl TenantEdit {
         }
         chunks.push(chunk);
         tenant.users = JsonList::from_chunks(chunks);
+        tenant.devices = crate::devices::collect(&tenant.users);
         tenant.group_members = members
             .iter()
             .map(|m| JsonList::build(m, |(id, name), out| model::render_member(id, name, out)))

@@ -9,6 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use duo_auth::SigningKey;
 
+use crate::changes::Changes;
 use crate::churn::Churn;
 use crate::error::Result;
 use crate::faults::FaultSet;
@@ -36,6 +37,8 @@ pub struct Credential {
     pub admin_api: bool,
     /// Networks for API Access (empty: anywhere).
     pub networks: Vec<IpNet>,
+    /// The scenario's `[[changes]]` entry that last changed these grants, by name.
+    pub change: Option<Arc<str>>,
     /// Accounts API keys: `/accounts/v1/` takes them, and Admin API paths with the `account_id`
     /// of a child account.
     pub accounts_api: bool,
@@ -50,6 +53,7 @@ impl fmt::Debug for Credential {
             .field("grants", &self.grants)
             .field("admin_api", &self.admin_api)
             .field("networks", &self.networks)
+            .field("change", &self.change)
             .field("accounts_api", &self.accounts_api)
             .finish()
     }
@@ -74,6 +78,8 @@ pub struct World {
     pub rate_limiter: Arc<RateLimiter>,
     /// The scenario's churn events and their progress.
     pub churn: Arc<Churn>,
+    /// The scenario's timed changes to its integrations and their progress.
+    pub changes: Arc<Changes>,
     /// The scenario's logs (who they name is read from the tenant as built, and kept across
     /// edits).
     pub logs: Arc<Logs>,
@@ -148,6 +154,7 @@ impl World {
                     grants: i.grants,
                     admin_api: i.kind == IntegrationKind::AdminApi && scenario.tenant.admin_api_enabled,
                     networks: i.networks.clone(),
+                    change: None,
                     accounts_api: i.kind == IntegrationKind::AccountsApi,
                 };
                 (i.ikey.clone(), Arc::new(credential))
@@ -161,6 +168,7 @@ impl World {
             )),
             rate_limiter: Arc::new(RateLimiter::new(scenario.rate_limits.clone())),
             churn: Arc::new(Churn::new(&scenario.churn)),
+            changes: Arc::new(Changes::new(&scenario.changes, scenario.options.clock_offset_s)),
             logs: Arc::new(Logs::new(scenario, tenant.anchor)),
             api_hostname: scenario.tenant.api_hostname.to_ascii_lowercase(),
             scenario: scenario.clone(),
@@ -170,7 +178,8 @@ impl World {
         }
     }
 
-    /// This world with another tenant: same scenario, keys, fault counters, buckets and churn.
+    /// This world with another tenant: same scenario, keys, fault counters, buckets, churn and
+    /// changes.
     pub fn with_tenant(&self, tenant: Tenant) -> Self {
         // Events keep naming the tenant as built: read it before it is replaced.
         self.logs.read_people(&self.scenario, &self.tenant);
@@ -182,6 +191,7 @@ impl World {
             faults: Arc::clone(&self.faults),
             rate_limiter: Arc::clone(&self.rate_limiter),
             churn: Arc::clone(&self.churn),
+            changes: Arc::clone(&self.changes),
             logs: Arc::clone(&self.logs),
             accounts: Arc::clone(&self.accounts),
         }
@@ -200,6 +210,11 @@ impl World {
     /// The credential of `ikey`.
     pub fn credential(&self, ikey: &str) -> Option<&Arc<Credential>> {
         self.credentials.get(ikey)
+    }
+
+    /// The credential of the integration named `name` (as the scenario wrote it).
+    pub fn credential_named(&self, name: &str) -> Option<&Arc<Credential>> {
+        self.credentials.values().find(|c| &*c.name == name)
     }
 
     /// The scenario's options.

@@ -6,7 +6,7 @@
 //! It is deliberately plain: users, administrators and groups read by offset paging, group
 //! members per group, re-reads when the tenant visibly changes, Duo's retry schedule.
 
-mod client;
+pub(crate) mod client;
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
@@ -159,8 +159,8 @@ impl fmt::Display for Breakage {
 /// A classified failure: the contract's `error` object.
 #[derive(Debug, Clone, Serialize)]
 pub struct Failure {
-    kind: ErrorKind,
-    message: String,
+    pub(crate) kind: ErrorKind,
+    pub(crate) message: String,
     endpoint: Option<String>,
     http_status: Option<u16>,
     duo_code: Option<u32>,
@@ -168,7 +168,7 @@ pub struct Failure {
 }
 
 impl Failure {
-    fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+    pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Self {
             kind,
             message: message.into(),
@@ -179,12 +179,12 @@ impl Failure {
         }
     }
 
-    fn at(mut self, endpoint: &str) -> Self {
+    pub(crate) fn at(mut self, endpoint: &str) -> Self {
         self.endpoint = Some(endpoint.to_owned());
         self
     }
 
-    fn status(mut self, status: u16) -> Self {
+    pub(crate) fn status(mut self, status: u16) -> Self {
         self.http_status = Some(status);
         self
     }

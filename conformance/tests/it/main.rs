@@ -6,6 +6,7 @@
 mod catalogue;
 mod cli;
 mod clock;
+mod logs_self_test;
 mod self_test;
 
 use std::path::PathBuf;
@@ -25,4 +26,12 @@ fn broken_connector() -> PathBuf {
 /// The self-test connector's command line with `breakage`.
 fn broken_connector_command(breakage: &str) -> String {
     format!("'{}' sync --breakage {breakage}", broken_connector().display())
+}
+
+/// The self-test collector built with these tests.
+fn broken_collector_command(breakage: &str) -> String {
+    format!(
+        "'{}' logs --breakage {breakage}",
+        env!("CARGO_BIN_EXE_duo-broken-collector")
+    )
 }

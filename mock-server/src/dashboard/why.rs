@@ -346,7 +346,7 @@ fn rate_limited(html: &mut String, view: &RequestView, world: &World) {
         class
     );
     for bucket in world.rate_limiter.buckets() {
-        if bucket.class == class {
+        if bucket.class == class || bucket.class == EndpointClass::Total {
             let _ = writeln!(
                 html,
                 "<p>Now: {:.1} of {:.0} calls left for {} ({} a minute).</p>",
@@ -401,7 +401,13 @@ pub(super) fn filters(count: &RuleCount<'_>) -> Vec<(&'static str, String)> {
     let optional = [
         ("method", rule.method.clone()),
         ("integration", rule.integration.clone()),
-        ("calls", rule.calls.map(|[a, b]| format!("{a} to {b}"))),
+        ("query", rule.query_text()),
+        ("calls", rule.calls.map(|calls| calls.to_string())),
+        ("page", rule.page.map(|page| page.to_string())),
+        (
+            "count_per",
+            (rule.count_per != crate::faults::CountPer::Server).then(|| rule.count_per.name().to_owned()),
+        ),
         ("after_s", rule.after_s.map(|s| s.to_string())),
         ("until_s", rule.until_s.map(|s| s.to_string())),
         ("probability", rule.probability.map(|p| p.to_string())),

@@ -1,42 +1,28 @@
-//! `/admin/v1/groups`, `/admin/v1/groups/{group_id}` (v1, deprecated by Duo),
-//! `/admin/v2/groups/{group_id}` and `/admin/v2/groups/{group_id}/users` (Grant read resource).
+//! `/admin/v1/groups/{group_id}` (v1, deprecated by Duo) and `/admin/v2/groups/{group_id}`
+//! (Grant read resource), and the groups' writes; the lists are rows of the catalogue.
 
 use axum::Router;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use bytes::Bytes;
 use serde_json::Value;
 
-use super::{object, page_of, path_id, writes};
+use super::{object, path_id, writes};
 use crate::api_error::ApiError;
 use crate::auth::Caller;
 use crate::grants::Grant;
-use crate::paging::PageRequest;
 use crate::state::{AppState, World};
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
-        .route("/admin/v1/groups", get(list).post(writes::create_group))
+        .route("/admin/v1/groups", post(writes::create_group))
         .route(
             "/admin/v1/groups/{group_id}",
             get(one_v1).delete(writes::delete_group),
         )
         .route("/admin/v2/groups/{group_id}", get(one))
-        .route("/admin/v2/groups/{group_id}/users", get(members))
-}
-
-async fn list(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
-    caller.require(Grant::ReadResource)?;
-    let world = state.world();
-    let options = world.options();
-    let page = PageRequest::from_params(
-        &caller.params,
-        options.max_limit.groups as usize,
-        options.zero_limit,
-    )?;
-    Ok(page_of(&world.tenant.groups, page, options.metadata))
 }
 
 /// The index of the group the path names, or Duo's 404.
@@ -89,23 +75,4 @@ async fn one_v1(
     fields.insert("users".to_owned(), Value::Array(users));
     let json = serde_json::to_vec(&fields).map_err(|_| internal())?;
     Ok(object(Bytes::from(json)))
-}
-
-async fn members(
-    State(state): State<AppState>,
-    caller: Caller,
-    group_id: Result<Path<String>, PathRejection>,
-) -> Result<Response, ApiError> {
-    caller.require(Grant::ReadResource)?;
-    let world = state.world();
-    let index = group_index(&world, group_id)?;
-    let options = world.options();
-    let tenant = &world.tenant;
-    let page = PageRequest::from_params(
-        &caller.params,
-        options.max_limit.group_users as usize,
-        options.zero_limit,
-    )?;
-    let members = tenant.group_members.get(index).ok_or_else(ApiError::not_found)?;
-    Ok(page_of(members, page, options.metadata))
 }

@@ -16,9 +16,9 @@ fn duo_mock() -> Command {
 }
 
 /// A `duo-mock serve` process, killed on drop.
-struct Served {
+pub(crate) struct Served {
     child: Child,
-    ready: Value,
+    pub(crate) ready: Value,
     ready_path: std::path::PathBuf,
     _dir: tempfile::TempDir,
 }
@@ -30,7 +30,8 @@ impl Drop for Served {
     }
 }
 
-fn serve(scenario: &str, extra: &[&str]) -> Served {
+/// `duo-mock serve` of a scenario under `scenarios/`, once its ready file is written.
+pub(crate) fn serve(scenario: &str, extra: &[&str]) -> Served {
     let dir = tempfile::tempdir().expect("temp dir");
     let ready_path = dir.path().join("ready.json");
     let child = duo_mock()
@@ -322,7 +323,7 @@ const SLOW_IKEY: &str = "DISLOWANSWERS0000001";
 const SLOW_SKEY: &str = "sl0wSecretKeyThatMustNeverBeLogged0000001";
 
 /// A signed GET of `path` to `base`, signed with `skey` (v5, host 127.0.0.1).
-fn signed_get(
+pub(crate) fn signed_get(
     client: &reqwest::Client,
     base: &str,
     ikey: &str,
@@ -656,10 +657,10 @@ async fn verbose_logs_one_plain_line_a_request_and_each_unserved_path_once() {
     assert_eq!(ok.status(), 200);
     let mut statuses = Vec::new();
     for (method, path) in [
-        ("GET", "/admin/v1/phones"),
-        ("GET", "/admin/v1/phones"),
-        ("GET", "/admin/v1/phones/DPAAAAAAAAAAAAAAAAA1"),
-        ("GET", "/admin/v1/phones/DPAAAAAAAAAAAAAAAAA2"),
+        ("GET", "/admin/v1/branding"),
+        ("GET", "/admin/v1/branding"),
+        ("GET", "/admin/v1/branding/DBAAAAAAAAAAAAAAAAA1"),
+        ("GET", "/admin/v1/branding/DBAAAAAAAAAAAAAAAAA2"),
         ("PUT", "/admin/v1/users"),
         ("GET", "/admin/v1/users/DUAAAAAAAAAAAAAAAAA1"),
     ] {
@@ -678,10 +679,10 @@ async fn verbose_logs_one_plain_line_a_request_and_each_unserved_path_once() {
     assert_eq!(requests.len(), 7, "one line a request: {stderr}");
     for (line, wanted) in requests.iter().zip([
         "GET /admin/v1/users -> 200 integration=access-review latency=",
-        "GET /admin/v1/phones -> 404 40401 integration=- latency=",
-        "GET /admin/v1/phones -> 404 40401",
-        "GET /admin/v1/phones/DPAAAAAAAAAAAAAAAAA1 -> 404 40401",
-        "GET /admin/v1/phones/DPAAAAAAAAAAAAAAAAA2 -> 404 40401",
+        "GET /admin/v1/branding -> 404 40401 integration=- latency=",
+        "GET /admin/v1/branding -> 404 40401",
+        "GET /admin/v1/branding/DBAAAAAAAAAAAAAAAAA1 -> 404 40401",
+        "GET /admin/v1/branding/DBAAAAAAAAAAAAAAAAA2 -> 404 40401",
         "PUT /admin/v1/users -> 405 40501",
         "GET /admin/v1/users/DUAAAAAAAAAAAAAAAAA1 -> 401 40101",
     ]) {
@@ -694,9 +695,9 @@ async fn verbose_logs_one_plain_line_a_request_and_each_unserved_path_once() {
             .filter(|l| l.contains("not implemented by the fake") && l.contains(&format!("{key}:")))
             .count()
     };
-    assert_eq!(warned("GET /admin/v1/phones"), 1, "{stderr}");
+    assert_eq!(warned("GET /admin/v1/branding"), 1, "{stderr}");
     assert_eq!(
-        warned("GET /admin/v1/phones/{id}"),
+        warned("GET /admin/v1/branding/{id}"),
         1,
         "ids fold into one path: {stderr}"
     );
@@ -715,7 +716,7 @@ async fn verbose_logs_one_plain_line_a_request_and_each_unserved_path_once() {
     assert_eq!(first["request_headers"]["authorization"], serde_json::Value::Null);
     assert_eq!(
         lines[1]["response_headers"]["x-duo-mock-not-implemented"],
-        "GET /admin/v1/phones"
+        "GET /admin/v1/branding"
     );
     let text = std::fs::read_to_string(&journal).expect("journal file");
     assert!(!text.contains(&skey), "no skey in the journal file");
@@ -734,7 +735,8 @@ fn the_banner_shows_the_control_api_and_what_makes_the_tenant_misbehave() {
          [[faults]]\nname = \"burst\"\npath = \"/admin/v1/users\"\ncalls = [1, 2]\nduo_error = 42901\nretry_after_s = 5\n\n\
          [[faults]]\npath = \"/admin/v1/groups*\"\nmethod = \"GET\"\nintermediary = \"cloudflare-403\"\nprobability = 0.25\n\n\
          [[churn]]\nname = \"reorg\"\nafter_list_requests = 2\ndelete_users = 1\ncreate_users = 3\n\n\
-         [rate_limits]\npage = 50\nburst = 5\n",
+         [[changes]]\nname = \"monday\"\nafter_s = 3600\nintegration = \"main\"\nremove_grants = [\"Grant read resource\"]\n\n\
+         [rate_limits]\ntotal = 80\npage = 50\nburst = 5\n",
     )
     .expect("write scenario");
     let mut served = serve(path.to_str().expect("UTF-8 path"), &[]);
@@ -755,12 +757,14 @@ fn the_banner_shows_the_control_api_and_what_makes_the_tenant_misbehave() {
         format!("control API:  {url} (header X-Duo-Mock-Token: {token})"),
         format!("dashboard:    {dashboard}\n"),
         "fault rules:  2".to_owned(),
-        "\"burst\": any method /admin/v1/users, calls 1-2 -> Duo error 429 42901 with Retry-After 5 s"
+        "\"burst\": any method /admin/v1/users, calls 1 to 2 -> Duo error 429 42901 with Retry-After 5 s"
             .to_owned(),
         "\"fault #2\": GET /admin/v1/groups*, probability 0.25 -> intermediary cloudflare-403".to_owned(),
         "churn:        1 event\n".to_owned(),
         "\"reorg\": after 2 list requests: delete 1 users, create 3 users".to_owned(),
-        "rate limits:  per integration: pages 50/min; burst 5".to_owned(),
+        "changes:      1 change\n".to_owned(),
+        "\"monday\": 3600 s after start: integration \"main\": remove \"Grant read resource\"".to_owned(),
+        "rate limits:  per integration: every request 80/min, pages 50/min; burst 5".to_owned(),
     ] {
         assert!(stdout.contains(&wanted), "the banner lacks {wanted:?}:\n{stdout}");
     }
@@ -774,7 +778,12 @@ fn the_banner_shows_the_control_api_and_what_makes_the_tenant_misbehave() {
     interrupt(&quiet.child);
     assert!(wait_exit(&mut quiet.child).success());
     let stdout = read_all(quiet.child.stdout.take());
-    for wanted in ["fault rules:  none", "churn:        none", "rate limits:  none"] {
+    for wanted in [
+        "fault rules:  none",
+        "churn:        none",
+        "changes:      none",
+        "rate limits:  none",
+    ] {
         assert!(stdout.contains(wanted), "{wanted:?}:\n{stdout}");
     }
 }

@@ -11,7 +11,7 @@ use crate::support::{TestServer, dump, spawn};
 
 const USERS: &str = "/admin/v1/users";
 
-async fn control(s: &TestServer, method: &str, route: &str, body: Option<String>) -> (u16, Value) {
+pub(crate) async fn control(s: &TestServer, method: &str, route: &str, body: Option<String>) -> (u16, Value) {
     let info = s.server.info();
     let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
     let mut request = s

@@ -351,6 +351,27 @@ async fn the_tenant_page_searches_and_pages_on_the_server() {
     );
     let (_, page) = browser.page("/tenant?kind=summary").await;
     assert!(page.contains("user_count"), "{page}");
+    let truth = crate::support::dump(&default);
+    for (kind, list, id) in [
+        ("integrations", "integration_objects", "integration_key"),
+        ("admin_units", "admin_units", "admin_unit_id"),
+        ("policies", "policies", "policy_key"),
+    ] {
+        let (_, page) = browser.page(&format!("/tenant?kind={kind}")).await;
+        for object in truth[list].as_array().unwrap() {
+            let id = object[id].as_str().unwrap();
+            assert!(page.contains(&format!("<td>{id}</td>")), "{kind} {id}: {page}");
+        }
+    }
+    let (_, page) = browser.page("/tenant?kind=policy_summary").await;
+    assert!(page.contains("policy_applies_to"), "{page}");
+    let (_, page) = browser.page("/tenant?kind=integrations").await;
+    for integration in &default.integrations {
+        assert!(
+            !page.contains(&integration.skey),
+            "the dashboard shows a secret key"
+        );
+    }
 }
 
 #[tokio::test]

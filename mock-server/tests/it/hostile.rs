@@ -66,6 +66,8 @@ enum Accept {
     ControlRefusal,
     /// The fault rule's 500 50000 envelope.
     Faulted500,
+    /// 200 with the logo: `image/png`, a PNG's signature.
+    Png200,
 }
 
 /// How a case's bytes are sent.
@@ -105,6 +107,9 @@ struct Ids {
     user: String,
     group: String,
     admin: String,
+    integration: String,
+    admin_unit: String,
+    policy: String,
 }
 
 /// Safe (read-only) signed targets.
@@ -123,6 +128,31 @@ fn readable(rng: &mut ChaCha8Rng, ids: &Ids) -> String {
         "/admin/v1/logs/administrator?mintime=0".to_owned(),
         format!("/admin/v1/trust_monitor/events?{}&limit=2", recent_window()),
         "/admin/v1/info/authentication_attempts".to_owned(),
+        "/admin/v1/phones?limit=3".to_owned(),
+        "/admin/v1/tokens?type=h6&serial=1".to_owned(),
+        "/admin/v1/webauthncredentials".to_owned(),
+        format!("/admin/v1/users/{}/phones", ids.user),
+        format!("/admin/v1/users/{}/tokens?limit=1", ids.user),
+        format!("/admin/v1/users/{}/webauthncredentials", ids.user),
+        "/admin/v3/integrations".to_owned(),
+        "/admin/v2/integrations?limit=2".to_owned(),
+        "/admin/v1/integrations?offset=1".to_owned(),
+        format!("/admin/v2/integrations/{}", ids.integration),
+        format!("/admin/v3/integrations/{}", ids.integration),
+        format!("/admin/v1/integrations/{}/skey", ids.integration),
+        "/admin/v1/administrative_units".to_owned(),
+        format!("/admin/v1/administrative_units/{}", ids.admin_unit),
+        format!("/admin/v1/administrative_units?group_id={}", ids.group),
+        "/admin/v1/admins/password_mgmt?limit=2".to_owned(),
+        format!("/admin/v1/admins/{}/password_mgmt", ids.admin),
+        "/admin/v1/admins/allowed_auth_methods".to_owned(),
+        "/admin/v1/admins/activations".to_owned(),
+        "/admin/v2/policies".to_owned(),
+        "/admin/v2/policies/global".to_owned(),
+        "/admin/v2/policies/summary".to_owned(),
+        format!("/admin/v2/policies/{}", ids.policy),
+        "/admin/v1/billing/edition".to_owned(),
+        "/admin/v1/billing/telephony_credits".to_owned(),
     ];
     targets[rng.random_range(0..targets.len())].clone()
 }
@@ -350,7 +380,7 @@ const TRAVERSALS: [&str; 11] = [
 fn case(rng: &mut ChaCha8Rng, info: &ServerInfo, ids: &Ids) -> Case {
     use Accept::{Bare, Closed, ControlRefusal, Duo4xx, DuoStatus, Faulted500, Ok200};
     let json = "Content-Type: application/json\r\n";
-    match rng.random_range(0..24) {
+    match rng.random_range(0..25) {
         0 => {
             let len = rng.random_range(0..120);
             let junk = printable(rng, len);
@@ -429,13 +459,18 @@ fn case(rng: &mut ChaCha8Rng, info: &ServerInfo, ids: &Ids) -> Case {
         }
         6 => {
             let bad = pick(rng, &BAD_UTF8);
-            let target = match rng.random_range(0..7) {
+            let target = match rng.random_range(0..12) {
                 0 => format!("/admin/v1/users?username={bad}"),
                 1 => format!("/admin/v1/users?{bad}={bad}"),
                 2 => format!("/admin/v1/users/{bad}"),
                 3 => format!("/admin/v1/groups/{bad}"),
                 4 => format!("/admin/v2/groups/{}/users?limit={bad}", ids.group),
                 5 => format!("/admin/v1/users?user_id_list={bad}&user_id_list=%5B%22{bad}%22%5D"),
+                6 => format!("/admin/v1/phones?number={bad}&extension={bad}"),
+                7 => format!("/admin/v1/tokens?type={bad}&serial={bad}"),
+                8 => format!("/admin/v1/phones/{bad}"),
+                9 => format!("/admin/v1/users/{bad}/webauthncredentials"),
+                10 => format!("/admin/v1/users/{}/tokens?offset={bad}", ids.user),
                 _ => format!("/admin/v1/users?username_list=%5B%22{bad}%22%5D"),
             };
             Case::new(
@@ -453,6 +488,10 @@ fn case(rng: &mut ChaCha8Rng, info: &ServerInfo, ids: &Ids) -> Case {
                     "/admin/v1/users?%00=%00",
                     "/admin/v1/groups?limit=1%00",
                     "/admin/v1/users?username_list=%5B%22%00%22%5D",
+                    "/admin/v1/phones?number=%00&extension=%00",
+                    "/admin/v1/tokens?serial=%00",
+                    "/admin/v1/webauthncredentials/WA%00",
+                    "/admin/v1/users/DU%00/phones",
                 ],
             );
             Case::new(
@@ -529,7 +568,17 @@ fn case(rng: &mut ChaCha8Rng, info: &ServerInfo, ids: &Ids) -> Case {
             )
         }
         12 => {
-            let list = pick(rng, &["/admin/v1/users", "/admin/v1/groups", "/admin/v1/admins"]);
+            let list = pick(
+                rng,
+                &[
+                    "/admin/v1/users",
+                    "/admin/v1/groups",
+                    "/admin/v1/admins",
+                    "/admin/v1/phones",
+                    "/admin/v1/tokens",
+                    "/admin/v1/webauthncredentials",
+                ],
+            );
             let (limit, offset) = (pick(rng, &ABSURD), pick(rng, &ABSURD));
             let mut target = format!("{list}?limit={limit}&offset={offset}");
             if rng.random_bool(0.3) {
@@ -677,7 +726,8 @@ fn case(rng: &mut ChaCha8Rng, info: &ServerInfo, ids: &Ids) -> Case {
             )
         }
         21 => log_case(rng, info),
-        22 => account_case(rng, info),
+        22 => account_case(rng, info, ids),
+        23 => child_account_case(rng, info),
         _ => {
             let target = readable(rng, ids);
             Case::new(
@@ -689,9 +739,104 @@ fn case(rng: &mut ChaCha8Rng, info: &ServerInfo, ids: &Ids) -> Case {
     }
 }
 
+/// The account's routes (integrations, administrative units, admins' extras, policies, logo,
+/// billing) with hostile ids, filters and paging.
+fn account_case(rng: &mut ChaCha8Rng, info: &ServerInfo, ids: &Ids) -> Case {
+    use Accept::{Duo4xx, DuoStatus, Ok200, Png200};
+    let junk = |rng: &mut ChaCha8Rng| match rng.random_range(0..4) {
+        0 => pick(rng, &BAD_UTF8).to_owned(),
+        1 => pick(rng, &ABSURD).to_owned(),
+        2 => "%00".to_owned(),
+        _ => printable(rng, 30).replace(
+            [
+                '%', '#', ' ', '?', '&', '/', '\\', '"', '<', '>', '^', '`', '{', '|', '}',
+            ],
+            "x",
+        ),
+    };
+    let (target, accept): (String, &[Accept]) = match rng.random_range(0..6) {
+        0 => {
+            let path = pick(
+                rng,
+                &[
+                    "/admin/v3/integrations",
+                    "/admin/v2/integrations",
+                    "/admin/v1/integrations",
+                    "/admin/v1/administrative_units",
+                    "/admin/v1/admins/password_mgmt",
+                    "/admin/v1/admins/activations",
+                    "/admin/v2/policies",
+                ],
+            );
+            let (limit, offset) = (junk(rng), junk(rng));
+            (
+                format!("{path}?limit={limit}&offset={offset}"),
+                &[Ok200, DuoStatus(400)],
+            )
+        }
+        1 => {
+            let real = [ids.admin.as_str(), ids.group.as_str(), ids.integration.as_str()];
+            let mut query = Vec::new();
+            for _ in 0..rng.random_range(1..4) {
+                let name = pick(rng, &["admin_id", "group_id", "integration_key"]);
+                let value = if rng.random_bool(0.5) {
+                    pick(rng, &real).to_owned()
+                } else {
+                    junk(rng)
+                };
+                query.push(format!("{name}={value}"));
+            }
+            (
+                format!("/admin/v1/administrative_units?{}", query.join("&")),
+                &[Ok200, DuoStatus(400)],
+            )
+        }
+        2 => {
+            let bad = junk(rng);
+            let path = match rng.random_range(0..6) {
+                0 => format!("/admin/v3/integrations/{bad}"),
+                1 => format!("/admin/v2/integrations/{bad}"),
+                2 => format!("/admin/v1/integrations/{bad}/skey"),
+                3 => format!("/admin/v2/policies/{bad}"),
+                4 => format!("/admin/v1/administrative_units/{bad}"),
+                _ => format!("/admin/v1/admins/{bad}/password_mgmt"),
+            };
+            (path, &[Duo4xx])
+        }
+        3 => (format!("/admin/v1/logo?{}={}", junk(rng), junk(rng)), &[Png200]),
+        4 => {
+            let path = pick(
+                rng,
+                &[
+                    "/admin/v1/billing/edition",
+                    "/admin/v1/billing/telephony_credits",
+                    "/admin/v2/policies/global",
+                    "/admin/v2/policies/summary",
+                    "/admin/v1/admins/allowed_auth_methods",
+                ],
+            );
+            (format!("{path}?{}={}", junk(rng), junk(rng)), &[Ok200])
+        }
+        _ => (
+            format!(
+                "/admin/v3/integrations/{}?{}={}",
+                ids.integration,
+                junk(rng),
+                junk(rng)
+            ),
+            &[Ok200],
+        ),
+    };
+    Case::new(
+        format!("account route {target}"),
+        signed_raw(info, "GET", &target, "", b""),
+        accept,
+    )
+}
+
 /// A child account asked wrong (or right): `account_id` garbage, another account's id, none, Admin
 /// API keys on the Accounts API. Never a 5xx; a child's list only for its own id.
-fn account_case(rng: &mut ChaCha8Rng, info: &ServerInfo) -> Case {
+fn child_account_case(rng: &mut ChaCha8Rng, info: &ServerInfo) -> Case {
     use Accept::{Duo4xx, DuoStatus, Ok200};
     let accounts = info.integration("accounts").expect("Accounts API keys");
     let child = &info.accounts[0].account_id;
@@ -855,6 +1000,11 @@ fn fits(accept: Accept, outcome: &RawOutcome) -> bool {
         Accept::Faulted500 => {
             answer.status == 500 && answer.is_duo_failure() && answer.json()["code"] == 50000
         }
+        Accept::Png200 => {
+            answer.status == 200
+                && answer.header("content-type") == Some("image/png")
+                && answer.body.starts_with(b"\x89PNG\r\n\x1a\n")
+        }
     }
 }
 
@@ -941,7 +1091,7 @@ fn rss_kib() -> u64 {
 }
 
 fn hostile_scenario() -> Scenario {
-    Scenario::builder()
+    let text = Scenario::builder()
         .users(60)
         .groups(6)
         .admins(4)
@@ -954,6 +1104,7 @@ fn hostile_scenario() -> Scenario {
                 Grant::ReadInformation,
                 Grant::Settings,
                 Grant::ReadLog,
+                Grant::Applications,
             ],
         )
         .toml(&format!(
@@ -961,6 +1112,8 @@ fn hostile_scenario() -> Scenario {
              [logs.telephony]\n[logs.activity]\n[logs.offline_enrollment]\n[logs.trust_monitor]\n\
              [options.limits]\nheader_read_timeout_ms = {}\n\n\
              [[faults]]\nname = \"asked-for-500\"\npath = \"{FAULTED}\"\nduo_error = 50000\n\n\
+             [[admin_units]]\nname = \"unit\"\ngroups = [\"Engineering\"]\nintegrations = [\"main\"]\n\n\
+             [[policies]]\nname = \"custom\"\nintegrations = [\"main\"]\n\n\
              [[integrations]]\nname = \"accounts\"\ntype = \"accounts-api\"\n\
              ikey = \"DIACCOUNTSAPIKEYS001\"\nskey = \"{}\"\n\
              grants = [\"Grant read resource\", \"Grant administrators\", \"Grant settings\"]\n\n\
@@ -969,8 +1122,15 @@ fn hostile_scenario() -> Scenario {
             HEADER_TIMEOUT.as_millis(),
             "s".repeat(40)
         ))
-        .build()
-        .expect("hostile scenario")
+        .to_toml()
+        .replacen(
+            "[tenant]\n",
+            "[tenant]\nlogo = \"acme-logo.png\"\nbilling_api = true\n",
+            1,
+        );
+    // Named as if beside the bundled scenarios, where the logo is.
+    let origin = crate::support::root().join("scenarios/hostile.toml");
+    Scenario::parse(&text, &origin.display().to_string()).expect("hostile scenario")
 }
 
 async fn first_id(s: &TestServer, path: &str, key: &str) -> String {
@@ -989,6 +1149,9 @@ async fn hostile_run() {
         user: first_id(&s, "/admin/v1/users", "user_id").await,
         group: first_id(&s, "/admin/v1/groups", "group_id").await,
         admin: first_id(&s, "/admin/v1/admins", "admin_id").await,
+        integration: first_id(&s, "/admin/v3/integrations", "integration_key").await,
+        admin_unit: first_id(&s, "/admin/v1/administrative_units", "admin_unit_id").await,
+        policy: first_id(&s, "/admin/v2/policies", "policy_key").await,
     });
     let users_before = s.server.state().world().tenant.users.len();
     println!(

@@ -81,6 +81,9 @@ fn insertion() -> impl Strategy<Value = String> {
             "seed = ",
             "connections = 0\n",
             "header_bytes = 1\n",
+            "shared_phones = 2\n",
+            "[options.max_limit]\nphones = 0\n",
+            "user_webauthncredentials = -1\n",
         ])
         .prop_map(str::to_owned),
         any::<char>().prop_map(String::from),
@@ -124,9 +127,31 @@ fn apply(text: &str, mutation: &Mutation) -> String {
     chars.into_iter().collect()
 }
 
-/// Whether `error` is a scenario error at a real place of `text`, displayed as
-/// `origin:line:column: message`.
+/// Whether `error` holds scenario mistakes, each at a real place of `text` and displayed as
+/// `origin:line:column: message`, in file order.
 fn located(error: &Error, text: &str, origin: &str) -> Result<(), String> {
+    let mistakes = error.mistakes();
+    if mistakes.is_empty() {
+        return Err(format!("not a located scenario error: {error}"));
+    }
+    for mistake in mistakes {
+        located_one(mistake, text, origin)?;
+    }
+    let places: Vec<(usize, usize)> = mistakes
+        .iter()
+        .filter_map(|m| match m {
+            Error::Scenario { line, column, .. } => Some((*line, *column)),
+            _ => None,
+        })
+        .collect();
+    if !places.is_sorted() {
+        return Err(format!("mistakes out of file order: {error}"));
+    }
+    Ok(())
+}
+
+/// Whether `error` is one scenario mistake at a real place of `text`.
+fn located_one(error: &Error, text: &str, origin: &str) -> Result<(), String> {
     let Error::Scenario {
         origin: named,
         line,

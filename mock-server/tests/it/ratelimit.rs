@@ -77,3 +77,85 @@ fn bad_limits_are_located() {
     let line = text.lines().position(|l| l == "[rate_limits]").expect("table") + 1;
     assert!(error.starts_with(&format!("r.toml:{line}:")), "{error}");
 }
+
+#[tokio::test]
+async fn a_total_budget_refuses_the_51st_request_of_a_minute_whatever_its_class() {
+    let s = spawn(&limited("total = 50\n")).await;
+    // 50 a minute refills one every 1.2 s: count to the first 429 and allow the refill.
+    let started = std::time::Instant::now();
+    let mut answered = 0_u32;
+    let refused = loop {
+        // Pages and single objects alternate: one budget over both.
+        let path = if answered.is_multiple_of(2) {
+            USERS
+        } else {
+            "/admin/v1/info/summary"
+        };
+        let answer = s.get(path, "").await;
+        if answer.status == 429 || answered > 500 {
+            break answer;
+        }
+        answer.ok();
+        answered += 1;
+    };
+    let refilled = (started.elapsed().as_secs_f64() * 50.0 / 60.0).ceil() as u32;
+    assert!(
+        (50..=50 + refilled).contains(&answered),
+        "{answered} requests answered before the first 429 (50 + {refilled} refilled)"
+    );
+    refused.assert_fail(42901, "Too Many Requests");
+    assert!(!refused.raw.contains("Retry"), "no Retry-After from Duo");
+    // Per integration by default: another integration has its own 50.
+    s.send(Call::get(USERS, "").signed_by("b")).await.ok();
+}
+
+#[tokio::test]
+async fn a_total_budget_with_account_scope_is_shared_by_every_integration() {
+    let s = spawn(&limited("total = 6\nburst = 3\nscope = \"account\"\n")).await;
+    s.send(Call::get(USERS, "").signed_by("a")).await.ok();
+    s.send(Call::get("/admin/v1/info/summary", "").signed_by("a"))
+        .await
+        .ok();
+    s.send(Call::get(USERS, "").signed_by("b")).await.ok();
+    s.send(Call::get(USERS, "").signed_by("b"))
+        .await
+        .assert_fail(42901, "Too Many Requests");
+}
+
+#[test]
+fn the_readmes_class_table_is_the_codes() {
+    let path = crate::support::root().join("scenarios/README.md");
+    let readme = std::fs::read_to_string(&path).expect("scenarios/README.md");
+    let table = mock_server::ratelimit::class_table();
+    assert!(
+        readme.contains(&table),
+        "scenarios/README.md's rate-limit class table is stale; it should read:\n{table}"
+    );
+}
+
+#[tokio::test]
+async fn the_429_after_50_a_minute_example_refuses_the_51st_request() {
+    let s = spawn(&crate::support::scenario("examples/429-after-50-a-minute.toml")).await;
+    let started = std::time::Instant::now();
+    let paths = [
+        USERS,
+        "/admin/v1/admins",
+        "/admin/v1/groups",
+        "/admin/v1/info/summary",
+    ];
+    let mut answered = 0_u32;
+    let refused = loop {
+        let answer = s.get(paths[answered as usize % paths.len()], "").await;
+        if answer.status == 429 || answered > 500 {
+            break answer;
+        }
+        answer.ok();
+        answered += 1;
+    };
+    let refilled = (started.elapsed().as_secs_f64() * 50.0 / 60.0).ceil() as u32;
+    assert!(
+        (50..=50 + refilled).contains(&answered),
+        "{answered} answered before the first 429 (50 + {refilled} refilled)"
+    );
+    refused.assert_fail(42901, "Too Many Requests");
+}

@@ -78,8 +78,8 @@ async fn every_route_of_the_table_is_served_and_no_other_method_of_its_paths() {
 async fn a_path_the_fake_does_not_serve_is_duos_404_marked_as_the_fakes() {
     let s = spawn(&scenario("read-write.toml")).await;
     for path in [
-        "/admin/v1/phones",
-        "/admin/v1/users/DU0000000000000000001/phones",
+        "/admin/v1/branding",
+        "/admin/v1/users/DU0000000000000000001/devices",
         "/admin/v2/groups",
         "/admin/v1/groups/DG00000000000000001/users",
         "/admin/v3/logs/authentication",
@@ -127,7 +127,7 @@ async fn every_signed_route_refuses_an_integration_without_the_grant_the_table_n
 #[tokio::test]
 async fn the_journal_names_who_signed_a_request_no_route_serves() {
     let s = spawn(&scenario("read-write.toml")).await;
-    s.get("/admin/v1/phones", "number=1").await;
+    s.get("/admin/v1/branding", "number=1").await;
     let entry = s.server.state().journal().entries().pop().expect("journaled");
     assert_eq!(entry.status, 404);
     assert_eq!(entry.integration.as_deref(), Some("access-review"));
@@ -137,7 +137,7 @@ async fn the_journal_names_who_signed_a_request_no_route_serves() {
             .response_headers
             .get(NOT_IMPLEMENTED_HEADER)
             .map(String::as_str),
-        Some("GET /admin/v1/phones")
+        Some("GET /admin/v1/branding")
     );
 }
 

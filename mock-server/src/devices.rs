@@ -1,0 +1,383 @@
+//! The devices users carry (phones, hardware tokens, WebAuthn credentials) as resources of their
+//! own: each kind is a row of [`KINDS`], and its collection is read out of the users' rendered
+//! JSON, so `/admin/v1/phones` and a user's `phones` are the same bytes by construction. A device
+//! several users share (a desk phone) is one object whose `users` lists each of them.
+//!
+//! The same collection serves the list (`/admin/v1/phones`, with its owners), one device by id,
+//! and a user's devices (`/admin/v1/users/{id}/phones`, as the user object embeds them).
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::value::RawValue;
+
+use crate::api_error::ApiError;
+use crate::params::Params;
+use crate::store::{JsonList, KeyIndex, key_hash};
+
+/// A kind of device; its facts are [`KINDS`]`[kind as usize]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// `/admin/v1/phones`.
+    Phones,
+    /// `/admin/v1/tokens` (hardware tokens).
+    Tokens,
+    /// `/admin/v1/webauthncredentials`.
+    WebAuthn,
+}
+
+/// How a listed device names who holds it.
+#[derive(Debug, Clone, Copy)]
+pub enum Owners {
+    /// `"users": [slim user, …]`, the object's last key.
+    Users,
+    /// `"user": {slim user}`, placed before the key named (keys stay alphabetical).
+    User {
+        /// The key `user` precedes.
+        before: &'static str,
+    },
+}
+
+/// One kind of device, as data.
+#[derive(Debug, Clone, Copy)]
+pub struct KindInfo {
+    /// The kind.
+    pub kind: Kind,
+    /// The key of the array in a user object, and of the list in the dump (`phones`).
+    pub key: &'static str,
+    /// The object's id field (`phone_id`).
+    pub id_field: &'static str,
+    /// How the listed object names its owners.
+    pub owners: Owners,
+    /// Fields a listed object has that an embedded one does not, written first (`"admins":[],`).
+    pub listed_prefix: &'static str,
+    /// Query parameters that select devices by a field of the same name.
+    pub filters: &'static [&'static str],
+    /// The filter whose values are indexed (a look-up, not a scan).
+    pub indexed: &'static str,
+    /// Whether the filters must come together (a missing one is 400 40002 naming it).
+    pub together: bool,
+}
+
+/// Every kind of device, in [`Kind`] order.
+pub const KINDS: [KindInfo; 3] = [
+    KindInfo {
+        kind: Kind::Phones,
+        key: "phones",
+        id_field: "phone_id",
+        owners: Owners::Users,
+        listed_prefix: "",
+        filters: &["number", "extension"],
+        indexed: "number",
+        together: false,
+    },
+    KindInfo {
+        kind: Kind::Tokens,
+        key: "tokens",
+        id_field: "token_id",
+        owners: Owners::Users,
+        listed_prefix: "\"admins\":[],",
+        filters: &["type", "serial"],
+        indexed: "serial",
+        together: true,
+    },
+    KindInfo {
+        kind: Kind::WebAuthn,
+        key: "webauthncredentials",
+        id_field: "webauthnkey",
+        owners: Owners::User {
+            before: "webauthnkey",
+        },
+        listed_prefix: "",
+        filters: &[],
+        indexed: "",
+        together: false,
+    },
+];
+
+impl Kind {
+    /// This kind's facts.
+    pub fn info(self) -> &'static KindInfo {
+        &KINDS[self as usize]
+    }
+}
+
+/// The fields of a user a device's `users`/`user` shows (the slim user), alphabetical.
+const SLIM_USER: [&str; 17] = [
+    "alias1",
+    "alias2",
+    "alias3",
+    "alias4",
+    "aliases",
+    "created",
+    "email",
+    "firstname",
+    "is_enrolled",
+    "last_directory_sync",
+    "last_login",
+    "lastname",
+    "notes",
+    "realname",
+    "status",
+    "user_id",
+    "username",
+];
+
+/// One kind's devices, as served.
+#[derive(Debug, Default)]
+pub struct Devices {
+    /// As the kind's list and by-id endpoints show them (with their owners), in tenant order:
+    /// the order in which users, in API order, first embed them.
+    pub listed: JsonList,
+    /// As users embed them (and a user's own list shows them), same order.
+    pub embedded: JsonList,
+    /// id → index.
+    ids: HashMap<Box<str>, u32>,
+    /// The indexed filter's value → index.
+    keys: KeyIndex,
+    /// User `i`'s devices are `user_list[user_offsets[i]..user_offsets[i + 1]]`, in the order
+    /// the user object shows them.
+    user_offsets: Vec<u32>,
+    user_list: Vec<u32>,
+}
+
+impl Devices {
+    /// The device with this id.
+    pub fn by_id(&self, id: &str) -> Option<usize> {
+        self.ids.get(id).map(|i| *i as usize)
+    }
+
+    /// Indices of user `user`'s devices, in the user object's order.
+    pub fn of_user(&self, user: usize) -> Option<&[u32]> {
+        let start = *self.user_offsets.get(user)? as usize;
+        let end = *self.user_offsets.get(user + 1)? as usize;
+        self.user_list.get(start..end)
+    }
+
+    /// The devices the request's filters select, in order; `None` without filters. A value
+    /// must equal the field exactly; filters that must come together fail without each other.
+    pub fn select(&self, info: &KindInfo, params: &Params) -> Result<Option<Vec<u32>>, ApiError> {
+        let given: Vec<(&str, &[u8])> = info
+            .filters
+            .iter()
+            .filter_map(|f| params.first(f).map(|v| (*f, v)))
+            .collect();
+        if given.is_empty() {
+            return Ok(None);
+        }
+        if info.together
+            && let Some(missing) = info.filters.iter().find(|f| !params.has(f))
+        {
+            return Err(ApiError::invalid_parameter(missing));
+        }
+        let candidates: Vec<usize> = match given.iter().find(|(f, _)| *f == info.indexed) {
+            Some((_, value)) => match std::str::from_utf8(value) {
+                Ok(value) => self.keys.candidates(value).collect(),
+                Err(_) => Vec::new(),
+            },
+            None => (0..self.embedded.len()).collect(),
+        };
+        let mut found: Vec<u32> = candidates
+            .into_iter()
+            .filter(|i| {
+                self.embedded
+                    .item(*i)
+                    .is_some_and(|json| fields_equal(&json, &given))
+            })
+            .filter_map(|i| u32::try_from(i).ok())
+            .collect();
+        found.sort_unstable();
+        found.dedup();
+        Ok(Some(found))
+    }
+}
+
+/// Whether the object `json` has each `(field, value)` as a string equal to the value.
+fn fields_equal(json: &[u8], given: &[(&str, &[u8])]) -> bool {
+    let Ok(fields) = serde_json::from_slice::<BTreeMap<&str, &RawValue>>(json) else {
+        return false;
+    };
+    given.iter().all(|(field, value)| {
+        fields
+            .get(field)
+            .and_then(|raw| serde_json::from_str::<String>(raw.get()).ok())
+            .is_some_and(|text| text.as_bytes() == *value)
+    })
+}
+
+/// A device seen while reading the users.
+struct Seen {
+    embedded: Vec<u8>,
+    owners: Vec<u32>,
+}
+
+/// Every kind's devices, read from the users' rendered JSON (in [`Kind`] order).
+pub fn collect(users: &JsonList) -> Vec<Devices> {
+    let total = users.len();
+    let mut seen: Vec<Vec<Seen>> = KINDS.iter().map(|_| Vec::new()).collect();
+    let mut out: Vec<Devices> = KINDS
+        .iter()
+        .map(|_| Devices {
+            user_offsets: {
+                let mut offsets = Vec::with_capacity(total + 1);
+                offsets.push(0);
+                offsets
+            },
+            ..Devices::default()
+        })
+        .collect();
+    let mut slim: HashMap<u32, Vec<u8>> = HashMap::new();
+    for i in 0..total {
+        let at = u32::try_from(i).unwrap_or(u32::MAX);
+        let json = users.item(i).unwrap_or_default();
+        let fields = serde_json::from_slice::<BTreeMap<&str, &RawValue>>(&json).unwrap_or_default();
+        for (info, (devices, seen)) in KINDS.iter().zip(out.iter_mut().zip(seen.iter_mut())) {
+            let items = fields
+                .get(info.key)
+                .and_then(|raw| serde_json::from_str::<Vec<&RawValue>>(raw.get()).ok())
+                .unwrap_or_default();
+            for item in items {
+                let Ok(object) = serde_json::from_str::<BTreeMap<&str, &RawValue>>(item.get()) else {
+                    continue;
+                };
+                let text = |field: &str| {
+                    object
+                        .get(field)
+                        .and_then(|raw| serde_json::from_str::<String>(raw.get()).ok())
+                        .unwrap_or_default()
+                };
+                let id = text(info.id_field);
+                let next = u32::try_from(seen.len()).unwrap_or(u32::MAX);
+                let index = *devices.ids.entry(id.into_boxed_str()).or_insert(next);
+                if index == next {
+                    devices.keys.insert_hash(key_hash(&text(info.indexed)), index);
+                    seen.push(Seen {
+                        embedded: item.get().as_bytes().to_vec(),
+                        owners: Vec::new(),
+                    });
+                }
+                let device = &mut seen[index as usize];
+                if !device.owners.contains(&at) {
+                    device.owners.push(at);
+                }
+                devices.user_list.push(index);
+                slim.entry(at).or_insert_with(|| slim_user(&fields));
+            }
+            devices
+                .user_offsets
+                .push(u32::try_from(devices.user_list.len()).unwrap_or(u32::MAX));
+        }
+    }
+    for ((info, devices), seen) in KINDS.iter().zip(&mut out).zip(seen) {
+        devices.embedded = JsonList::build(&seen, |d, out| out.extend_from_slice(&d.embedded));
+        devices.listed = JsonList::build(&seen, |d, out| {
+            let owners: Vec<&[u8]> = d
+                .owners
+                .iter()
+                .filter_map(|o| slim.get(o).map(Vec::as_slice))
+                .collect();
+            render_listed(info, &d.embedded, &owners, out);
+        });
+    }
+    out
+}
+
+/// The slim user of a user object's fields.
+fn slim_user(fields: &BTreeMap<&str, &RawValue>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(400);
+    out.push(b'{');
+    for name in SLIM_USER {
+        if let Some(raw) = fields.get(name) {
+            if out.len() > 1 {
+                out.push(b',');
+            }
+            out.push(b'"');
+            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(b"\":");
+            out.extend_from_slice(raw.get().as_bytes());
+        }
+    }
+    out.push(b'}');
+    out
+}
+
+/// A device as its list shows it: the embedded object with the kind's extra fields and owners.
+fn render_listed(info: &KindInfo, embedded: &[u8], owners: &[&[u8]], out: &mut Vec<u8>) {
+    let Some(inner) = embedded
+        .strip_prefix(b"{")
+        .and_then(|rest| rest.strip_suffix(b"}"))
+    else {
+        out.extend_from_slice(embedded);
+        return;
+    };
+    out.push(b'{');
+    out.extend_from_slice(info.listed_prefix.as_bytes());
+    match info.owners {
+        Owners::Users => {
+            out.extend_from_slice(inner);
+            out.extend_from_slice(b",\"users\":[");
+            for (i, owner) in owners.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(owner);
+            }
+            out.push(b']');
+        }
+        Owners::User { before } => {
+            let marker = format!(",\"{before}\":");
+            let at = find_last(inner, marker.as_bytes()).unwrap_or(inner.len());
+            out.extend_from_slice(&inner[..at]);
+            out.extend_from_slice(b",\"user\":");
+            out.extend_from_slice(owners.first().copied().unwrap_or(b"null"));
+            out.extend_from_slice(&inner[at..]);
+        }
+    }
+    out.push(b'}');
+}
+
+/// The position of the last `needle` in `haystack`.
+fn find_last(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).rposition(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_listed_device_is_the_embedded_one_with_its_owners_in_key_order() {
+        let mut out = Vec::new();
+        render_listed(
+            Kind::Phones.info(),
+            br#"{"number":"+1","phone_id":"DP1","type":"Mobile"}"#,
+            &[br#"{"user_id":"DU1"}"#, br#"{"user_id":"DU2"}"#],
+            &mut out,
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            r#"{"number":"+1","phone_id":"DP1","type":"Mobile","users":[{"user_id":"DU1"},{"user_id":"DU2"}]}"#
+        );
+        out.clear();
+        render_listed(
+            Kind::WebAuthn.info(),
+            br#"{"credential_name":"k","label":"Security Key","webauthnkey":"WA1"}"#,
+            &[br#"{"user_id":"DU1"}"#],
+            &mut out,
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            r#"{"credential_name":"k","label":"Security Key","user":{"user_id":"DU1"},"webauthnkey":"WA1"}"#
+        );
+        out.clear();
+        render_listed(
+            Kind::Tokens.info(),
+            br#"{"serial":"1","token_id":"DH1"}"#,
+            &[],
+            &mut out,
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            r#"{"admins":[],"serial":"1","token_id":"DH1","users":[]}"#
+        );
+    }
+}
