@@ -254,6 +254,50 @@ pub(crate) fn clear_environment(command: &mut tokio::process::Command) {
     }
 }
 
+/// A case's fake, served over TLS on a port of its own, with the keys handed out and a work folder
+/// holding the CA the connector trusts.
+pub(crate) struct CaseFake {
+    pub(crate) scenario: Scenario,
+    pub(crate) server: MockServer,
+    pub(crate) keys: HandedKeys,
+    pub(crate) work: tempfile::TempDir,
+    pub(crate) ca_path: PathBuf,
+    /// `localhost:PORT`.
+    pub(crate) api_host: String,
+}
+
+impl CaseFake {
+    /// Starts the fake of `case`.
+    pub(crate) async fn start(case: &Case) -> Result<Self> {
+        let fake_error = |source| Error::Fake {
+            case: case.id.clone(),
+            source,
+        };
+        let scenario = Scenario::load(&case.scenario_path).map_err(fake_error)?;
+        let start = StartOptions {
+            tls: TlsMode::Generate,
+            ..StartOptions::default()
+        };
+        let server = MockServer::start(&scenario, start).await.map_err(fake_error)?;
+        let keys = keys_for(case, &server)?;
+        let work = tempfile::Builder::new()
+            .prefix(&format!("duo-conformance-{}-", case.id))
+            .tempdir()
+            .map_err(|e| Error::io(std::env::temp_dir(), e))?;
+        let ca_path = work.path().join("ca.pem");
+        std::fs::write(&ca_path, server.ca_pem().unwrap_or_default()).map_err(|e| Error::io(&ca_path, e))?;
+        let api_host = format!("localhost:{}", server.info().port);
+        Ok(Self {
+            scenario,
+            server,
+            keys,
+            work,
+            ca_path,
+            api_host,
+        })
+    }
+}
+
 /// Runs one case. An `Err` means the kit could not run it (the scenario does not load, the
 /// fake cannot start, the command cannot be spawned); a connector's failure is a verdict.
 pub async fn run_case(case: &Case, options: &RunOptions, running: &RunningConnectors) -> Result<CaseRun> {
@@ -261,27 +305,17 @@ pub async fn run_case(case: &Case, options: &RunOptions, running: &RunningConnec
         return crate::logs::run::run_logs_case(case, spec, options, running).await;
     }
     let started = Instant::now();
-    let fake_error = |source| Error::Fake {
-        case: case.id.clone(),
-        source,
-    };
-    let scenario = Scenario::load(&case.scenario_path).map_err(fake_error)?;
-    let start = StartOptions {
-        tls: TlsMode::Generate,
-        ..StartOptions::default()
-    };
-    let server = MockServer::start(&scenario, start).await.map_err(fake_error)?;
-    let keys = keys_for(case, &server)?;
-    let work = tempfile::Builder::new()
-        .prefix(&format!("duo-conformance-{}-", case.id))
-        .tempdir()
-        .map_err(|e| Error::io(std::env::temp_dir(), e))?;
-    let ca_path = work.path().join("ca.pem");
+    let CaseFake {
+        scenario,
+        server,
+        keys,
+        work,
+        ca_path,
+        api_host,
+    } = CaseFake::start(case).await?;
     let output_path = work.path().join("output.json");
     let stdout_path = work.path().join("stdout.txt");
     let stderr_path = work.path().join("stderr.txt");
-    std::fs::write(&ca_path, server.ca_pem().unwrap_or_default()).map_err(|e| Error::io(&ca_path, e))?;
-    let api_host = format!("localhost:{}", server.info().port);
 
     let mut command = tokio::process::Command::new("sh");
     command.arg("-c").arg(&options.connector);

@@ -423,11 +423,18 @@ async fn collect_one(
     let window_start = edge.at;
     let mut delivered = 0u64;
     let mut cursor: Option<String> = None;
+    let started = std::time::Instant::now();
     loop {
+        // A backlog read for hours must not let its mintime fall behind Duo's retention (L6):
+        // each request starts no earlier than what Duo keeps then. Not Trust Monitor's, whose
+        // offset counts from the window's start.
+        let oldest_now = (now + millis(started.elapsed()) - RETENTION_MS).div_euclid(unit) + 1;
         let mintime = match source.style {
-            Style::V1 => edge.at.to_string(),
-            _ => window_start.to_string(),
-        };
+            Style::V1 => edge.at.max(oldest_now),
+            Style::V2 { .. } => window_start.max(oldest_now),
+            Style::TrustMonitor => window_start,
+        }
+        .to_string();
         let maxtime = cutoff.to_string();
         let mut params: Vec<(&str, &str)> = vec![("mintime", &mintime)];
         match source.style {

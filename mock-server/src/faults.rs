@@ -448,6 +448,10 @@ enum Counter {
     Connection(u64),
 }
 
+/// Connections whose counts a `count_per = "connection"` rule keeps at least (the most recently
+/// opened); older ones are forgotten and, should they ask again, start over.
+const KEPT_CONNECTIONS: usize = 4096;
+
 /// One counter's calls, and the pages (offsets, in the order first asked) of each path.
 #[derive(Debug, Default)]
 struct Counted {
@@ -618,6 +622,12 @@ impl LiveRule {
             .counted
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if counts.len() >= 2 * KEPT_CONNECTIONS && rule.count_per == CountPer::Connection {
+            // Clients that open a connection a request (Duo's Python client does) would grow the
+            // map without end: forget connections opened before the last KEPT_CONNECTIONS.
+            let oldest = call.connection.saturating_sub(KEPT_CONNECTIONS as u64);
+            counts.retain(|counter, _| !matches!(counter, Counter::Connection(id) if *id < oldest));
+        }
         let counted = counts.entry(counter).or_default();
         counted.calls += 1;
         let page = rule.page.map(|_| {
@@ -979,6 +989,33 @@ mod tests {
         assert!(glob_matches("/admin/*/groups*", "/admin/v2/groups/DG1/users"));
         assert!(glob_matches("*/users", "/admin/v2/groups/DG1/users"));
         assert!(!glob_matches("*/users", "/admin/v2/groups/DG1/users/x"));
+    }
+
+    #[test]
+    fn counts_per_connection_stay_bounded_and_keep_recent_connections() {
+        let rule: FaultRule =
+            toml::from_str("calls = [1, 1]\ncount_per = \"connection\"\nduo_error = 50000\n").expect("rule");
+        let set = FaultSet::new(&[rule], Path::new("."), 1);
+        let call = |connection| CallFacts {
+            method: "GET",
+            path: "/admin/v1/users",
+            query: "",
+            integration: None,
+            connection,
+        };
+        let connections = 5 * KEPT_CONNECTIONS as u64;
+        for connection in 1..=connections {
+            assert!(
+                set.select(call(connection)).is_some(),
+                "a new connection's first call"
+            );
+        }
+        let kept = set.rules[0].counted.lock().expect("lock").len();
+        assert!(kept <= 2 * KEPT_CONNECTIONS, "{kept} counters kept");
+        assert!(
+            set.select(call(connections)).is_none(),
+            "the newest connection's second call"
+        );
     }
 
     #[test]

@@ -80,18 +80,7 @@ impl EndpointClass {
 /// budget and the `duo` preset's number.
 pub fn class_table() -> String {
     use std::fmt::Write as _;
-    let preset = RateLimits {
-        preset: Some("duo".to_owned()),
-        scope: LimitScope::default(),
-        total: None,
-        page: None,
-        single: None,
-        unpaged: None,
-        modify: None,
-        logs: None,
-        log_endpoints: BTreeMap::new(),
-        burst: None,
-    };
+    let preset = RateLimits::duo();
     let mut out = String::from(
         "| Method | Path | Budget (`[rate_limits]` key) | `duo` preset a minute |\n|---|---|---|---|\n",
     );
@@ -156,6 +145,22 @@ pub struct RateLimits {
 }
 
 impl RateLimits {
+    /// Duo's preset and nothing else: each class at Duo's quoted number, no total.
+    pub fn duo() -> Self {
+        Self {
+            preset: Some("duo".to_owned()),
+            scope: LimitScope::default(),
+            total: None,
+            page: None,
+            single: None,
+            unpaged: None,
+            modify: None,
+            logs: None,
+            log_endpoints: BTreeMap::new(),
+            burst: None,
+        }
+    }
+
     /// Checks the preset name and the numbers.
     pub fn check(&self) -> Result<(), String> {
         match self.preset.as_deref() {
@@ -430,16 +435,8 @@ mod tests {
     #[test]
     fn a_bucket_allows_its_burst_then_refuses() {
         let limits = RateLimits {
-            preset: Some("duo".into()),
-            scope: LimitScope::Integration,
-            total: None,
-            page: None,
-            single: None,
-            unpaged: None,
-            modify: None,
-            logs: None,
-            log_endpoints: BTreeMap::new(),
             burst: Some(3),
+            ..RateLimits::duo()
         };
         let limiter = RateLimiter::new(Some(limits));
         let allowed = (0..5).filter(|_| limiter.allow("a", EndpointClass::Page)).count();
@@ -456,15 +453,9 @@ mod tests {
     fn a_total_budget_spans_every_class_and_a_refusal_spends_nothing() {
         let limits = RateLimits {
             preset: None,
-            scope: LimitScope::Integration,
             total: Some(3),
             page: Some(2),
-            single: None,
-            unpaged: None,
-            modify: None,
-            logs: None,
-            log_endpoints: BTreeMap::new(),
-            burst: None,
+            ..RateLimits::duo()
         };
         let limiter = RateLimiter::new(Some(limits));
         assert_eq!(limiter.spend("a", EndpointClass::Page), Ok(()));

@@ -179,22 +179,9 @@ pub fn main_with_args(args: &[String]) -> ExitCode {
 }
 
 fn parse_args(args: &[String]) -> Result<Breakage, String> {
-    let mut args = args.iter();
-    match args.next().map(String::as_str) {
-        Some("logs") => {}
-        Some(other) => return Err(format!("unknown command {other:?}")),
-        None => return Err("missing command".into()),
-    }
-    let mut name = std::env::var("BROKEN_MODE").ok();
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--breakage" => name = Some(args.next().ok_or("--breakage needs a name")?.clone()),
-            other => return Err(format!("unknown argument {other:?}")),
-        }
-    }
-    match name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+    match crate::broken_connector::breakage_arg(args, "logs")? {
         None => Ok(Breakage::Correct),
-        Some(n) => Breakage::from_name(n).ok_or_else(|| format!("unknown breakage {n:?}")),
+        Some(n) => Breakage::from_name(&n).ok_or_else(|| format!("unknown breakage {n:?}")),
     }
 }
 
@@ -296,10 +283,13 @@ struct Collector {
 
 impl Collector {
     fn new(config: Config, breakage: Breakage) -> Self {
+        // No per-request timeout (the case's deadline bounds a run): a debug build of the fake
+        // walking 180 days of a log on a loaded machine can take longer than the sync client's
+        // 10 s, and a retry would only walk them again.
         let sync_breakage = if breakage == Breakage::NoBackoff {
             SyncBreakage::RetriesForever
         } else {
-            SyncBreakage::Correct
+            SyncBreakage::NoTimeout
         };
         let client = Client::new(
             &config.host,

@@ -264,9 +264,18 @@ fn names() -> String {
 }
 
 fn parse_args(args: &[String]) -> Result<Breakage, String> {
+    match breakage_arg(args, "sync")? {
+        None => Ok(Breakage::Correct),
+        Some(n) => Breakage::from_name(&n).ok_or_else(|| format!("unknown breakage {n:?}")),
+    }
+}
+
+/// The breakage a self-test program's command line (`COMMAND [--breakage NAME]`) or
+/// `BROKEN_MODE` names, if any.
+pub(crate) fn breakage_arg(args: &[String], command: &str) -> Result<Option<String>, String> {
     let mut args = args.iter();
     match args.next().map(String::as_str) {
-        Some("sync") => {}
+        Some(c) if c == command => {}
         Some(other) => return Err(format!("unknown command {other:?}")),
         None => return Err("missing command".into()),
     }
@@ -277,10 +286,7 @@ fn parse_args(args: &[String]) -> Result<Breakage, String> {
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
-    match name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
-        None => Ok(Breakage::Correct),
-        Some(n) => Breakage::from_name(n).ok_or_else(|| format!("unknown breakage {n:?}")),
-    }
+    Ok(name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()))
 }
 
 fn required(name: &str) -> Result<String, String> {

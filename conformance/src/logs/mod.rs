@@ -7,12 +7,7 @@ pub mod run;
 pub mod spec;
 pub mod wire;
 
-/// The log types of the contract (`DUO_LOG_TYPES`), the fake's names.
-pub const LOG_TYPES: [&str; 6] = [
-    "authentication",
-    "administrator",
-    "telephony",
-    "activity",
-    "offline_enrollment",
-    "trust_monitor",
-];
+/// The log types of the contract (`DUO_LOG_TYPES`): the fake's names of its logs.
+pub fn log_types() -> [&'static str; 6] {
+    mock_server::logs::LogKind::ALL.map(mock_server::logs::LogKind::name)
+}

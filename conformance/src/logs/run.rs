@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 use mock_server::journal::JournalEntry;
 use mock_server::logs::LogKind;
 use mock_server::state::AppState;
-use mock_server::{MockServer, Scenario, StartOptions, TlsMode};
 use serde_json::Value;
 
 use super::judge::{Problem, Truth, first_problem, read_output};
@@ -20,7 +19,7 @@ use crate::case::Case;
 use crate::contract::{ReportedFailure, field_problem};
 use crate::error::{Error, Result};
 use crate::runner::{
-    CaseRun, RunOptions, RunningConnectors, Verdict, clear_environment, file_for, keys_for, kill_group,
+    CaseFake, CaseRun, RunOptions, RunningConnectors, Verdict, clear_environment, file_for, kill_group,
     unix_ms_now,
 };
 use crate::stderr_tail;
@@ -55,27 +54,17 @@ pub async fn run_logs_case(
     running: &RunningConnectors,
 ) -> Result<CaseRun> {
     let started = Instant::now();
-    let fake_error = |source| Error::Fake {
-        case: case.id.clone(),
-        source,
-    };
-    let scenario = Scenario::load(&case.scenario_path).map_err(fake_error)?;
-    let start = StartOptions {
-        tls: TlsMode::Generate,
-        ..StartOptions::default()
-    };
-    let server = MockServer::start(&scenario, start).await.map_err(fake_error)?;
-    let keys = keys_for(case, &server)?;
-    let work = tempfile::Builder::new()
-        .prefix(&format!("duo-conformance-{}-", case.id))
-        .tempdir()
-        .map_err(|e| Error::io(std::env::temp_dir(), e))?;
-    let ca_path = work.path().join("ca.pem");
+    let CaseFake {
+        server,
+        keys,
+        work,
+        ca_path,
+        api_host,
+        ..
+    } = CaseFake::start(case).await?;
     let output_path = work.path().join("output.jsonl");
     let state_dir = work.path().join("state");
     std::fs::create_dir_all(&state_dir).map_err(|e| Error::io(&state_dir, e))?;
-    std::fs::write(&ca_path, server.ca_pem().unwrap_or_default()).map_err(|e| Error::io(&ca_path, e))?;
-    let api_host = format!("localhost:{}", server.info().port);
     let command_line = options
         .collector
         .clone()

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::LOG_TYPES;
+use super::log_types;
 use crate::contract::ErrorKind;
 
 /// Longest wait a case may put before a run.
@@ -106,10 +106,10 @@ impl LogsFile {
             return Err((types_span, "types names at least one log".into()));
         }
         for name in &types {
-            if !LOG_TYPES.contains(&name.as_str()) {
+            if !log_types().contains(&name.as_str()) {
                 return Err((
                     types_span,
-                    format!("unknown log type {name:?} (types: {})", LOG_TYPES.join(", ")),
+                    format!("unknown log type {name:?} (types: {})", log_types().join(", ")),
                 ));
             }
         }

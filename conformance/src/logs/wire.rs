@@ -33,7 +33,7 @@ pub fn log_type_of(path: &str) -> Option<&'static str> {
         return Some("trust_monitor");
     }
     let last = path.rsplit('/').next()?;
-    super::LOG_TYPES.iter().copied().find(|t| *t == last)
+    super::log_types().into_iter().find(|t| *t == last)
 }
 
 /// One parameter of a request's query, decoded.
@@ -132,4 +132,107 @@ pub fn first_violation(entries: &[JournalEntry], settle_s: u64) -> Option<String
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: u64 = 1_796_630_400_000;
+    const AUTH: &str = "/admin/v2/logs/authentication";
+
+    fn entry(seq: u64, unix_ms: u64, path: &str, query: &str, status: u16) -> JournalEntry {
+        JournalEntry {
+            seq,
+            unix_ms,
+            method: "GET".into(),
+            path: path.into(),
+            query: query.into(),
+            status,
+            latency_us: 2000,
+            ..JournalEntry::default()
+        }
+    }
+
+    fn window(min: u64, max: u64) -> String {
+        format!("limit=1000&maxtime={max}&mintime={min}&sort=ts%3Aasc")
+    }
+
+    #[test]
+    fn a_well_asked_run_passes() {
+        let q = window(NOW - 600_000, NOW - 4000);
+        let entries = [
+            entry(1, NOW, AUTH, &q, 200),
+            entry(2, NOW + 10, AUTH, &format!("{q}&next_offset=1,a"), 429),
+            entry(3, NOW + 1100, AUTH, &format!("{q}&next_offset=1,a"), 200),
+            entry(
+                4,
+                NOW + 1200,
+                "/admin/v1/logs/administrator",
+                "mintime=1796629800",
+                200,
+            ),
+        ];
+        assert_eq!(first_violation(&entries, 4), None);
+    }
+
+    #[test]
+    fn each_rule_names_its_row_and_the_request() {
+        let check = |query: &str| first_violation(&[entry(7, NOW, AUTH, query, 200)], 4).unwrap_or_default();
+        let seconds = check(&window((NOW - 600_000) / 1000, (NOW - 4000) / 1000));
+        assert!(
+            seconds.starts_with("L5: mintime=1796629800 is not a 13-digit"),
+            "{seconds}"
+        );
+        assert!(seconds.ends_with("(#7)"), "{seconds}");
+        let edge = check(&window(NOW - 180 * 86_400_000 - 2000, NOW - 4000));
+        assert!(edge.starts_with("L6: mintime is 2 s older"), "{edge}");
+        let empty = check(&window(NOW - 4000, NOW - 4000));
+        assert!(empty.starts_with("L7: maxtime is not after mintime"), "{empty}");
+        let young = check(&window(NOW - 600_000, NOW));
+        assert!(young.starts_with("L8: maxtime is 4000 ms after"), "{young}");
+        let v1 = first_violation(
+            &[entry(
+                1,
+                NOW,
+                "/admin/v1/logs/administrator",
+                "mintime=1796629800000",
+                200,
+            )],
+            4,
+        );
+        assert!(
+            v1.unwrap_or_default()
+                .starts_with("L5: a v1 log takes mintime in seconds")
+        );
+    }
+
+    #[test]
+    fn repeats_and_hurried_retries_are_caught() {
+        let q = window(NOW - 600_000, NOW - 4000);
+        let again = first_violation(
+            &[entry(1, NOW, AUTH, &q, 200), entry(2, NOW + 50, AUTH, &q, 200)],
+            4,
+        );
+        assert!(
+            again
+                .unwrap_or_default()
+                .starts_with("L11: the same request again")
+        );
+        let mut slow = entry(1, NOW, AUTH, &q, 200);
+        slow.latency_us = 12_000_000;
+        assert_eq!(
+            first_violation(&[slow, entry(2, NOW + 13_000, AUTH, &q, 200)], 4),
+            None
+        );
+        let hurried = first_violation(
+            &[entry(1, NOW, AUTH, &q, 429), entry(2, NOW + 200, AUTH, &q, 200)],
+            4,
+        );
+        assert!(
+            hurried
+                .unwrap_or_default()
+                .starts_with("L13: asked again 198 ms after a 429 (#1)")
+        );
+    }
 }

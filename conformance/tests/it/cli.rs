@@ -395,6 +395,18 @@ fn logs_cases_list_their_l_rows_and_run_alone_with_reports() {
         json.contains("\"category\":\"logs\"") || json.contains("\"category\": \"logs\""),
         "{json}"
     );
+    let document: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let one_page = document["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "logs-one-page")
+        .unwrap();
+    assert_eq!(one_page["rows"], serde_json::json!(["L16"]), "{json}");
+    assert!(
+        junit.contains("Ten minutes of authentication events, one page [L16]"),
+        "{junit}"
+    );
 
     // The same case against a collector that skips the settle time fails, naming the request.
     let (code, stdout, _) = run(kit()

@@ -3,13 +3,11 @@
 //! unbroken, every logs case passes. The table is the kit's claim of what each case catches.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
 use conformance::broken_collector::Breakage;
-use conformance::runner::{RunOptions, RunningConnectors, Verdict, run_case, run_cases};
-use tokio::sync::Semaphore;
+use conformance::runner::{RunOptions, run_cases};
 
-use crate::{broken_collector_command, catalogue};
+use crate::{broken_collector_command, catalogue, not_passed, wrong_verdicts};
 
 /// Case id, the breakage it must catch, and a part of the verdict it must give.
 const CATCHES: &[(&str, &str, &str)] = &[
@@ -100,46 +98,14 @@ fn every_logs_case_has_a_breakage_and_every_breakage_is_caught() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_logs_case_catches_its_breakage_for_the_right_reason() {
-    let cases = catalogue();
-    let permits = Arc::new(Semaphore::new(JOBS));
-    let running = RunningConnectors::default();
-    let mut tasks = tokio::task::JoinSet::new();
-    for &(id, breakage, reason) in CATCHES {
-        let case = cases
-            .iter()
-            .find(|c| c.id == id)
-            .cloned()
-            .expect("listed cases exist");
-        let options = RunOptions {
-            connector: "false".into(),
-            collector: Some(broken_collector_command(breakage)),
-            jobs: 1,
-            max_deadline: None,
-            artifacts: None,
-        };
-        let (permits, running) = (Arc::clone(&permits), running.clone());
-        tasks.spawn(async move {
-            let _permit = permits.acquire_owned().await.expect("the semaphore stays open");
-            let run = run_case(&case, &options, &running)
-                .await
-                .expect("the kit runs the case");
-            (id, breakage, reason, run.verdict)
-        });
-    }
-    let mut wrong = Vec::new();
-    while let Some(joined) = tasks.join_next().await {
-        let (id, breakage, reason, verdict) = joined.expect("no task panics");
-        match verdict {
-            Verdict::Fail(why) if why.contains(reason) => {}
-            Verdict::Fail(why) => wrong.push(format!(
-                "{id} with {breakage}: failed, but not for {reason:?}: {why}"
-            )),
-            Verdict::Pass => wrong.push(format!(
-                "{id} with {breakage}: passed; the case does not catch it"
-            )),
-        }
-    }
-    wrong.sort();
+    let wrong = wrong_verdicts(CATCHES, JOBS, |breakage| RunOptions {
+        connector: "false".into(),
+        collector: Some(broken_collector_command(breakage)),
+        jobs: 1,
+        max_deadline: None,
+        artifacts: None,
+    })
+    .await;
     assert!(wrong.is_empty(), "{} cases:\n{}", wrong.len(), wrong.join("\n"));
 }
 
@@ -155,13 +121,7 @@ async fn the_correct_collector_passes_every_logs_case() {
     };
     let runs = run_cases(&cases, &options, |_| {}).await.expect("the kit runs");
     assert_eq!(runs.len(), cases.len());
-    let failed: Vec<String> = runs
-        .iter()
-        .filter_map(|run| match &run.verdict {
-            Verdict::Pass => None,
-            Verdict::Fail(why) => Some(format!("{}: {why}", run.id)),
-        })
-        .collect();
+    let failed = not_passed(&runs);
     assert!(
         failed.is_empty(),
         "{} cases:\n{}",

@@ -132,40 +132,54 @@ async fn churn_keeps_the_fault_counters_running() {
 
 #[test]
 fn churn_events_are_checked_and_located() {
-    for (event, words) in [
-        ("[[churn]]\ndelete_users = 1\n", "one trigger"),
+    // (event, the line the mistake is reported on: the event's, or the key its message names)
+    for (event, at, words) in [
+        ("[[churn]]\ndelete_users = 1\n", "[[churn]]", "one trigger"),
         (
             "[[churn]]\nat_s = 1\nafter_list_requests = 2\ndelete_users = 1\n",
+            "[[churn]]",
             "one trigger",
         ),
-        ("[[churn]]\nat_s = 1\n", "needs a change"),
+        ("[[churn]]\nat_s = 1\n", "[[churn]]", "needs a change"),
         (
             "[[churn]]\nafter_list_requests = 0\ndelete_users = 1\n",
+            "after_list_requests",
             "counts from 1",
         ),
         (
             "[[churn]]\nat_s = 0\nusers = [\"a\"]\nuser_range = [0, 0]\nrename_users = 1\n",
+            "[[churn]]",
             "not both",
         ),
         (
             "[[churn]]\nat_s = 0\nuser_range = [3, 2]\nrename_users = 1\n",
+            "user_range",
             "comes after the last",
         ),
         (
             "[[churn]]\nat_s = 0\nusers = [\"a\", \"b\"]\nmove_users = 3\n",
+            "move_users",
             "move_users = 3, but the event chooses 2 users",
         ),
         (
             "[[churn]]\nat_s = 0\nusers = [\"a\", \"a\"]\nrename_users = 1\n",
+            "users",
             "\"a\" twice",
         ),
     ] {
         let text = Scenario::builder().to_toml() + "\n" + event;
-        let line = text.lines().position(|l| l == "[[churn]]").expect("event") + 1;
+        let churn = text.lines().position(|l| l == "[[churn]]").expect("event");
+        let line = churn
+            + text
+                .lines()
+                .skip(churn)
+                .position(|l| l.starts_with(at))
+                .expect("the line")
+            + 1;
         let error = Scenario::parse(&text, "c.toml").expect_err(event).to_string();
         assert!(
             error.starts_with(&format!("c.toml:{line}:")) && error.contains(words),
-            "{error}"
+            "{error} (wanted line {line})"
         );
     }
 }

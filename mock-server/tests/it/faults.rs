@@ -267,9 +267,26 @@ async fn a_delay_holds_the_answer_then_duo_answers() {
     assert_eq!(entry.fault.as_deref(), Some("fault #1"));
 }
 
+/// Asserts that `rule`, appended to a valid scenario, is refused with `words`, located in it.
+#[track_caller]
+fn assert_located(rule: &str, words: &str) {
+    let text = format!("{}\n{rule}", Scenario::builder().to_toml());
+    let line = text.lines().position(|l| l == "[[faults]]").expect("rule") + 1;
+    let message = Scenario::parse(&text, "f.toml").expect_err(rule).to_string();
+    assert!(message.contains(words), "{message}");
+    let at: usize = message
+        .split(':')
+        .nth(1)
+        .and_then(|l| l.parse().ok())
+        .expect("line");
+    assert!(
+        (line..=line + 3).contains(&at),
+        "{message} should point into the rule (line {line})"
+    );
+}
+
 #[test]
 fn mistakes_in_rules_are_located() {
-    let base = Scenario::builder().to_toml();
     for (rule, words) in [
         (
             "[[faults]]\nduo_error = 42901\nintermediary = \"nginx-502\"\n",
@@ -291,19 +308,7 @@ fn mistakes_in_rules_are_located() {
         ),
         ("[[faults]]\ncalls = [0, 2]\nduo_error = 42901\n", "count from 1"),
     ] {
-        let text = format!("{base}\n{rule}");
-        let line = text.lines().position(|l| l == "[[faults]]").expect("rule") + 1;
-        let message = Scenario::parse(&text, "f.toml").expect_err(rule).to_string();
-        assert!(message.contains(words), "{message}");
-        let at: usize = message
-            .split(':')
-            .nth(1)
-            .and_then(|l| l.parse().ok())
-            .expect("line");
-        assert!(
-            (line..=line + 3).contains(&at),
-            "{message} should point into the rule (line {line})"
-        );
+        assert_located(rule, words);
     }
 }
 
@@ -542,7 +547,6 @@ async fn a_trickle_starts_at_once_unlike_a_delay() {
 
 #[test]
 fn network_faults_are_one_action_and_checked() {
-    let base = Scenario::builder().to_toml();
     for (rule, words) in [
         (
             "[[faults]]\nnetwork = \"reset\"\nduo_error = 42901\n",
@@ -565,21 +569,10 @@ fn network_faults_are_one_action_and_checked() {
             "at least 1",
         ),
     ] {
-        let text = format!("{base}\n{rule}");
-        let line = text.lines().position(|l| l == "[[faults]]").expect("rule") + 1;
-        let message = Scenario::parse(&text, "f.toml").expect_err(rule).to_string();
-        assert!(message.contains(words), "{message}");
-        let at: usize = message
-            .split(':')
-            .nth(1)
-            .and_then(|l| l.parse().ok())
-            .expect("line");
-        assert!(
-            (line..=line + 3).contains(&at),
-            "{message} should point into the rule (line {line})"
-        );
+        assert_located(rule, words);
     }
     // With a delay, a network fault is still one action.
+    let base = Scenario::builder().to_toml();
     let text = format!("{base}\n[[faults]]\ndelay_ms = 10\nnetwork = \"trickle\"\n");
     Scenario::parse(&text, "f.toml").expect("delay and network combine");
 }
@@ -770,7 +763,6 @@ async fn a_duo_error_without_a_message_takes_duos_text() {
 
 #[test]
 fn mistakes_in_paging_rules_are_located() {
-    let base = Scenario::builder().to_toml();
     for (rule, words) in [
         ("[[faults]]\npage = 0\nduo_error = 42901\n", "page counts from 1"),
         (
@@ -787,19 +779,7 @@ fn mistakes_in_paging_rules_are_located() {
             "unknown variant",
         ),
     ] {
-        let text = format!("{base}\n{rule}");
-        let line = text.lines().position(|l| l == "[[faults]]").expect("rule") + 1;
-        let message = Scenario::parse(&text, "f.toml").expect_err(rule).to_string();
-        assert!(message.contains(words), "{message}");
-        let at: usize = message
-            .split(':')
-            .nth(1)
-            .and_then(|l| l.parse().ok())
-            .expect("line");
-        assert!(
-            (line..=line + 3).contains(&at),
-            "{message} should point into the rule (line {line})"
-        );
+        assert_located(rule, words);
     }
 }
 

@@ -489,11 +489,13 @@ async fn every_example_validates_and_is_served() {
         linked.len() >= 7,
         "the README's table links its examples: {linked:?}"
     );
-    files.extend(
-        linked
-            .into_iter()
-            .filter(|link| crate::support::scenario_path(link).exists()),
-    );
+    for link in &linked {
+        assert!(
+            crate::support::scenario_path(link).exists(),
+            "scenarios/README.md links {link}, which is missing"
+        );
+    }
+    files.extend(linked);
     files.sort();
     files.dedup();
     assert!(files.len() >= 4, "{files:?}");
