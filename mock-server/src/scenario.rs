@@ -1343,6 +1343,20 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
             if file.tenant.get_ref().objects_file.is_some() {
                 return Err(self.at(&file.tenant, "a child account has no objects_file"));
             }
+            if let Some(logo) = &file.tenant.get_ref().logo {
+                return Err(self.at(logo, "a child account has no logo"));
+            }
+            let edition = &file.tenant.get_ref().edition;
+            if !EDITIONS.contains(&edition.get_ref().as_str()) {
+                return Err(self.at(
+                    edition,
+                    format!(
+                        "accounts.tenant.edition {:?} is not one of {}",
+                        edition.get_ref(),
+                        EDITIONS.join(", ")
+                    ),
+                ));
+            }
             let generate = match file.generate {
                 Some(generate) => {
                     self.check_generate(&generate, 0)?;

@@ -130,7 +130,7 @@ impl World {
     }
 
     /// A world serving an already built `tenant` of `scenario` (its child accounts are built
-    /// here; one that fails to build is left out, logged).
+    /// here; if they fail to build, none is served, and the error is logged).
     pub fn new(scenario: &Scenario, tenant: Tenant) -> Self {
         let mut world = Self::without_accounts(scenario, tenant);
         if !scenario.accounts.is_empty() {

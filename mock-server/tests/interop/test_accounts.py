@@ -4,6 +4,7 @@ children, and `AccountAdmin` / `Admin` with `account_id` read each child's tenan
 
 import json
 import subprocess
+import tomllib
 
 import duo_client
 import pytest
@@ -46,9 +47,14 @@ def test_accounts_lists_each_child_as_the_scenario_has_it(serve):
 def test_account_admin_reads_each_childs_tenant(serve, dump):
     ready = serve(MSP)
     parent = dump(MSP)
+    with open(scenario_path(MSP), "rb") as file:
+        written = {a["tenant"]["name"]: a["tenant"] for a in tomllib.load(file)["accounts"]}
     for child in ready["accounts"]:
         truth = child_dump(child["account_id"])
         admin = account_admin(ready, child["account_id"])
+        tenant = written[child["name"]]
+        assert admin.get_edition() == {"edition": tenant.get("edition", "ENTERPRISE")}
+        assert admin.get_telephony_credits() == {"credits": tenant["telephony_credits_remaining"]}
         users = admin.get_users()
         assert users == truth["users"], child["name"]
         assert admin.get_groups() == truth["groups"]

@@ -148,6 +148,65 @@ async fn an_admin_call_with_account_id_reads_that_child_and_never_the_parent() {
             json!(dump["users"].as_array().map(Vec::len)),
             "{id}"
         );
+        // Billing: the child's edition and credits (the parent has no billing API).
+        let billing = |path: &'static str| {
+            let s = &s;
+            let id = id.clone();
+            async move {
+                s.send(Call::get(path, &format!("account_id={id}")).signed_by(ACCOUNTS_KEYS))
+                    .await
+                    .ok()
+                    .clone()
+            }
+        };
+        assert_eq!(
+            billing("/admin/v1/billing/edition").await,
+            json!({"edition": account.tenant.edition.get_ref()}),
+            "{id}"
+        );
+        assert_eq!(
+            billing("/admin/v1/billing/telephony_credits").await,
+            json!({"credits": account.tenant.telephony_credits_remaining}),
+            "{id}"
+        );
+        // The child's sign-in log names the child's users only.
+        let now_ms = crate::support::now() * 1000;
+        let log = s
+            .send(
+                Call::get(
+                    "/admin/v2/logs/authentication",
+                    &format!(
+                        "account_id={id}&limit=1000&mintime={}&maxtime={}",
+                        now_ms - 2 * 86_400_000,
+                        now_ms - 120_000
+                    ),
+                )
+                .signed_by(ACCOUNTS_KEYS),
+            )
+            .await;
+        let events = log.ok()["authlogs"].as_array().expect("authlogs").clone();
+        let usernames: std::collections::HashSet<&str> = dump["users"]
+            .as_array()
+            .expect("users")
+            .iter()
+            .filter_map(|u| u["username"].as_str())
+            .collect();
+        assert_eq!(
+            events.is_empty(),
+            usernames.is_empty(),
+            "{id}: {} events",
+            events.len()
+        );
+        let mut named = 0;
+        for event in &events {
+            let name = event["user"]["name"].as_str().unwrap_or("");
+            assert!(
+                name.is_empty() || usernames.contains(name),
+                "{id}: {name:?} is no user of the child"
+            );
+            named += usize::from(!name.is_empty());
+        }
+        assert!(named * 2 >= events.len(), "{id}: most events name a user");
     }
 }
 
@@ -199,6 +258,10 @@ async fn admin_api_keys_reach_neither_the_accounts_api_nor_a_child() {
     sc.options.wrong_type_code = 40301;
     let s403 = spawn(&sc).await;
     s403.send(list_call().signed_by(PARENT_KEYS))
+        .await
+        .assert_fail(40301, "Access forbidden");
+    // The parent's plan has no billing API, whatever account_id its own keys send.
+    s.send(Call::get("/admin/v1/billing/edition", "").signed_by(PARENT_KEYS))
         .await
         .assert_fail(40301, "Access forbidden");
     // An Admin API application's account_id selects nothing: it reads its own account.
@@ -286,22 +349,28 @@ fn a_malformed_accounts_table_fails_at_its_line_and_column() {
         (
             r#"account_id = "DA3LAWF1RM0000000002""#,
             r#"account_id = "DA8KJ1DENTAL00000001""#,
-            48,
+            50,
             "duplicate account_id",
         ),
         (
             r#"account_id = "DA3LAWF1RM0000000002""#,
             r#"account_id = "DX3LAWF1RM0000000002""#,
-            49,
+            51,
             "is not a Duo id",
         ),
         (
             r#"api_hostname = "api-a4b5c6d7.duosecurity.com""#,
             r#"api_hostname = "api-5b1e7a20.duosecurity.com""#,
-            50,
+            52,
             "is another account's",
         ),
-        ("users = 15", "userz = 15", 57, "unknown field"),
+        (
+            r#"edition = "PLATFORM""#,
+            r#"edition = "GOLD""#,
+            58,
+            "is not one of",
+        ),
+        ("users = 15", "userz = 15", 61, "unknown field"),
     ] {
         let text = base.replacen(from, to, 1);
         let error = mock_server::Scenario::parse(&text, "msp.toml")
