@@ -509,6 +509,7 @@ fn serve(
         let tenant = &world.tenant;
         let (listener, info, _) = server::prepare(scenario, options, state.control_token()).await?;
         print_banner(scenario, &info, tenant, started);
+        let mut signals = Signals::listen();
         if let Some(path) = ready_file {
             write_ready_file(path, &info)?;
         }
@@ -518,10 +519,10 @@ fn serve(
             .chain(info.ca_cert.clone())
             .collect();
         let shutdown = async move {
-            wait_for_signal().await;
+            signals.recv().await;
             tracing::info!("shutting down: draining requests in flight (Ctrl-C again to exit now)");
             tokio::spawn(async move {
-                wait_for_signal().await;
+                signals.recv().await;
                 // Exiting at once still leaves nothing behind that says the fake is up.
                 for path in &leftovers {
                     let _ = std::fs::remove_file(path);
@@ -540,19 +541,42 @@ fn serve(
     })
 }
 
-pub(crate) async fn wait_for_signal() {
+/// SIGINT and SIGTERM, listened for from the moment this is made. Made before the ready file is
+/// written: a signal sent as soon as the file appears is then a clean shutdown, not the default
+/// action's kill (a listener made only when the shutdown future was first polled came too late).
+pub(crate) struct Signals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
+    unix: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl Signals {
+    /// Starts listening; must run inside the runtime.
+    pub(crate) fn listen() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let interrupt = signal(SignalKind::interrupt()).ok();
+            let terminate = signal(SignalKind::terminate()).ok();
+            Self {
+                unix: interrupt.zip(terminate),
+            }
+        }
+        #[cfg(not(unix))]
+        Self {}
+    }
+
+    /// The next SIGINT or SIGTERM (Ctrl-C where there are no Unix signals).
+    pub(crate) async fn recv(&mut self) {
+        #[cfg(unix)]
+        if let Some((interrupt, terminate)) = &mut self.unix {
             tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
             }
             return;
         }
+        let _ = tokio::signal::ctrl_c().await;
     }
-    let _ = tokio::signal::ctrl_c().await;
 }
 
 fn print_banner(

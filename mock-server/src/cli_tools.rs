@@ -288,10 +288,11 @@ fn run_record(args: &RecordArgs, keys: Keys) -> anyhow::Result<()> {
             "  stop:         Ctrl-C or SIGTERM, or POST {}/record/stop (writes the files; exit with Ctrl-C)",
             info.control_url
         );
+        let mut signals = crate::cli::Signals::listen();
         if let Some(path) = &args.ready_file {
             crate::cli::write_ready_file(path, &info)?;
         }
-        let shutdown = crate::cli::wait_for_signal();
+        let shutdown = async move { signals.recv().await };
         let served = server::run_app(listener, state, app, shutdown).await;
         let written = recorder.finish();
         if let Some(path) = &args.ready_file {
