@@ -1,4 +1,5 @@
-//! The devices users carry (phones, hardware tokens, WebAuthn credentials) as resources of their
+//! The devices users carry (phones, hardware tokens, WebAuthn credentials, U2F tokens, legacy
+//! desktop tokens) as resources of their
 //! own: each kind is a row of [`KINDS`], and its collection is read out of the users' rendered
 //! JSON, so `/admin/v1/phones` and a user's `phones` are the same bytes by construction. A device
 //! several users share (a desk phone) is one object whose `users` lists each of them.
@@ -23,6 +24,10 @@ pub enum Kind {
     Tokens,
     /// `/admin/v1/webauthncredentials`.
     WebAuthn,
+    /// `/admin/v1/u2ftokens`.
+    U2f,
+    /// `/admin/v1/desktoptokens` (legacy desktop tokens).
+    DesktopTokens,
 }
 
 /// How a listed device names who holds it.
@@ -30,10 +35,10 @@ pub enum Kind {
 pub enum Owners {
     /// `"users": [slim user, …]`, the object's last key.
     Users,
-    /// `"user": {slim user}`, placed before the key named (keys stay alphabetical).
+    /// `"user": {slim user}`, placed before the key named, or last (keys stay alphabetical).
     User {
         /// The key `user` precedes.
-        before: &'static str,
+        before: Option<&'static str>,
     },
 }
 
@@ -59,7 +64,7 @@ pub struct KindInfo {
 }
 
 /// Every kind of device, in [`Kind`] order.
-pub const KINDS: [KindInfo; 3] = [
+pub const KINDS: [KindInfo; 5] = [
     KindInfo {
         kind: Kind::Phones,
         key: "phones",
@@ -85,8 +90,28 @@ pub const KINDS: [KindInfo; 3] = [
         key: "webauthncredentials",
         id_field: "webauthnkey",
         owners: Owners::User {
-            before: "webauthnkey",
+            before: Some("webauthnkey"),
         },
+        listed_prefix: "",
+        filters: &[],
+        indexed: "",
+        together: false,
+    },
+    KindInfo {
+        kind: Kind::U2f,
+        key: "u2ftokens",
+        id_field: "registration_id",
+        owners: Owners::User { before: None },
+        listed_prefix: "",
+        filters: &[],
+        indexed: "",
+        together: false,
+    },
+    KindInfo {
+        kind: Kind::DesktopTokens,
+        key: "desktoptokens",
+        id_field: "desktoptoken_id",
+        owners: Owners::Users,
         listed_prefix: "",
         filters: &[],
         indexed: "",
@@ -324,8 +349,9 @@ fn render_listed(info: &KindInfo, embedded: &[u8], owners: &[&[u8]], out: &mut V
             out.push(b']');
         }
         Owners::User { before } => {
-            let marker = format!(",\"{before}\":");
-            let at = find_last(inner, marker.as_bytes()).unwrap_or(inner.len());
+            let at = before
+                .and_then(|key| find_last(inner, format!(",\"{key}\":").as_bytes()))
+                .unwrap_or(inner.len());
             out.extend_from_slice(&inner[..at]);
             out.extend_from_slice(b",\"user\":");
             out.extend_from_slice(owners.first().copied().unwrap_or(b"null"));

@@ -16,7 +16,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::error::Result;
-use crate::model::{self, Admin, Group, Phone, RenderOptions, Token, User, WebAuthn};
+use crate::model::{self, Admin, DesktopToken, Group, Phone, RenderOptions, Token, U2fToken, User, WebAuthn};
 use crate::objects_file::Objects;
 use crate::scenario::Scenario;
 use crate::store::{CHUNK_ITEMS, ChunkBuilder, JsonList, KeyIndex, PreHashed, Tenant, key_hash};
@@ -473,6 +473,8 @@ fn explicit_users(scenario: &Scenario, group_index: &HashMap<&str, u32>, anchor:
             phones: Vec::new(),
             tokens: Vec::new(),
             webauthn: Vec::new(),
+            u2f: Vec::new(),
+            desktop_tokens: Vec::new(),
             username,
         };
         if record.enrolled != Some(false) {
@@ -704,6 +706,8 @@ fn make_user(scenario: &Scenario, weights: &[f64], who: &Identity, k: usize, anc
         phones: Vec::new(),
         tokens: Vec::new(),
         webauthn: Vec::new(),
+        u2f: Vec::new(),
+        desktop_tokens: Vec::new(),
         username: who.username.clone(),
     };
     if chance(rng, g.enrolled) {
@@ -718,6 +722,24 @@ fn make_user(scenario: &Scenario, weights: &[f64], who: &Identity, k: usize, anc
         }
         if !user.is_enrolled() {
             user.phones.push(make_phone(rng, anchor));
+        }
+        // Drawn last, and only when asked for: scenarios without them keep every other byte.
+        if chance(rng, g.u2f) {
+            user.u2f.push(U2fToken {
+                registration_id: model::random_id(rng, "D2"),
+                date_added: rng.random_range(created..anchor.max(created + 1)),
+            });
+        }
+        if chance(rng, g.desktop_tokens) {
+            let (platform, machine) = *[("Windows", "DESKTOP"), ("Mac OS X", "MacBook")]
+                .choose(rng)
+                .unwrap_or(&("Windows", "DESKTOP"));
+            let number: u32 = rng.random_range(1000..99_999);
+            user.desktop_tokens.push(DesktopToken {
+                desktoptoken_id: model::random_id(rng, "DT"),
+                name: format!("{machine}-{number}"),
+                platform,
+            });
         }
     }
     user

@@ -117,6 +117,26 @@ pub struct WebAuthn {
     pub date_added: i64,
 }
 
+/// A U2F token embedded in a user (Duo deprecated U2F for WebAuthn).
+#[derive(Debug, Clone)]
+pub struct U2fToken {
+    /// `D2…`
+    pub registration_id: String,
+    /// Unix seconds.
+    pub date_added: i64,
+}
+
+/// A legacy Duo desktop token embedded in a user.
+#[derive(Debug, Clone)]
+pub struct DesktopToken {
+    /// `DT…`
+    pub desktoptoken_id: String,
+    /// The computer's name.
+    pub name: String,
+    /// `Windows`, `Mac OS X`.
+    pub platform: &'static str,
+}
+
 /// Everything a user object shows, before rendering.
 #[derive(Debug, Clone)]
 pub struct User {
@@ -154,6 +174,10 @@ pub struct User {
     pub tokens: Vec<Token>,
     /// WebAuthn credentials.
     pub webauthn: Vec<WebAuthn>,
+    /// U2F tokens.
+    pub u2f: Vec<U2fToken>,
+    /// Legacy desktop tokens.
+    pub desktop_tokens: Vec<DesktopToken>,
 }
 
 impl User {
@@ -244,6 +268,8 @@ impl User {
             phones: Vec::new(),
             tokens: Vec::new(),
             webauthn: Vec::new(),
+            u2f: Vec::new(),
+            desktop_tokens: Vec::new(),
         }
     }
 
@@ -422,7 +448,7 @@ pub fn render_user<'g>(
         out.push(b'}');
     }
     o.int("created", user.created)
-        .raw("desktoptokens", b"[]")
+        .array("desktoptokens", &user.desktop_tokens, render_desktop_token)
         .str("email", &user.email);
     if options.user_enable_auto_prompt {
         o.bool("enable_auto_prompt", true);
@@ -444,7 +470,7 @@ pub fn render_user<'g>(
         .opt_str("realname", user.realname.as_deref())
         .str("status", user.status)
         .array("tokens", &user.tokens, render_token)
-        .raw("u2ftokens", b"[]")
+        .array("u2ftokens", &user.u2f, render_u2f)
         .str("user_id", &user.user_id)
         .str("username", &user.username)
         .array("webauthncredentials", &user.webauthn, render_webauthn)
@@ -501,6 +527,22 @@ fn render_webauthn(w: &WebAuthn, out: &mut Vec<u8>) {
         .int("date_added", w.date_added)
         .str("label", w.label)
         .str("webauthnkey", &w.webauthnkey)
+        .end();
+}
+
+fn render_u2f(u: &U2fToken, out: &mut Vec<u8>) {
+    Obj::new(out)
+        .int("date_added", u.date_added)
+        .str("registration_id", &u.registration_id)
+        .end();
+}
+
+fn render_desktop_token(d: &DesktopToken, out: &mut Vec<u8>) {
+    Obj::new(out)
+        .str("desktoptoken_id", &d.desktoptoken_id)
+        .str("name", &d.name)
+        .str("platform", d.platform)
+        .str("type", "Desktop Token")
         .end();
 }
 
@@ -641,6 +683,8 @@ mod tests {
                 totp_step: None,
             }],
             webauthn: vec![],
+            u2f: vec![],
+            desktop_tokens: vec![],
         };
         let options = RenderOptions {
             group_voice_enabled: true,

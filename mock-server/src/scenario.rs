@@ -312,6 +312,12 @@ pub struct MaxLimits {
     pub user_tokens: u32,
     /// `GET /admin/v1/users/{id}/webauthncredentials` (unconfirmed; default 500).
     pub user_webauthncredentials: u32,
+    /// `GET /admin/v1/u2ftokens` (unconfirmed; default 500).
+    pub u2ftokens: u32,
+    /// `GET /admin/v1/users/{id}/u2ftokens` (unconfirmed; default 500).
+    pub user_u2ftokens: u32,
+    /// `GET /admin/v1/desktoptokens` (unconfirmed; default 500).
+    pub desktoptokens: u32,
 }
 
 impl Default for MaxLimits {
@@ -328,6 +334,9 @@ impl Default for MaxLimits {
             user_phones: 500,
             user_tokens: 500,
             user_webauthncredentials: 500,
+            u2ftokens: 500,
+            user_u2ftokens: 500,
+            desktoptokens: 500,
         }
     }
 }
@@ -452,6 +461,10 @@ pub struct Generate {
     /// Share of generated users who also hold the previous user's first phone (a desk phone
     /// two people share; listed once by `/admin/v1/phones`, with both in its `users`).
     pub shared_phones: f64,
+    /// Share of enrolled users with a U2F token (default 0).
+    pub u2f: f64,
+    /// Share of enrolled users with a legacy desktop token (default 0).
+    pub desktop_tokens: f64,
     /// Share of users with aliases.
     pub aliases: f64,
     /// Share of users with non-ASCII names (German, French, Chinese, Japanese, Arabic locales),
@@ -495,6 +508,8 @@ impl Default for Generate {
             tokens: 0.1,
             webauthn: 0.2,
             shared_phones: 0.0,
+            u2f: 0.0,
+            desktop_tokens: 0.0,
             aliases: 0.1,
             non_ascii_names: 0.05,
             unusual_usernames: 0.0,
@@ -811,6 +826,9 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
                 "user_webauthncredentials",
                 options.max_limit.user_webauthncredentials,
             ),
+            ("u2ftokens", options.max_limit.u2ftokens),
+            ("user_u2ftokens", options.max_limit.user_u2ftokens),
+            ("desktoptokens", options.max_limit.desktoptokens),
         ] {
             if max == 0 {
                 return Err(in_options(format!("options.max_limit.{name} must be at least 1")));
@@ -939,6 +957,8 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
             ("tokens", generate.tokens),
             ("webauthn", generate.webauthn),
             ("shared_phones", generate.shared_phones),
+            ("u2f", generate.u2f),
+            ("desktop_tokens", generate.desktop_tokens),
             ("aliases", generate.aliases),
             ("non_ascii_names", generate.non_ascii_names),
             ("unusual_usernames", generate.unusual_usernames),

@@ -21,7 +21,7 @@ const MAX_LIMIT: usize = 500;
 
 /// The kinds of object the page lists, with the fields its table shows (the whole object is a
 /// click away).
-const KINDS: [(&str, &str, &[&str]); 9] = [
+const KINDS: [(&str, &str, &[&str]); 11] = [
     (
         "users",
         "Users",
@@ -51,6 +51,12 @@ const KINDS: [(&str, &str, &[&str]); 9] = [
         "webauthncredentials",
         "WebAuthn credentials",
         &["webauthnkey", "credential_name", "label"],
+    ),
+    ("u2ftokens", "U2F tokens", &["registration_id", "date_added"]),
+    (
+        "desktoptokens",
+        "Desktop tokens",
+        &["desktoptoken_id", "name", "platform"],
     ),
     ("summary", "Summary", &[]),
     ("settings", "Settings", &[]),
@@ -186,7 +192,7 @@ pub(super) async fn page(State(state): State<AppState>, Query(query): Query<Tena
         }
         "admins" => &tenant.admins,
         "groups" => &tenant.groups,
-        "phones" | "tokens" | "webauthncredentials" => {
+        "phones" | "tokens" | "webauthncredentials" | "u2ftokens" | "desktoptokens" => {
             let found = crate::devices::KINDS
                 .iter()
                 .zip(&tenant.devices)
