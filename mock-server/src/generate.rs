@@ -238,7 +238,14 @@ pub fn build_at(scenario: &Scenario, anchor: i64, threads: usize) -> Result<Tena
         None => model::render_admin(admin, out),
     });
 
-    tenant.devices = crate::devices::collect(&tenant.users);
+    tenant.device_mix = crate::devices::Mix {
+        seed: scenario.tenant.seed,
+        anchor,
+        bypass_codes: scenario.generate.bypass_codes,
+        desktop_authenticators: scenario.generate.desktop_authenticators,
+        endpoints: scenario.generate.endpoints,
+    };
+    tenant.devices = crate::devices::collect(&tenant.users, &tenant.admins, &tenant.device_mix);
     let user_count = total as u64 - pending_deletion;
     tenant.summary = Bytes::from(format!(
         "{{\"admin_count\":{},\"integration_count\":{},\"telephony_credits_remaining\":{},\"user_count\":{user_count},\"user_pending_deletion_count\":{pending_deletion}}}",

@@ -286,18 +286,18 @@ impl User {
 }
 
 /// A small JSON writer: keys are written by the caller in Duo's (alphabetical) order.
-struct Obj<'a> {
+pub(crate) struct Obj<'a> {
     out: &'a mut Vec<u8>,
     first: bool,
 }
 
 impl<'a> Obj<'a> {
-    fn new(out: &'a mut Vec<u8>) -> Self {
+    pub(crate) fn new(out: &'a mut Vec<u8>) -> Self {
         out.push(b'{');
         Self { out, first: true }
     }
 
-    fn key(&mut self, key: &str) -> &mut Vec<u8> {
+    pub(crate) fn key(&mut self, key: &str) -> &mut Vec<u8> {
         if !self.first {
             self.out.push(b',');
         }
@@ -308,41 +308,46 @@ impl<'a> Obj<'a> {
         self.out
     }
 
-    fn str(&mut self, key: &str, value: &str) -> &mut Self {
+    pub(crate) fn str(&mut self, key: &str, value: &str) -> &mut Self {
         let out = self.key(key);
         write_str(out, value);
         self
     }
 
-    fn opt_str(&mut self, key: &str, value: Option<&str>) -> &mut Self {
+    pub(crate) fn opt_str(&mut self, key: &str, value: Option<&str>) -> &mut Self {
         match value {
             Some(v) => self.str(key, v),
             None => self.raw(key, b"null"),
         }
     }
 
-    fn int(&mut self, key: &str, value: i64) -> &mut Self {
+    pub(crate) fn int(&mut self, key: &str, value: i64) -> &mut Self {
         write_int(self.key(key), value);
         self
     }
 
-    fn opt_int(&mut self, key: &str, value: Option<i64>) -> &mut Self {
+    pub(crate) fn opt_int(&mut self, key: &str, value: Option<i64>) -> &mut Self {
         match value {
             Some(v) => self.int(key, v),
             None => self.raw(key, b"null"),
         }
     }
 
-    fn bool(&mut self, key: &str, value: bool) -> &mut Self {
+    pub(crate) fn bool(&mut self, key: &str, value: bool) -> &mut Self {
         self.raw(key, if value { b"true" } else { b"false" })
     }
 
-    fn raw(&mut self, key: &str, json: &[u8]) -> &mut Self {
+    pub(crate) fn raw(&mut self, key: &str, json: &[u8]) -> &mut Self {
         self.key(key).extend_from_slice(json);
         self
     }
 
-    fn array<T>(&mut self, key: &str, items: &[T], mut render: impl FnMut(&T, &mut Vec<u8>)) -> &mut Self {
+    pub(crate) fn array<T>(
+        &mut self,
+        key: &str,
+        items: &[T],
+        mut render: impl FnMut(&T, &mut Vec<u8>),
+    ) -> &mut Self {
         let out = self.key(key);
         out.push(b'[');
         for (i, item) in items.iter().enumerate() {
@@ -355,7 +360,7 @@ impl<'a> Obj<'a> {
         self
     }
 
-    fn end(&mut self) {
+    pub(crate) fn end(&mut self) {
         self.out.push(b'}');
     }
 }

@@ -21,7 +21,7 @@ const MAX_LIMIT: usize = 500;
 
 /// The kinds of object the page lists, with the fields its table shows (the whole object is a
 /// click away).
-const KINDS: [(&str, &str, &[&str]); 11] = [
+const KINDS: [(&str, &str, &[&str]); 14] = [
     (
         "users",
         "Users",
@@ -57,6 +57,21 @@ const KINDS: [(&str, &str, &[&str]); 11] = [
         "desktoptokens",
         "Desktop tokens",
         &["desktoptoken_id", "name", "platform"],
+    ),
+    (
+        "bypass_codes",
+        "Bypass codes",
+        &["bypass_code_id", "created", "expiration", "reuse_count"],
+    ),
+    (
+        "desktop_authenticators",
+        "Desktop authenticators",
+        &["dakey", "device_name", "os_family"],
+    ),
+    (
+        "endpoints",
+        "Endpoints",
+        &["epkey", "username", "device_name", "os_family"],
     ),
     ("summary", "Summary", &[]),
     ("settings", "Settings", &[]),
@@ -192,7 +207,14 @@ pub(super) async fn page(State(state): State<AppState>, Query(query): Query<Tena
         }
         "admins" => &tenant.admins,
         "groups" => &tenant.groups,
-        "phones" | "tokens" | "webauthncredentials" | "u2ftokens" | "desktoptokens" => {
+        "phones"
+        | "tokens"
+        | "webauthncredentials"
+        | "u2ftokens"
+        | "desktoptokens"
+        | "bypass_codes"
+        | "desktop_authenticators"
+        | "endpoints" => {
             let found = crate::devices::KINDS
                 .iter()
                 .zip(&tenant.devices)

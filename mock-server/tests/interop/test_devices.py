@@ -98,7 +98,46 @@ def test_device_reads_need_grant_read_resource(serve, admin_for):
     ready = serve("default.toml")
     admin = admin_for(ready, integration="no-read-resource")
     for call in (admin.get_phones, admin.get_tokens, admin.get_webauthncredentials,
-                 admin.get_u2ftokens, admin.get_desktoptokens):
+                 admin.get_u2ftokens, admin.get_desktoptokens, admin.get_bypass_codes,
+                 admin.get_endpoints):
         with pytest.raises(RuntimeError, match="403"):
             call()
     assert isinstance(admin, duo_client.Admin)
+
+
+MADE = [
+    # (dump key, id field, list, by id, generator, user list): objects user objects do not show
+    ("bypass_codes", "bypass_code_id", "get_bypass_codes", None, "get_bypass_codes_generator",
+     "get_user_bypass_codes"),
+    ("endpoints", "epkey", "get_endpoints", "get_endpoint", "get_endpoints_iterator", None),
+]
+
+
+@pytest.mark.parametrize("kind", MADE, ids=[k[0] for k in MADE])
+def test_bypass_codes_and_endpoints_equal_the_tenant(serve, dump, admin_for, kind):
+    key, id_field, list_all, by_id, generator, of_user = kind
+    ready = serve("default.toml")
+    truth = dump("default.toml")
+    admin = admin_for(ready)
+    listed = getattr(admin, list_all)()
+    assert listed == truth[key]
+    assert len(listed) >= 20
+    assert list(getattr(admin, generator)()) == truth[key]
+    assert getattr(admin, list_all)(limit=5, offset=2) == truth[key][2:7]
+    users = {u["user_id"]: u for u in truth["users"]}
+    by_user = {}
+    for item in listed:
+        assert "code" not in item and "codes" not in item, "never a bypass code's value"
+        if "user" in item:
+            holder = item["user"]["user_id"]
+            assert {k: users[holder][k] for k in item["user"]} == item["user"]
+            by_user.setdefault(holder, []).append(without_owners(item))
+        else:
+            assert any(u["username"] == item["username"] and u["email"] == item["email"]
+                       for u in users.values())
+    if by_id:
+        for item in listed[::4]:
+            assert getattr(admin, by_id)(item[id_field]) == item
+    if of_user:
+        for user_id in list(users)[::3]:
+            assert getattr(admin, of_user)(user_id) == by_user.get(user_id, [])
