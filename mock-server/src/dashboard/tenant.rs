@@ -207,23 +207,6 @@ pub(super) async fn page(State(state): State<AppState>, Query(query): Query<Tena
         }
         "admins" => &tenant.admins,
         "groups" => &tenant.groups,
-        "phones"
-        | "tokens"
-        | "webauthncredentials"
-        | "u2ftokens"
-        | "desktoptokens"
-        | "bypass_codes"
-        | "desktop_authenticators"
-        | "endpoints" => {
-            let found = crate::devices::KINDS
-                .iter()
-                .zip(&tenant.devices)
-                .find(|(info, _)| info.key == kind);
-            match found {
-                Some((_, devices)) => &devices.listed,
-                None => &tenant.users,
-            }
-        }
         "members" => match tenant.group_ids.iter().position(|id| **id == *query.group) {
             Some(index) => &tenant.group_members[index],
             None => {
@@ -235,7 +218,12 @@ pub(super) async fn page(State(state): State<AppState>, Query(query): Query<Tena
                 return layout("Tenant", Nav::Tenant, &html).into_response();
             }
         },
-        _ => &tenant.users,
+        // A kind of device (`devices::KINDS`), else the users.
+        other => crate::devices::KINDS
+            .iter()
+            .zip(&tenant.devices)
+            .find(|(info, _)| info.key == other)
+            .map_or(&tenant.users, |(_, devices)| &devices.listed),
     };
     let _ = write!(
         html,
