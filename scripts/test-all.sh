@@ -22,10 +22,13 @@ cargo build --locked -p conformance -p connector --bins
 scripts/walkthroughs.py --self-test
 scripts/walkthroughs.py
 mkdir -p target/conformance
-target/debug/duo-conformance run --jobs 2 \
+target/debug/duo-conformance run --jobs 2 --exclude 'logs-*' \
   --report junit=target/conformance/bundled.xml --report markdown=target/conformance/bundled.md \
   --report html=target/conformance/bundled.html
+target/debug/duo-conformance run --jobs 2 --category logs --collector "target/debug/duo-connector logs" \
+  --report junit=target/conformance/bundled-logs.xml --report markdown=target/conformance/bundled-logs.md
 conformance/scripts/run-python-adapter.sh --jobs 2 --report junit=target/conformance/duo-client-python.xml
+conformance/scripts/run-python-logs-adapter.sh --jobs 2 --report junit=target/conformance/duo-client-python-logs.xml
 conformance/scripts/run-node-adapter.sh --jobs 2 --report junit=target/conformance/duo-api-nodejs.xml
 DUO_MOCK_BIN="$PWD/target/debug/duo-mock" DUO_CONFORMANCE_BIN="$PWD/target/debug/duo-conformance" \
   scripts/browser-tests.sh

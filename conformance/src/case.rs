@@ -16,6 +16,7 @@ use toml::Spanned;
 use crate::contract::{ErrorKind, FailureField, FieldRule, field_rule};
 use crate::error::{Error, Result, file_error};
 use crate::journal_check::{JournalChecks, PageSizeRule};
+use crate::logs::spec::{LogsFile, LogsSpec};
 
 /// Deadline of a case that names none.
 pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(60);
@@ -47,11 +48,13 @@ pub enum Category {
     ServerErrors,
     /// New fields and shapes that must be tolerated.
     Drift,
+    /// Log collectors (`CONTRACT-LOGS.md`): several runs, nothing lost or twice.
+    Logs,
 }
 
 impl Category {
     /// Every category, in report order.
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::Sync,
         Self::Pagination,
         Self::Permissions,
@@ -60,6 +63,7 @@ impl Category {
         Self::Auth,
         Self::ServerErrors,
         Self::Drift,
+        Self::Logs,
     ];
 
     /// The spelling in case files, folders and reports.
@@ -73,6 +77,7 @@ impl Category {
             Self::Auth => "auth",
             Self::ServerErrors => "server-errors",
             Self::Drift => "drift",
+            Self::Logs => "logs",
         }
     }
 
@@ -156,6 +161,10 @@ pub struct Case {
     pub journal: JournalChecks,
     /// The case file, for messages.
     pub origin: String,
+    /// The failure modes of `duo-logs.md` §10 the case exists to catch (`L1`…), for `--list`.
+    pub rows: Vec<String>,
+    /// A logs case's collector runs (`category = "logs"` only).
+    pub logs: Option<LogsSpec>,
 }
 
 #[derive(Deserialize)]
@@ -173,9 +182,14 @@ struct CaseFile {
     credentials: Credentials,
     #[serde(default)]
     deadline_s: Option<Spanned<u64>>,
-    expect: Spanned<ExpectFile>,
+    #[serde(default)]
+    expect: Option<Spanned<ExpectFile>>,
     #[serde(default)]
     journal: Option<JournalFile>,
+    #[serde(default)]
+    rows: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    logs: Option<Spanned<LogsFile>>,
 }
 
 #[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
@@ -302,8 +316,66 @@ impl Case {
                 d
             }
         };
-        let expect_span = file.expect.span();
-        let expect = file.expect.into_inner();
+        let rows = match &file.rows {
+            None => Vec::new(),
+            Some(rows) => {
+                let valid = |r: &String| {
+                    r.strip_prefix('L')
+                        .and_then(|n| n.parse::<u32>().ok())
+                        .is_some_and(|n| (1..=19).contains(&n))
+                };
+                if let Some(bad) = rows.get_ref().iter().find(|r| !valid(r)) {
+                    return Err(at(
+                        rows.span(),
+                        format!("rows are duo-logs.md §10's L1 to L19, not {bad:?}"),
+                    ));
+                }
+                rows.get_ref().clone()
+            }
+        };
+        let logs =
+            match (category, file.logs) {
+                (Category::Logs, Some(table)) => {
+                    if let Some(expect) = &file.expect {
+                        return Err(at(
+                            expect.span(),
+                            "a logs case expects per run ([[logs.runs]] expect), not in [expect]".into(),
+                        ));
+                    }
+                    let span = table.span();
+                    Some(table.into_inner().validate().map_err(|(inner, message)| {
+                        at(if inner.is_empty() { span } else { inner }, message)
+                    })?)
+                }
+                (Category::Logs, None) => {
+                    return Err(at(
+                        file.category.span(),
+                        "a logs case needs its [logs] table".into(),
+                    ));
+                }
+                (_, Some(table)) => {
+                    return Err(at(table.span(), "[logs] belongs to category = \"logs\"".into()));
+                }
+                (_, None) => None,
+            };
+        let expect_file = match file.expect {
+            Some(expect) => expect,
+            None if logs.is_some() => Spanned::new(
+                0..0,
+                ExpectFile {
+                    outcome: Outcome::Success,
+                    kind: None,
+                    duo_code: None,
+                    http_status: None,
+                    clock_offset_s: None,
+                    clock_offset_tolerance_s: None,
+                    also_accept: Vec::new(),
+                },
+            ),
+            None => return Err(at(0..0, "missing field `expect`".into())),
+        };
+        let expect_span = expect_file.span();
+        let expect = expect_file.into_inner();
         let expect = match expect.outcome {
             Outcome::Success => {
                 let stray = expect.kind.is_some()
@@ -397,7 +469,11 @@ impl Case {
                 })
             }
         };
-        let mut journal = JournalChecks::default();
+        let mut journal = if logs.is_some() {
+            JournalChecks::for_logs()
+        } else {
+            JournalChecks::default()
+        };
         if let Some(j) = file.journal {
             if let Some(v) = j.page_size {
                 journal.page_size = v;
@@ -432,6 +508,8 @@ impl Case {
             expect,
             journal,
             origin: origin.to_owned(),
+            rows,
+            logs,
         })
     }
 }
@@ -666,6 +744,80 @@ outcome = "success"
             error.starts_with(
                 "cases/x.toml:9:15: the scenario has no integration \"no-admins\" (it has access-review)"
             ),
+            "{error}"
+        );
+    }
+
+    const LOGS: &str = r#"
+id = "logs-x"
+title = "x"
+must = "A collector MUST x."
+since = "0.1.0"
+category = "logs"
+rows = ["L1"]
+scenario = "conformance/scenarios/logs-steady.toml"
+
+[logs]
+types = ["authentication"]
+settle_s = 4
+
+[[logs.runs]]
+sink = "full"
+expect = "sink"
+
+[[logs.runs]]
+wait_s = 1.5
+"#;
+
+    #[test]
+    fn a_logs_case_loads_its_runs() {
+        let case = Case::parse(LOGS, "cases/x.toml", &root()).unwrap();
+        let logs = case.logs.unwrap();
+        assert_eq!(case.rows, ["L1"]);
+        assert_eq!(logs.lookback_s, 3600);
+        assert_eq!(logs.runs.len(), 2);
+        assert!(logs.runs[0].sink_full);
+        assert_eq!(logs.runs[0].expect, crate::logs::spec::RunExpect::Sink);
+        assert_eq!(logs.runs[1].wait, Duration::from_millis(1500));
+        assert_eq!(logs.runs[1].expect, crate::logs::spec::RunExpect::Ok);
+        assert_eq!(case.journal, JournalChecks::for_logs());
+    }
+
+    #[test]
+    fn logs_mistakes_are_located() {
+        let error = error_of(&LOGS.replace("[\"authentication\"]", "[\"auth\"]"));
+        assert!(
+            error.starts_with("cases/x.toml:11:9: unknown log type \"auth\""),
+            "{error}"
+        );
+        let error = error_of(&LOGS.replace("[\"L1\"]", "[\"L20\"]"));
+        assert!(error.starts_with("cases/x.toml:7:8: rows are"), "{error}");
+        let error = error_of(&LOGS.replace("expect = \"sink\"", "expect = \"ok\""));
+        assert!(
+            error.contains("a run whose sink is full cannot expect ok"),
+            "{error}"
+        );
+        let error = error_of(&LOGS.replace("expect = \"sink\"", "expect = \"lost\""));
+        assert!(
+            error.starts_with("cases/x.toml:16:10: expect \"lost\""),
+            "{error}"
+        );
+        let error = error_of(&LOGS.replace(
+            "sink = \"full\"\nexpect = \"sink\"",
+            "kill_after_requests = 2\nexpect = \"ok\"",
+        ));
+        assert!(error.contains("a killed run expects nothing"), "{error}");
+        let error = error_of(
+            &LOGS
+                .replace("category = \"logs\"", "category = \"sync\"")
+                .replace("logs-x", "sync-x"),
+        );
+        assert!(error.contains("[logs] belongs to category = \"logs\""), "{error}");
+        let error = error_of(&format!("{LOGS}\n[expect]\noutcome = \"success\"\n"));
+        assert!(error.contains("a logs case expects per run"), "{error}");
+        let error = error_of(&LOGS.replace("settle_s = 4", "settle_s = 4\ncolour = 1"));
+        assert!(
+            error.starts_with("cases/x.toml:13:1: unknown field `colour`"),
             "{error}"
         );
     }

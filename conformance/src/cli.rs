@@ -38,7 +38,7 @@ struct RunArgs {
     #[arg(long = "case", value_name = "ID_OR_GLOB")]
     cases: Vec<String>,
     /// Run the cases of this category (repeatable): sync, pagination, permissions,
-    /// intermediaries, rate-limits, auth, server-errors, drift.
+    /// intermediaries, rate-limits, auth, server-errors, drift, logs.
     #[arg(long = "category", value_name = "CATEGORY", value_parser = parse_category)]
     categories: Vec<Category>,
     /// Leave out this case; `*` and `?` match (repeatable).
@@ -48,6 +48,11 @@ struct RunArgs {
     /// (default: the bundled `duo-connector sync`, next to this program).
     #[arg(long, value_name = "COMMAND")]
     connector: Option<String>,
+    /// The log collector the logs cases run, one shell command line following
+    /// conformance/CONTRACT-LOGS.md (default: --connector's command when given, else the bundled
+    /// `duo-connector logs`).
+    #[arg(long, value_name = "COMMAND")]
+    collector: Option<String>,
     /// Write a report: junit=FILE, json=FILE, markdown=FILE or html=FILE (repeatable).
     #[arg(long = "report", value_name = "FORMAT=FILE")]
     reports: Vec<ReportTarget>,
@@ -120,7 +125,7 @@ fn shell_quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
 }
 
-fn bundled_connector() -> anyhow::Result<String> {
+fn bundled_connector(command: &str) -> anyhow::Result<String> {
     let exe = std::env::current_exe().context("cannot locate duo-conformance itself")?;
     let connector = exe.with_file_name("duo-connector");
     if !connector.is_file() {
@@ -130,7 +135,7 @@ fn bundled_connector() -> anyhow::Result<String> {
             connector.display()
         );
     }
-    Ok(format!("{} sync", shell_quote(&connector.to_string_lossy())))
+    Ok(format!("{} {command}", shell_quote(&connector.to_string_lossy())))
 }
 
 fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
@@ -146,19 +151,43 @@ fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         exclude: args.exclude.clone(),
         partition: args.partition,
     };
-    let selected: Vec<Case> = selection.apply(&catalogue)?.into_iter().cloned().collect();
+    let mut selected: Vec<Case> = selection.apply(&catalogue)?.into_iter().cloned().collect();
     if args.list {
         print_list(&selected);
         return Ok(ExitCode::SUCCESS);
+    }
+    // A connector is not a collector: a run that names only a connector and selects no case or
+    // category leaves the logs cases out (they follow CONTRACT-LOGS.md).
+    let chosen = !args.cases.is_empty() || !args.categories.is_empty();
+    if !chosen && args.connector.is_some() && args.collector.is_none() {
+        let before = selected.len();
+        selected.retain(|c| c.logs.is_none());
+        if selected.len() < before {
+            println!(
+                "{} left out: they run a log collector (--collector COMMAND, or --category logs)",
+                count((before - selected.len()) as u64, "logs case", "logs cases")
+            );
+        }
     }
     let ledger = match &args.ledger {
         Some(path) => Ledger::load(path, &catalogue)?,
         None => Ledger::default(),
     };
+    let logs_only = selected.iter().all(|c| c.logs.is_some());
+    let any_logs = selected.iter().any(|c| c.logs.is_some());
+    let collector = match (&args.collector, &args.connector) {
+        (Some(command), _) if command.trim().is_empty() => bail!("--collector is empty"),
+        (Some(command), _) => Some(command.clone()),
+        (None, Some(_)) => None,
+        (None, None) if any_logs => Some(bundled_connector("logs")?),
+        (None, None) => None,
+    };
     let connector = match &args.connector {
         Some(command) if !command.trim().is_empty() => command.clone(),
         Some(_) => bail!("--connector is empty"),
-        None => bundled_connector()?,
+        // Only logs cases: the collector is the command under test.
+        None if logs_only && collector.is_some() => collector.clone().unwrap_or_default(),
+        None => bundled_connector("sync")?,
     };
     let jobs = args
         .jobs
@@ -168,6 +197,7 @@ fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     conformance::preflight::check_connector(&connector)?;
     let options = RunOptions {
         connector: connector.clone(),
+        collector: collector.clone(),
         jobs,
         max_deadline: args.max_deadline.map(Duration::from_secs),
         artifacts: args.artifacts.clone(),
@@ -242,7 +272,15 @@ fn print_list(cases: &[Case]) {
         }
         println!("{category}");
         for case in in_category {
-            println!("  {:<width$}  {} (since {})", case.id, case.title, case.since);
+            let rows = if case.rows.is_empty() {
+                String::new()
+            } else {
+                format!(" [{}]", case.rows.join(", "))
+            };
+            println!(
+                "  {:<width$}  {}{rows} (since {})",
+                case.id, case.title, case.since
+            );
             println!("  {:<width$}  {}", "", case.must);
         }
     }

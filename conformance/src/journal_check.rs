@@ -97,6 +97,19 @@ impl Default for JournalChecks {
     }
 }
 
+impl JournalChecks {
+    /// The defaults of a logs case: the sync checks that hold for log endpoints too (refusals,
+    /// back-off after a 429, retries); page sizes and repeats are the logs checks' own
+    /// ([`crate::logs::wire`]).
+    pub fn for_logs() -> Self {
+        Self {
+            page_size: PageSizeRule::Any,
+            no_repeated_offsets: false,
+            ..Self::default()
+        }
+    }
+}
+
 /// The largest page of the list endpoint at `path`, when it is one.
 pub fn page_maximum(path: &str) -> Option<(&'static str, u64)> {
     PAGE_MAXIMA

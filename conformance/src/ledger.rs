@@ -59,6 +59,19 @@ pub struct CaseResult {
     pub stderr_tail: Vec<String>,
     /// The requests it made, when the case did not pass.
     pub timeline: crate::timeline::Timeline,
+    /// The failure modes of `duo-logs.md` §10 a logs case exists to catch (`L1`…).
+    pub rows: Vec<String>,
+}
+
+impl CaseResult {
+    /// The title, with a logs case's L-rows after it (`… [L1, L2]`), as the reports show it.
+    pub fn display_title(&self) -> String {
+        if self.rows.is_empty() {
+            self.title.clone()
+        } else {
+            format!("{} [{}]", self.title, self.rows.join(", "))
+        }
+    }
 }
 
 /// One expected failure.
@@ -179,6 +192,7 @@ impl Ledger {
             duration: run.duration,
             stderr_tail: run.stderr_tail.clone(),
             timeline: run.timeline.clone(),
+            rows: case.rows.clone(),
         }
     }
 }

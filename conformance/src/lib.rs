@@ -18,6 +18,7 @@
 //! let catalogue = load_catalogue(&bundled_cases_dir(), &bundled_root())?;
 //! let options = RunOptions {
 //!     connector: "target/debug/duo-connector sync".into(),
+//!     collector: Some("target/debug/duo-connector logs".into()),
 //!     jobs: 2,
 //!     max_deadline: None,
 //!     artifacts: None,
@@ -28,6 +29,7 @@
 //! ```
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod broken_collector;
 pub mod broken_connector;
 pub mod case;
 pub mod contract;
@@ -35,6 +37,7 @@ pub mod error;
 pub mod html_report;
 pub mod journal_check;
 pub mod ledger;
+pub mod logs;
 pub mod preflight;
 pub mod report;
 pub mod runner;

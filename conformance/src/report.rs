@@ -177,7 +177,7 @@ impl RunReport<'_> {
             );
             let _ = writeln!(xml, "    </properties>");
             for result in results {
-                let name = xml_escape(&format!("{}: {}", result.id, result.title));
+                let name = xml_escape(&format!("{}: {}", result.id, result.display_title()));
                 let time = result.duration.as_secs_f64();
                 let reason = xml_escape(result.reason.as_deref().unwrap_or(""));
                 match result.status {
@@ -241,6 +241,8 @@ impl RunReport<'_> {
             id: &'a str,
             category: &'a str,
             title: &'a str,
+            #[serde(skip_serializing_if = "<[String]>::is_empty")]
+            rows: &'a [String],
             status: &'a str,
             reason: Option<&'a str>,
             duration_ms: u128,
@@ -256,6 +258,7 @@ impl RunReport<'_> {
                     id: &r.id,
                     category: r.category.as_str(),
                     title: &r.title,
+                    rows: &r.rows,
                     status: r.status.as_str(),
                     reason: r.reason.as_deref(),
                     duration_ms: r.duration.as_millis(),
@@ -289,7 +292,7 @@ impl RunReport<'_> {
                 md,
                 "| {mark} | `{}` {} | {} | {} | {} |",
                 r.id,
-                markdown_cell(&r.title),
+                markdown_cell(&r.display_title()),
                 r.category,
                 seconds(r.duration),
                 markdown_cell(r.reason.as_deref().unwrap_or(""))
@@ -401,6 +404,7 @@ mod tests {
             duration: Duration::from_millis(1234),
             stderr_tail: Vec::new(),
             timeline: crate::timeline::Timeline::default(),
+            rows: Vec::new(),
         }
     }
 

@@ -50,6 +50,8 @@ const CLEARED_PROXIES: [&str; 8] = [
 pub struct RunOptions {
     /// The connector, as one shell command line.
     pub connector: String,
+    /// The collector logs cases run (`CONTRACT-LOGS.md`); none: `connector`.
+    pub collector: Option<String>,
     /// Cases run at once, each with its own fake.
     pub jobs: usize,
     /// Shortens every case's deadline to at most this (the kit's self-tests).
@@ -97,13 +99,13 @@ pub enum RunEvent {
 pub struct RunningConnectors(Arc<Mutex<HashSet<u32>>>);
 
 impl RunningConnectors {
-    fn insert(&self, pgid: u32) {
+    pub(crate) fn insert(&self, pgid: u32) {
         if let Ok(mut set) = self.0.lock() {
             set.insert(pgid);
         }
     }
 
-    fn remove(&self, pgid: u32) {
+    pub(crate) fn remove(&self, pgid: u32) {
         if let Ok(mut set) = self.0.lock() {
             set.remove(&pgid);
         }
@@ -124,7 +126,7 @@ impl RunningConnectors {
 
 /// Kills the process group `pgid` (the connector and anything it started). Group 0 would be the
 /// kit's own: never.
-fn kill_group(pgid: u32) {
+pub(crate) fn kill_group(pgid: u32) {
     if pgid == 0 {
         return;
     }
@@ -148,6 +150,11 @@ pub async fn run_cases(
     mut on_event: impl FnMut(RunEvent),
 ) -> Result<Vec<CaseRun>> {
     crate::preflight::check_connector(&options.connector)?;
+    if let Some(collector) = &options.collector
+        && cases.iter().any(|c| c.logs.is_some())
+    {
+        crate::preflight::check_connector(collector)?;
+    }
     let jobs = options.jobs.max(1);
     let permits = Arc::new(Semaphore::new(jobs));
     let running = RunningConnectors::default();
@@ -196,12 +203,12 @@ pub async fn run_cases(
 }
 
 /// The keys handed to the connector.
-struct HandedKeys {
-    ikey: String,
-    skey: String,
+pub(crate) struct HandedKeys {
+    pub(crate) ikey: String,
+    pub(crate) skey: String,
 }
 
-fn keys_for(case: &Case, server: &MockServer) -> Result<HandedKeys> {
+pub(crate) fn keys_for(case: &Case, server: &MockServer) -> Result<HandedKeys> {
     let info = server.info();
     let integration = match &case.integration {
         Some(name) => info.integration(name),
@@ -235,34 +242,8 @@ enum Ending {
     Stopped(String),
 }
 
-/// Runs one case. An `Err` means the kit could not run it (the scenario does not load, the
-/// fake cannot start, the command cannot be spawned); a connector's failure is a verdict.
-pub async fn run_case(case: &Case, options: &RunOptions, running: &RunningConnectors) -> Result<CaseRun> {
-    let started = Instant::now();
-    let fake_error = |source| Error::Fake {
-        case: case.id.clone(),
-        source,
-    };
-    let scenario = Scenario::load(&case.scenario_path).map_err(fake_error)?;
-    let start = StartOptions {
-        tls: TlsMode::Generate,
-        ..StartOptions::default()
-    };
-    let server = MockServer::start(&scenario, start).await.map_err(fake_error)?;
-    let keys = keys_for(case, &server)?;
-    let work = tempfile::Builder::new()
-        .prefix(&format!("duo-conformance-{}-", case.id))
-        .tempdir()
-        .map_err(|e| Error::io(std::env::temp_dir(), e))?;
-    let ca_path = work.path().join("ca.pem");
-    let output_path = work.path().join("output.json");
-    let stdout_path = work.path().join("stdout.txt");
-    let stderr_path = work.path().join("stderr.txt");
-    std::fs::write(&ca_path, server.ca_pem().unwrap_or_default()).map_err(|e| Error::io(&ca_path, e))?;
-    let api_host = format!("localhost:{}", server.info().port);
-
-    let mut command = tokio::process::Command::new("sh");
-    command.arg("-c").arg(&options.connector);
+/// Removes the contract's variables (set afresh) and proxies from a child's environment.
+pub(crate) fn clear_environment(command: &mut tokio::process::Command) {
     for (name, _) in std::env::vars_os() {
         let name_text = name.to_string_lossy();
         if CLEARED_PREFIXES.iter().any(|p| name_text.starts_with(p))
@@ -271,6 +252,74 @@ pub async fn run_case(case: &Case, options: &RunOptions, running: &RunningConnec
             command.env_remove(&name);
         }
     }
+}
+
+/// A case's fake, served over TLS on a port of its own, with the keys handed out and a work folder
+/// holding the CA the connector trusts.
+pub(crate) struct CaseFake {
+    pub(crate) scenario: Scenario,
+    pub(crate) server: MockServer,
+    pub(crate) keys: HandedKeys,
+    pub(crate) work: tempfile::TempDir,
+    pub(crate) ca_path: PathBuf,
+    /// `localhost:PORT`.
+    pub(crate) api_host: String,
+}
+
+impl CaseFake {
+    /// Starts the fake of `case`.
+    pub(crate) async fn start(case: &Case) -> Result<Self> {
+        let fake_error = |source| Error::Fake {
+            case: case.id.clone(),
+            source,
+        };
+        let scenario = Scenario::load(&case.scenario_path).map_err(fake_error)?;
+        let start = StartOptions {
+            tls: TlsMode::Generate,
+            ..StartOptions::default()
+        };
+        let server = MockServer::start(&scenario, start).await.map_err(fake_error)?;
+        let keys = keys_for(case, &server)?;
+        let work = tempfile::Builder::new()
+            .prefix(&format!("duo-conformance-{}-", case.id))
+            .tempdir()
+            .map_err(|e| Error::io(std::env::temp_dir(), e))?;
+        let ca_path = work.path().join("ca.pem");
+        std::fs::write(&ca_path, server.ca_pem().unwrap_or_default()).map_err(|e| Error::io(&ca_path, e))?;
+        let api_host = format!("localhost:{}", server.info().port);
+        Ok(Self {
+            scenario,
+            server,
+            keys,
+            work,
+            ca_path,
+            api_host,
+        })
+    }
+}
+
+/// Runs one case. An `Err` means the kit could not run it (the scenario does not load, the
+/// fake cannot start, the command cannot be spawned); a connector's failure is a verdict.
+pub async fn run_case(case: &Case, options: &RunOptions, running: &RunningConnectors) -> Result<CaseRun> {
+    if let Some(spec) = &case.logs {
+        return crate::logs::run::run_logs_case(case, spec, options, running).await;
+    }
+    let started = Instant::now();
+    let CaseFake {
+        scenario,
+        server,
+        keys,
+        work,
+        ca_path,
+        api_host,
+    } = CaseFake::start(case).await?;
+    let output_path = work.path().join("output.json");
+    let stdout_path = work.path().join("stdout.txt");
+    let stderr_path = work.path().join("stderr.txt");
+
+    let mut command = tokio::process::Command::new("sh");
+    command.arg("-c").arg(&options.connector);
+    clear_environment(&mut command);
     command
         .env("DUO_API_HOST", &api_host)
         .env("DUO_IKEY", &keys.ikey)
@@ -371,13 +420,13 @@ pub async fn run_case(case: &Case, options: &RunOptions, running: &RunningConnec
 }
 
 /// The machine's clock, unix milliseconds: the journal times arrivals on it.
-fn unix_ms_now() -> u64 {
+pub(crate) fn unix_ms_now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-fn file_for(path: &Path) -> Result<std::fs::File> {
+pub(crate) fn file_for(path: &Path) -> Result<std::fs::File> {
     std::fs::File::create(path).map_err(|e| Error::io(path, e))
 }
 

@@ -76,6 +76,8 @@ impl GroundTruth {
 fn always_fires(rule: &FaultRule) -> bool {
     !rule.drift.is_empty()
         && rule.calls.is_none()
+        && rule.page.is_none()
+        && rule.query.is_empty()
         && rule.after_s.is_none()
         && rule.until_s.is_none()
         && rule.probability.is_none()

@@ -16,7 +16,7 @@ use duo_connector::contract::{
 use duo_connector::retry::RetryPolicy;
 use duo_connector::support_bundle::{self, BundleContext, BundleRecorder, Outcome};
 use duo_connector::sync::{SyncEvent, SyncObserver, SyncOptions};
-use duo_connector::{Error, Snapshot, check, diff, evidence, review, sqlite, watch};
+use duo_connector::{Error, Snapshot, check, diff, evidence, logs, review, sqlite, watch};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// Syncs Duo users, administrators and groups for access reviews.
@@ -61,6 +61,9 @@ enum Command {
     Watch(WatchArgs),
     /// Writes an access-review evidence pack from the runs recorded in SQLite.
     Evidence(EvidenceArgs),
+    /// Appends Duo's settled log events to a JSON Lines file, each once, from a checkpoint per log
+    /// type (conformance/CONTRACT-LOGS.md).
+    Logs(LogsArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -159,6 +162,31 @@ struct WatchArgs {
 }
 
 #[derive(Debug, Args)]
+struct LogsArgs {
+    #[command(flatten)]
+    connection: Connection,
+    /// Comma list of log types: authentication, administrator, telephony, activity,
+    /// offline_enrollment, trust_monitor.
+    #[arg(long, env = "DUO_LOG_TYPES", default_value = "authentication")]
+    log_types: String,
+    /// Where a log type without a checkpoint starts: this many seconds back (at most 180 days).
+    #[arg(long, env = "DUO_LOOKBACK_S", default_value_t = 86_400)]
+    lookback_s: u64,
+    /// Events can turn up this many seconds after they happened: nothing newer is asked for.
+    #[arg(long, env = "DUO_SETTLE_S", default_value_t = 120)]
+    settle_s: u64,
+    /// The folder of the checkpoints (one file per log type; made if missing).
+    #[arg(long, env = "DUO_STATE_DIR")]
+    state_dir: Option<PathBuf>,
+    /// The JSON Lines file events are appended to.
+    #[arg(long, env = config::ENV_OUTPUT)]
+    output: Option<PathBuf>,
+    /// Where to write `{"status":"ok","events":N}` or `{"error":{…}}` at the end.
+    #[arg(long, env = "DUO_RESULT")]
+    result: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
 struct EvidenceArgs {
     /// The SQLite file `sync --sqlite` or `watch` recorded runs in.
     #[arg(long)]
@@ -207,6 +235,7 @@ async fn run(cli: Cli) -> ExitCode {
         } => finish(run_review(&snapshot, inactive_days, format)),
         Command::Watch(args) => run_watch(args).await,
         Command::Evidence(args) => finish(run_evidence(&args)),
+        Command::Logs(args) => run_logs(args).await,
     }
 }
 
@@ -587,6 +616,66 @@ fn stop_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
     Ok(async {
         let _ = tokio::signal::ctrl_c().await;
     })
+}
+
+async fn run_logs(args: LogsArgs) -> ExitCode {
+    let missing =
+        |what: &str, env: &str| Error::Config(format!("{what} is missing: give --{what} or set {env}"));
+    let (Some(state_dir), Some(output)) = (args.state_dir.clone(), args.output.clone()) else {
+        return usage(&if args.state_dir.is_none() {
+            missing("state-dir", "DUO_STATE_DIR")
+        } else {
+            missing("output", config::ENV_OUTPUT)
+        });
+    };
+    let types = match logs::parse_types(&args.log_types) {
+        Ok(types) => types,
+        Err(e) => return usage(&e),
+    };
+    let (_, client) = match connect(&args.connection, None) {
+        Ok(connected) => connected,
+        Err(e) => return usage(&e),
+    };
+    let options = logs::LogsOptions {
+        types,
+        lookback: Duration::from_secs(args.lookback_s),
+        settle: Duration::from_secs(args.settle_s),
+        state_dir,
+        output,
+    };
+    let (document, code) = match logs::collect(&client, &options).await {
+        Ok(summary) => {
+            let counts: Vec<String> = summary
+                .per_type
+                .iter()
+                .map(|(name, n)| format!("{name} {n}"))
+                .collect();
+            eprintln!(
+                "collected {} ({}; {} requests)",
+                counted(usize::try_from(summary.events()).unwrap_or(usize::MAX), "event"),
+                counts.join(", "),
+                summary.requests
+            );
+            let document = format!("{{\"status\":\"ok\",\"events\":{}}}\n", summary.events());
+            (document.into_bytes(), EXIT_OK)
+        }
+        Err(Error::Failed(failure)) => {
+            eprintln!("error: {}: {}", failure.kind, failure.message);
+            (error_document(&failure), EXIT_FAILED)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            let failure = duo_connector::Failure::new(duo_connector::ErrorKind::Sink, e.to_string());
+            (error_document(&failure), EXIT_FAILED)
+        }
+    };
+    if let Some(path) = &args.result
+        && let Err(e) = write_whole(path, &document)
+    {
+        eprintln!("error: {e}");
+        return ExitCode::from(EXIT_FAILED);
+    }
+    ExitCode::from(code)
 }
 
 fn run_evidence(args: &EvidenceArgs) -> anyhow::Result<()> {

@@ -34,6 +34,8 @@ pub enum ErrorKind {
     Protocol,
     /// The tenant changed under the sync and re-reading did not give a consistent list.
     TenantChanged,
+    /// `logs`: the output (or a checkpoint) could not be written; no checkpoint moved past it.
+    Sink,
 }
 
 impl ErrorKind {
@@ -51,6 +53,7 @@ impl ErrorKind {
             Self::Tls => "tls",
             Self::Protocol => "protocol",
             Self::TenantChanged => "tenant_changed",
+            Self::Sink => "sink",
         }
     }
 }

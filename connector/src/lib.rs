@@ -6,7 +6,8 @@
 //! the whole tenant consistently, and [`snapshot`] is what it produces. [`check`] is the "Connect"
 //! button; [`diff`], [`review`] (with [`mfa`] postures) and [`sqlite`] work on snapshots;
 //! [`watch`] syncs on a schedule and turns each diff into [`events`]; [`evidence`] writes an
-//! access-review pack from the recorded runs.
+//! access-review pack from the recorded runs. [`logs`] collects Duo's logs into JSON Lines with a
+//! checkpoint per log type.
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), duo_connector::Error> {
@@ -28,6 +29,7 @@ pub mod error;
 pub mod events;
 pub mod evidence;
 pub mod list_page;
+pub mod logs;
 pub mod mfa;
 mod objects;
 pub mod paging;

@@ -108,6 +108,35 @@ impl ApiError {
         Self::new(40501, "Method not allowed")
     }
 
+    /// Duo's own text for `code`, when the code is one Duo's answers have shown (the table of
+    /// codes in the API notes); a 429xx, 500xx or 503xx code takes its status's text.
+    pub fn standard_message(code: u32) -> Option<&'static str> {
+        let known = [
+            Self::invalid_parameter(""),
+            Self::missing_credentials(),
+            Self::invalid_integration_key(),
+            Self::invalid_signature(),
+            Self::missing_timestamp(),
+            Self::bad_timestamp(),
+            Self::unsupported_signature(),
+            Self::forbidden(),
+            Self::not_found(),
+            Self::method_not_allowed(),
+        ];
+        if let Some(error) = known.into_iter().find(|e| e.code == code) {
+            return match error.message {
+                Cow::Borrowed(text) => Some(text),
+                Cow::Owned(_) => None,
+            };
+        }
+        match code / 100 {
+            429 => Some("Too Many Requests"),
+            500 => Some("Internal server error"),
+            503 => Some("Service Unavailable"),
+            _ => None,
+        }
+    }
+
     /// The HTTP status: the first three digits of the code.
     pub fn status(&self) -> StatusCode {
         u16::try_from(self.code / 100)
@@ -174,5 +203,17 @@ mod tests {
             String::from_utf8(ApiError::invalid_signature().body()).expect("utf-8"),
             r#"{"code":40103,"message":"Invalid signature in request credentials","stat":"FAIL"}"#
         );
+    }
+
+    #[test]
+    fn standard_messages_are_duos() {
+        assert_eq!(ApiError::standard_message(40301), Some("Access forbidden"));
+        assert_eq!(
+            ApiError::standard_message(40002),
+            Some("Invalid request parameters")
+        );
+        assert_eq!(ApiError::standard_message(42901), Some("Too Many Requests"));
+        assert_eq!(ApiError::standard_message(50301), Some("Service Unavailable"));
+        assert_eq!(ApiError::standard_message(40099), None);
     }
 }

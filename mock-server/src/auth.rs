@@ -39,6 +39,8 @@ pub struct Caller {
     pub scheme: Scheme,
     /// Whether refusals are explained (the scenario's `explain` option).
     pub explain: bool,
+    /// The child account read (Accounts API keys with `account_id`); `None`: the caller's own.
+    pub account: Option<Arc<str>>,
 }
 
 impl Caller {
@@ -51,12 +53,18 @@ impl Caller {
             tracing::warn!(
                 integration = %self.credential.name,
                 missing_grant = grant.name(),
+                change = self.credential.change.as_deref(),
                 "403 40301 Access forbidden: the integration lacks {:?}",
                 grant.name()
             );
             Err(ApiError::forbidden().explained(self.explain, || {
+                let since = self
+                    .credential
+                    .change
+                    .as_ref()
+                    .map_or_else(String::new, |c| format!(" since the change {c:?}"));
                 format!(
-                    "the integration {:?} lacks {:?}",
+                    "the integration {:?} lacks {:?}{since}",
                     self.credential.name,
                     grant.name()
                 )
@@ -78,16 +86,24 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
     }
 }
 
-/// The layer that puts [`Auth`] in front of every signed route.
+/// The layer that puts [`Auth`] in front of every signed route. `children` are the same routes
+/// without this layer: a request for a child account is admitted here and routed again there,
+/// with a state that reads the child.
 #[derive(Clone, Debug)]
-pub struct AuthLayer(pub AppState);
+pub struct AuthLayer {
+    /// The server's state.
+    pub state: AppState,
+    /// The signed routes, unlayered, for requests to a child account.
+    pub children: axum::Router<AppState>,
+}
 
 impl<S> Layer<S> for AuthLayer {
     type Service = Auth<S>;
 
     fn layer(&self, inner: S) -> Auth<S> {
         Auth {
-            state: self.0.clone(),
+            state: self.state.clone(),
+            children: self.children.clone(),
             inner,
         }
     }
@@ -100,6 +116,7 @@ impl<S> Layer<S> for AuthLayer {
 #[derive(Clone, Debug)]
 pub struct Auth<S> {
     state: AppState,
+    children: axum::Router<AppState>,
     inner: S,
 }
 
@@ -120,15 +137,23 @@ where
         if request.body().is_end_stream() {
             let (parts, body) = request.into_parts();
             return match admit(&self.state, parts, body, &Bytes::new()) {
-                Admission::Admitted(request, tag) => AuthFuture::Route {
-                    inner: self.inner.call(request),
-                    tag: Some(tag),
+                Admission::Admitted(request, tag) => match child_of(&request) {
+                    None => AuthFuture::Route {
+                        inner: self.inner.call(request),
+                        tag: Some(tag),
+                    },
+                    Some(account) => {
+                        let (state, children) = (self.state.clone(), self.children.clone());
+                        AuthFuture::Body(Box::pin(async move {
+                            to_child(&state, children, &account, request, tag).await
+                        }))
+                    }
                 },
                 Admission::Refused(refusal) => AuthFuture::Refused(Some(refusal)),
             };
         }
         let ready = crate::routes::take_ready(&mut self.inner);
-        let state = self.state.clone();
+        let (state, children) = (self.state.clone(), self.children.clone());
         AuthFuture::Body(Box::pin(async move {
             let (parts, body) = request.into_parts();
             let body = match read_body(&state, &parts, body).await {
@@ -137,6 +162,9 @@ where
             };
             match admit(&state, parts, axum::body::Body::from(body.clone()), &body) {
                 Admission::Admitted(request, tag) => {
+                    if let Some(account) = child_of(&request) {
+                        return to_child(&state, children, &account, request, tag).await;
+                    }
                     let Ok(mut response) = ready.oneshot(request).await;
                     response.extensions_mut().insert(tag);
                     response
@@ -144,6 +172,71 @@ where
                 Admission::Refused(refusal) => refusal,
             }
         }))
+    }
+}
+
+/// The child account an admitted request reads, if any.
+fn child_of(request: &Request) -> Option<Arc<str>> {
+    request
+        .extensions()
+        .get::<Caller>()
+        .and_then(|caller| caller.account.clone())
+}
+
+/// Routes an admitted request for the child `account` again, with a state that reads the child.
+async fn to_child(
+    state: &AppState,
+    children: axum::Router<AppState>,
+    account: &str,
+    request: Request,
+    tag: CallerTag,
+) -> Response {
+    let world = state.parent_world();
+    // Routed afresh: the path parameters the first routing attached would be doubled.
+    let (mut parts, body) = request.into_parts();
+    let mut extensions = axum::http::Extensions::new();
+    if let Some(caller) = parts.extensions.remove::<Caller>() {
+        extensions.insert(caller);
+    }
+    if let Some(peer) = parts.extensions.remove::<ConnectInfo<SocketAddr>>() {
+        extensions.insert(peer);
+    }
+    parts.extensions = extensions;
+    let request = Request::from_parts(parts, body);
+    let mut response = match state.for_account(&world, account) {
+        Some(child) => match children.with_state(child).oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        },
+        // The scenario was replaced since the request was admitted.
+        None => unknown_account(&world).into_response(),
+    };
+    response.extensions_mut().insert(tag);
+    response
+}
+
+/// The refusal of an `account_id` that is no child of the caller's account (the scenario's
+/// `unknown_account_code`).
+fn unknown_account(world: &World) -> ApiError {
+    match world.options().unknown_account_code {
+        40401 => ApiError::not_found(),
+        40002 => ApiError::invalid_parameter("account_id"),
+        _ => ApiError::forbidden(),
+    }
+}
+
+/// Whether `path` is the Accounts API's (`/accounts/v1/…`), which only Accounts API keys call.
+pub fn is_accounts_path(path: &str) -> bool {
+    path.starts_with("/accounts/")
+}
+
+/// Whether keys of `credential`'s kind may call `path` at all: Accounts API paths take Accounts
+/// API keys; Admin API paths take Admin API keys, and Accounts API keys (for a child account).
+fn kind_fits(credential: &Credential, path: &str) -> bool {
+    if is_accounts_path(path) {
+        credential.accounts_api
+    } else {
+        credential.admin_api || credential.accounts_api
     }
 }
 
@@ -322,6 +415,10 @@ impl Checked<'_> {
         });
         CallerTag {
             integration: self.credential.map(|c| Arc::clone(&c.name)),
+            change: self
+                .credential
+                .and_then(|c| world.changes.credential(c))
+                .and_then(|c| c.change.clone()),
             signature: self.scheme.map(Scheme::name),
             signature_valid: self.signature_valid,
             auth_error: self.outcome.as_ref().err().map(|e| e.code),
@@ -361,7 +458,9 @@ fn decide(state: &AppState, parts: &Parts, body: &Bytes) -> (Result<Caller, ApiE
     };
     let decision = match checked.outcome {
         Ok(form_params) => match (checked.credential, checked.scheme) {
-            (Some(credential), Some(scheme)) => admit_signed(&world, parts, credential, scheme, form_params),
+            (Some(credential), Some(scheme)) => {
+                admit_signed(&world, parts, body, credential, scheme, form_params)
+            }
             _ => Err(ApiError::missing_credentials()),
         },
         Err(error) => {
@@ -446,11 +545,12 @@ fn signature_outcome<'w>(
             )
         })
     })?;
-    if !credential.admin_api && options.wrong_type_code == 40102 {
+    if !kind_fits(credential, parts.uri.path()) && options.wrong_type_code == 40102 {
         return Err(ApiError::invalid_integration_key().explained(explain, || {
             format!(
-                "{:?} is not an Admin API application, or the account has no Admin API",
-                credential.name
+                "{:?} is not an application of the {}, or the account has no Admin API",
+                credential.name,
+                api_of(parts.uri.path())
             )
         }));
     }
@@ -549,16 +649,29 @@ fn signs_form(scheme: Scheme) -> bool {
 fn admit_signed(
     world: &World,
     parts: &Parts,
+    body: &Bytes,
     credential: &Arc<Credential>,
     scheme: Scheme,
     form_params: Option<Params>,
 ) -> Result<Caller, ApiError> {
     let options = world.options();
     let explain = options.explain;
-    if !credential.admin_api {
-        tracing::warn!(integration = %credential.name, "403 40301: not an Admin API application");
+    // The grants as the scenario's `[[changes]]` left them.
+    let changed = world.changes.credential(credential);
+    let credential = changed.as_ref().unwrap_or(credential);
+    let path = parts.uri.path();
+    if !kind_fits(credential, path) {
+        tracing::warn!(
+            integration = %credential.name,
+            "403 40301: not an application of the {}",
+            api_of(path)
+        );
         return Err(ApiError::forbidden().explained(explain, || {
-            format!("{:?} is not an Admin API application", credential.name)
+            format!(
+                "{:?} is not an application of the {}",
+                credential.name,
+                api_of(path)
+            )
         }));
     }
     check_network(parts, credential, options.trust_forwarded_for).map_err(|error| {
@@ -575,18 +688,99 @@ fn admit_signed(
             parts.uri.path(),
             parts.uri.query().unwrap_or(""),
         );
-        if !world.rate_limiter.allow(&credential.name, class) {
-            tracing::info!(integration = %credential.name, ?class, "429 42901: over the rate limit");
+        if let Err(empty) = world.rate_limiter.spend(&credential.name, class) {
+            tracing::info!(integration = %credential.name, ?class, budget = ?empty, "429 42901: over the rate limit");
             return Err(ApiError::custom(42901, "Too Many Requests"));
         }
     }
     let params = form_params.unwrap_or_else(|| Params::parse(parts.uri.query().unwrap_or("").as_bytes()));
+    let account = if credential.accounts_api && !is_accounts_path(path) {
+        Some(child_account(world, credential, &params, body)?)
+    } else {
+        None
+    };
     Ok(Caller {
         credential: Arc::clone(credential),
         params,
         scheme,
         explain: options.explain,
+        account,
     })
+}
+
+/// `account_id` of a JSON body (Duo's clients send a POST's parameters as JSON, signed by v5);
+/// a value that is not a string is kept as its JSON text, which no account id matches.
+fn json_account_id(body: &Bytes) -> Option<String> {
+    if !body.trim_ascii_start().starts_with(b"{") {
+        return None;
+    }
+    match serde_json::from_slice::<serde_json::Value>(body)
+        .ok()?
+        .get("account_id")?
+    {
+        serde_json::Value::String(id) => Some(id.clone()),
+        other => Some(other.to_string()),
+    }
+}
+
+/// Which API `path` belongs to, for messages.
+fn api_of(path: &str) -> &'static str {
+    if is_accounts_path(path) {
+        "Accounts API"
+    } else {
+        "Admin API"
+    }
+}
+
+/// The child account Accounts API keys name in `account_id` on an Admin API path: none is 403
+/// 40301 (the keys are no Admin API application of their own account), a malformed one or more
+/// than one 400 40002, one that is no child of this account the scenario's
+/// `unknown_account_code`.
+fn child_account(
+    world: &World,
+    credential: &Credential,
+    params: &Params,
+    body: &Bytes,
+) -> Result<Arc<str>, ApiError> {
+    let explain = world.options().explain;
+    let from_json = json_account_id(body);
+    let mut sent = params
+        .all("account_id")
+        .chain(from_json.as_deref().map(str::as_bytes));
+    let (first, second) = (sent.next(), sent.next());
+    let Some(id) = first else {
+        tracing::warn!(
+            integration = %credential.name,
+            "403 40301: Accounts API keys on an Admin API path without account_id"
+        );
+        return Err(ApiError::forbidden().explained(explain, || {
+            format!(
+                "{:?} holds Accounts API keys: an Admin API call names a child account in account_id",
+                credential.name
+            )
+        }));
+    };
+    let id = std::str::from_utf8(id)
+        .ok()
+        .filter(|id| second.is_none() && crate::model::is_duo_id(id, "DA"))
+        .ok_or_else(|| {
+            ApiError::invalid_parameter("account_id").explained(explain, || {
+                "account_id is one `DA` followed by 18 upper-case letters or digits".to_owned()
+            })
+        })?;
+    match world.account(id) {
+        Some(account) => Ok(Arc::clone(&account.account_id)),
+        None => {
+            tracing::warn!(
+                integration = %credential.name,
+                account_id = id,
+                "account_id names no child account"
+            );
+            Err(unknown_account(world).explained(explain, || {
+                format!("{id:?} is not a child account of this scenario's account")
+            }))
+        }
+    }
 }
 
 /// Networks for API Access, checked after the signature as Duo's docs say; a refusal is 403

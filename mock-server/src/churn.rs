@@ -12,6 +12,7 @@ use axum::response::Response;
 use rand::SeedableRng;
 use serde::Deserialize;
 use serde_json::Value;
+use toml::Spanned;
 
 use crate::edit::TenantEdit;
 use crate::model::{self, RenderOptions, User};
@@ -40,6 +41,12 @@ pub struct ChurnEvent {
     /// Move this many users from the middle of the list to another group.
     #[serde(default)]
     pub move_users: u32,
+    /// The users the deletes, renames and moves take instead (the first N of them, in the order
+    /// written), by username…
+    #[serde(default)]
+    pub users: Vec<Spanned<String>>,
+    /// …or by position in the list as it is when the event applies (0-based, both ends included).
+    pub user_range: Option<Spanned<[u32; 2]>>,
 }
 
 impl ChurnEvent {
@@ -58,7 +65,65 @@ impl ChurnEvent {
                 "a churn event needs a change: delete_users, create_users, rename_users or move_users".into(),
             );
         }
+        let chosen = match (&self.users[..], &self.user_range) {
+            ([], None) => return Ok(()),
+            ([_, ..], Some(_)) => {
+                return Err("a churn event chooses users by users or by user_range, not both".into());
+            }
+            (names, None) => {
+                let mut seen = std::collections::HashSet::new();
+                if let Some(twice) = names.iter().find(|n| !seen.insert(n.get_ref())) {
+                    return Err(format!("users names {:?} twice", twice.get_ref()));
+                }
+                names.len() as u64
+            }
+            ([], Some(range)) => {
+                let [first, last] = *range.get_ref();
+                if first > last {
+                    return Err(format!(
+                        "user_range [{first}, {last}]: the first position comes after the last"
+                    ));
+                }
+                u64::from(last - first) + 1
+            }
+        };
+        for (count, key) in [
+            (self.delete_users, "delete_users"),
+            (self.rename_users, "rename_users"),
+            (self.move_users, "move_users"),
+        ] {
+            if u64::from(count) > chosen {
+                return Err(format!("{key} = {count}, but the event chooses {chosen} users"));
+            }
+        }
         Ok(())
+    }
+
+    /// Positions in `users` (the list as the event finds it) of the users the event chose, in
+    /// the order written; `None` without a choice. Names not (or no longer) in the list and
+    /// positions past its end are skipped.
+    fn chosen(&self, users: &[serde_json::Map<String, Value>]) -> Option<Vec<usize>> {
+        if let Some(range) = &self.user_range {
+            let [first, last] = *range.get_ref();
+            return Some(
+                (first as usize..=last as usize)
+                    .filter(|p| *p < users.len())
+                    .collect(),
+            );
+        }
+        if self.users.is_empty() {
+            return None;
+        }
+        Some(
+            self.users
+                .iter()
+                .filter_map(|name| {
+                    users
+                        .iter()
+                        .position(|u| u.get("username").and_then(Value::as_str) == Some(name.get_ref()))
+                })
+                .collect(),
+        )
     }
 }
 
@@ -80,7 +145,19 @@ impl ChurnEvent {
         .filter(|(n, _)| *n > 0)
         .map(|(n, verb)| format!("{verb} {n} users"))
         .collect();
-        format!("{when}: {}", changes.join(", "))
+        let whom = match (&self.user_range, &self.users[..]) {
+            (Some(range), _) => format!(" (of positions {}–{})", range.get_ref()[0], range.get_ref()[1]),
+            (None, []) => String::new(),
+            (None, names) => format!(
+                " (of {})",
+                names
+                    .iter()
+                    .map(|n| n.get_ref().as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        format!("{when}: {}{whom}", changes.join(", "))
     }
 }
 
@@ -184,12 +261,25 @@ fn apply(world: &World, index: usize, event: &ChurnEvent) -> crate::store::Tenan
         scenario.integrations.len() as u64,
         scenario.tenant.telephony_credits_remaining,
     );
-    let deleted = (event.delete_users as usize).min(edit.users.len());
-    edit.users.drain(..deleted);
+    // Whom the event touches: the users it chose, or today's places (deletes from the front,
+    // renames from the middle, moves from a quarter past it).
+    let chosen = event.chosen(&edit.users);
+    if chosen.is_none() {
+        let deleted = (event.delete_users as usize).min(edit.users.len());
+        edit.users.drain(..deleted);
+    }
     let count = edit.users.len();
     let middle = count / 2;
-    for k in 0..(event.rename_users as usize).min(count) {
-        let user = &mut edit.users[(middle + k) % count];
+    let at = |n: u32, from: usize| -> Vec<usize> {
+        match &chosen {
+            Some(chosen) => chosen.iter().take(n as usize).copied().collect(),
+            None => (0..(n as usize).min(count))
+                .map(|k| (from + k) % count.max(1))
+                .collect(),
+        }
+    };
+    for position in at(event.rename_users, middle) {
+        let user = &mut edit.users[position];
         let renamed = format!(
             "{}-renamed",
             user.get("username").and_then(Value::as_str).unwrap_or("user")
@@ -197,11 +287,19 @@ fn apply(world: &World, index: usize, event: &ChurnEvent) -> crate::store::Tenan
         user.insert("username".into(), Value::from(renamed));
     }
     if !edit.groups.is_empty() {
-        for k in 0..(event.move_users as usize).min(count) {
+        for (k, position) in at(event.move_users, middle + count / 4).into_iter().enumerate() {
             let target = edit.groups[(index + k) % edit.groups.len()].clone();
-            let position = (middle + count / 4 + k) % count;
             edit.users[position].insert("groups".into(), Value::Array(vec![Value::Object(target)]));
         }
+    }
+    if let Some(chosen) = &chosen {
+        let gone: std::collections::HashSet<usize> =
+            chosen.iter().take(event.delete_users as usize).copied().collect();
+        let mut position = 0;
+        edit.users.retain(|_| {
+            position += 1;
+            !gone.contains(&(position - 1))
+        });
     }
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(scenario.tenant.seed ^ 0xC4_0000 ^ index as u64);
     let render = RenderOptions::of(&scenario.options);

@@ -80,6 +80,9 @@ enum Command {
         /// offset): what is visible and retained, for output that never changes.
         #[arg(long, requires = "logs")]
         now: Option<i64>,
+        /// Dump this child account (`[[accounts]]`, by `account_id`) instead of the parent.
+        #[arg(long, value_name = "ACCOUNT_ID", conflicts_with = "logs")]
+        account: Option<String>,
     },
     /// Check scenario files; print each problem as file:line:column.
     Validate {
@@ -195,9 +198,10 @@ pub(crate) fn main() -> ExitCode {
             mintime,
             maxtime,
             now,
+            account,
         } => match load(&scenario) {
             Ok(scenario) => match logs {
-                None => report(dump(&scenario)),
+                None => report(dump(&scenario, account.as_deref())),
                 Some(kind) => report(dump_logs(&scenario, &kind, mintime, maxtime, now)),
             },
             Err(code) => code,
@@ -249,20 +253,51 @@ fn report(result: anyhow::Result<()>) -> ExitCode {
     }
 }
 
-/// Loads and fully checks a scenario (including generation, which resolves group names).
+/// Loads a scenario for `serve` and `dump`: every mistake reported as `validate` does, exit 2.
 fn load(path: &Path) -> Result<Scenario, ExitCode> {
-    Scenario::load(path).map_err(|error| {
-        eprintln!("{error}");
-        ExitCode::from(2)
-    })
+    match checked(path, false) {
+        Ok(Some(scenario)) => Ok(scenario),
+        Ok(None) => Err(ExitCode::from(2)),
+        Err(error) => {
+            eprintln!("{error}");
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
+/// Reads and checks a scenario, printing every mistake (one a line, in file order) to stderr.
+/// When the file has mistakes, the tenant it gives without them is generated too, for the
+/// mistakes only generation finds (a user in a group nobody made); `generate` generates it
+/// even when there are none (`validate`; `serve` and `dump` generate it next anyway).
+/// `Ok(None)`: mistakes were printed.
+fn checked(path: &Path, generate: bool) -> mock_server::Result<Option<Scenario>> {
+    let (scenario, mut mistakes) = Scenario::check_file(path)?;
+    if let Some(scenario) = scenario.as_ref().filter(|_| generate || !mistakes.is_empty())
+        && let Err(error) = mock_server::generate::build(scenario)
+    {
+        mistakes.push(error);
+    }
+    match scenario {
+        Some(scenario) if mistakes.is_empty() => Ok(Some(scenario)),
+        _ => {
+            mistakes.sort_by_key(|e| match e {
+                mock_server::Error::Scenario { line, column, .. } => (*line, *column),
+                _ => (usize::MAX, usize::MAX),
+            });
+            for mistake in &mistakes {
+                eprintln!("{mistake}");
+            }
+            Ok(None)
+        }
+    }
 }
 
 fn validate(files: &[PathBuf]) -> ExitCode {
     let mut failed = false;
     for file in files {
-        let checked = Scenario::load(file).and_then(|s| mock_server::generate::build(&s).map(|_| ()));
-        match checked {
-            Ok(()) => println!("ok: {}", file.display()),
+        match checked(file, true) {
+            Ok(Some(_)) => println!("ok: {}", file.display()),
+            Ok(None) => failed = true,
             Err(error) => {
                 eprintln!("{error}");
                 failed = true;
@@ -366,9 +401,27 @@ fn explain_input(args: ExplainArgs) -> anyhow::Result<ExplainInput> {
     })
 }
 
-fn dump(scenario: &Scenario) -> anyhow::Result<()> {
+fn dump(scenario: &Scenario, account: Option<&str>) -> anyhow::Result<()> {
+    let child;
+    let scenario = match account {
+        None => scenario,
+        Some(id) => {
+            let account = scenario
+                .accounts
+                .iter()
+                .find(|a| a.account_id == id)
+                .with_context(|| format!("the scenario has no child account {id:?}"))?;
+            child = scenario.child_scenario(account);
+            &child
+        }
+    };
     let tenant = mock_server::generate::build(scenario)?;
-    let integrations = server::IntegrationInfo::of(scenario);
+    // A child has no integrations of its own: the parent's Accounts API keys reach it.
+    let integrations = if account.is_some() {
+        Vec::new()
+    } else {
+        server::IntegrationInfo::of(scenario)
+    };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
     mock_server::dump::write_dump(&tenant, &integrations, &mut out)?;
@@ -533,9 +586,22 @@ fn print_banner(
     );
     let _ = writeln!(out, "  dashboard:    {}", info.dashboard_url);
     // The scenario's own test keys, printed once so a developer can paste them into a client.
-    for i in &info.integrations {
+    for (i, integration) in info.integrations.iter().zip(&scenario.integrations) {
         let _ = writeln!(out, "  integration {:?}: ikey {} skey {}", i.name, i.ikey, i.skey);
+        if integration.kind == mock_server::scenario::IntegrationKind::AccountsApi {
+            let _ = writeln!(
+                out,
+                "    Accounts API keys: POST /accounts/v1/account/list, and Admin API calls with account_id"
+            );
+        }
         let _ = writeln!(out, "    grants: {}", i.grants.join(", "));
+    }
+    for account in &info.accounts {
+        let _ = writeln!(
+            out,
+            "  child account {:?}: account_id {} api_hostname {}",
+            account.name, account.account_id, account.api_hostname
+        );
     }
     // What makes this tenant misbehave, so that a surprising answer is not a mystery.
     if scenario.faults.is_empty() {
@@ -563,6 +629,23 @@ fn print_banner(
         for (i, event) in scenario.churn.iter().enumerate() {
             let name = event.name.clone().unwrap_or_else(|| format!("churn #{}", i + 1));
             let _ = writeln!(out, "    {name:?}: {}", event.describe());
+        }
+    }
+    if scenario.changes.is_empty() {
+        let _ = writeln!(out, "  changes:      none");
+    } else {
+        let count = scenario.changes.len();
+        let _ = writeln!(
+            out,
+            "  changes:      {count} change{}",
+            if count == 1 { "" } else { "s" }
+        );
+        for (i, change) in scenario.changes.iter().enumerate() {
+            let name = change
+                .name
+                .clone()
+                .unwrap_or_else(|| format!("change #{}", i + 1));
+            let _ = writeln!(out, "    {name:?}: {}", change.describe());
         }
     }
     match &scenario.rate_limits {

@@ -12,7 +12,7 @@
 //! | `POST /__duo-mock/load` | serves the scenario TOML in the body (400 with `file:line:column`) |
 //! | `GET /__duo-mock/clock` | `{"offset_s", "server_time"}` |
 //! | `PUT /__duo-mock/clock` | body `{"offset_s": N}` |
-//! | `GET /__duo-mock/dump` | the tenant as `duo-mock dump` prints it |
+//! | `GET /__duo-mock/dump` | the tenant as `duo-mock dump` prints it (`?account=DA…`: a child's) |
 //! | `GET /__duo-mock/dump/logs?type=…&mintime=…&maxtime=…` | a log's events visible now in a window (ms) |
 //!
 //! The dashboard (`/__duo-mock/dashboard/…`, [`crate::dashboard`]) has a guard of its own: a
@@ -212,9 +212,25 @@ async fn set_clock(State(state): State<AppState>, body: Bytes) -> Response {
     }
 }
 
-async fn dump(State(state): State<AppState>) -> Response {
-    let world = state.world();
-    let integrations = IntegrationInfo::of(&world.scenario);
+#[derive(Deserialize)]
+struct DumpOf {
+    account: Option<String>,
+}
+
+async fn dump(State(state): State<AppState>, Query(of): Query<DumpOf>) -> Response {
+    let world = match &of.account {
+        None => state.world(),
+        Some(id) => match state.world().account(id) {
+            Some(account) => account.world(),
+            None => return refuse(StatusCode::NOT_FOUND, &format!("no child account {id:?}")),
+        },
+    };
+    // A child has no integrations of its own: the parent's Accounts API keys reach it.
+    let integrations = if of.account.is_some() {
+        Vec::new()
+    } else {
+        IntegrationInfo::of(&world.scenario)
+    };
     let mut out = Vec::new();
     if let Err(error) = crate::dump::write_dump(&world.tenant, &integrations, &mut out) {
         return refuse(StatusCode::INTERNAL_SERVER_ERROR, &error.to_string());

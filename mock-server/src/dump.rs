@@ -8,8 +8,11 @@ use bytes::Bytes;
 use crate::server::IntegrationInfo;
 use crate::store::{JsonList, Tenant};
 
-/// Writes `{"users","admins","groups","group_members",<each kind of device>,"integrations"}`
-/// to `out` (devices as their lists show them, with their owners).
+/// Writes `{"users","admins","groups","group_members",<each kind of device>,"integrations",
+/// "integration_objects","admin_units","password_mgmt","activations","allowed_auth_methods",
+/// "policies","policy_summary"}` to `out`: devices as their lists show them, with their owners;
+/// `integrations` the keys and grants clients are given, `integration_objects` those
+/// integrations as `/admin/v3/integrations` serves them.
 pub fn write_dump(tenant: &Tenant, integrations: &[IntegrationInfo], out: &mut impl Write) -> io::Result<()> {
     out.write_all(b"{\"users\":")?;
     write_list(&tenant.users, out)?;
@@ -33,6 +36,24 @@ pub fn write_dump(tenant: &Tenant, integrations: &[IntegrationInfo], out: &mut i
     }
     out.write_all(b",\"integrations\":")?;
     serde_json::to_writer(&mut *out, integrations)?;
+    let account = &tenant.account;
+    for (key, list) in [
+        ("integration_objects", &account.integrations_v3),
+        ("admin_units", &account.admin_units),
+        ("password_mgmt", &account.password_mgmt),
+        ("activations", &account.activations),
+        ("policies", &account.policies),
+    ] {
+        write!(out, ",\"{key}\":")?;
+        write_list(list, out)?;
+    }
+    for (key, object) in [
+        ("allowed_auth_methods", &account.allowed_auth_methods),
+        ("policy_summary", &account.policy_summary),
+    ] {
+        write!(out, ",\"{key}\":")?;
+        out.write_all(if object.is_empty() { b"null" } else { object })?;
+    }
     out.write_all(b"}\n")?;
     Ok(())
 }

@@ -24,6 +24,7 @@ pub struct TenantEdit {
     summary_rest: (u64, u64),
     anchor: i64,
     device_mix: crate::devices::Mix,
+    account: crate::store::Account,
 }
 
 fn objects(list: &JsonList) -> Vec<Map<String, Value>> {
@@ -53,6 +54,7 @@ impl TenantEdit {
             summary_rest: (integration_count, telephony_credits),
             anchor: tenant.anchor,
             device_mix: tenant.device_mix,
+            account: tenant.account.clone(),
         }
     }
 
@@ -71,6 +73,7 @@ impl TenantEdit {
         let total = self.users.len();
         let mut tenant = Tenant {
             anchor: self.anchor,
+            account: self.account,
             user_ids: KeyIndex::with_capacity(total),
             user_names: KeyIndex::with_capacity(total),
             user_emails: KeyIndex::with_capacity(total),

@@ -20,6 +20,10 @@ pub enum Error {
         /// What is wrong, in words.
         message: String,
     },
+    /// Several mistakes in one scenario file, found in one run: each an [`Error::Scenario`], in
+    /// file order, displayed one a line.
+    #[error("{}", lines(.0))]
+    ScenarioMistakes(Vec<Error>),
     /// A file could not be read or written.
     #[error("{path}: {source}")]
     Io {
@@ -43,7 +47,36 @@ pub enum Error {
     Server(#[from] std::io::Error),
 }
 
+fn lines(errors: &[Error]) -> String {
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 impl Error {
+    /// One error for a scenario's mistakes: the mistake itself when there is one,
+    /// [`Error::ScenarioMistakes`] when there are several.
+    pub fn scenario_mistakes(mut errors: Vec<Error>) -> Self {
+        if errors.len() == 1
+            && let Some(error) = errors.pop()
+        {
+            return error;
+        }
+        Self::ScenarioMistakes(errors)
+    }
+
+    /// The located mistakes this error holds: itself for an [`Error::Scenario`], each of
+    /// [`Error::ScenarioMistakes`], none otherwise.
+    pub fn mistakes(&self) -> &[Error] {
+        match self {
+            Self::Scenario { .. } => std::slice::from_ref(self),
+            Self::ScenarioMistakes(errors) => errors,
+            _ => &[],
+        }
+    }
+
     /// An [`Error::Io`] for `path`.
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Self::Io {

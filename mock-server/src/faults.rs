@@ -1,14 +1,17 @@
 //! Fault rules declared in a scenario (`[[faults]]`): which requests they match (path pattern,
-//! method, integration, the Nth matching call, a time window, a seeded probability) and what is
+//! method, integration, query parameters, the Nth matching call or the Nth page asked, counted
+//! for the server, each integration or each connection, a time window, a seeded probability)
+//! and what is
 //! answered instead (a Duo error, an intermediary's page, a custom answer, a malformed or drifted
 //! body, a delay, a network fault: reset, close, trickle). The first rule that fires wins; every
 //! rule whose filters match counts the call.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
 use std::future::Future;
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
@@ -23,6 +26,7 @@ use crate::api_error::ApiError;
 use crate::intermediary::{Canned, Intermediary};
 use crate::journal::FaultTag;
 use crate::netfault::{ConnectionFault, Cut};
+use crate::params::Params;
 use crate::state::AppState;
 
 /// A malformed answer with status 200.
@@ -93,6 +97,74 @@ pub enum RetryAfterFormat {
     HttpDate,
 }
 
+/// Which matching calls a rule fires on: `[N]` is the Nth and every later one, `[first, last]`
+/// those between (1-based, inclusive).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Calls {
+    /// The first call it fires on.
+    pub first: u64,
+    /// The last call it fires on (`None`: every later one).
+    pub last: Option<u64>,
+}
+
+impl Calls {
+    /// Whether the `n`th matching call (1-based) is one of these.
+    pub fn contains(self, n: u64) -> bool {
+        n >= self.first && self.last.is_none_or(|last| n <= last)
+    }
+}
+
+impl fmt::Display for Calls {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.last {
+            Some(last) => write!(f, "{} to {last}", self.first),
+            None => write!(f, "{} and later", self.first),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Calls {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match Vec::<u64>::deserialize(deserializer)?.as_slice() {
+            [first] => Ok(Self {
+                first: *first,
+                last: None,
+            }),
+            [first, last] => Ok(Self {
+                first: *first,
+                last: Some(*last),
+            }),
+            _ => Err(serde::de::Error::custom(
+                "calls is [N] (the Nth matching call and every later one) or [first, last]",
+            )),
+        }
+    }
+}
+
+/// Whose calls `calls` and `page` count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CountPer {
+    /// Every caller's calls together: one client's calls use up the rule for the others.
+    #[default]
+    Server,
+    /// Each integration (by its keys; unsigned or unknown callers count together) on its own.
+    Integration,
+    /// Each TCP connection on its own: a client that reconnects starts over.
+    Connection,
+}
+
+impl CountPer {
+    /// The scenario's spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Server => "server",
+            Self::Integration => "integration",
+            Self::Connection => "connection",
+        }
+    }
+}
+
 /// One rule as written in the scenario.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -106,8 +178,17 @@ pub struct FaultRule {
     pub method: Option<String>,
     /// Integration name (default: any caller, signed or not).
     pub integration: Option<String>,
-    /// First and last matching call (1-based, inclusive) the rule fires on.
-    pub calls: Option<[u64; 2]>,
+    /// Query parameters that must all be present and match (`*` patterns), decoded.
+    #[serde(default)]
+    pub query: BTreeMap<String, String>,
+    /// The matching calls the rule fires on: `[N]` (the Nth and later) or `[first, last]`.
+    pub calls: Option<Calls>,
+    /// The page the rule fires on: the Nth distinct `offset` asked on the request's path (a
+    /// retry of that page is that page again).
+    pub page: Option<u64>,
+    /// Whose calls `calls` and `page` count (default: the server's, every caller together).
+    #[serde(default)]
+    pub count_per: CountPer,
     /// Seconds after start (or reset) from which the rule fires.
     pub after_s: Option<f64>,
     /// Seconds after start (or reset) until which the rule fires.
@@ -209,10 +290,22 @@ impl FaultRule {
         {
             return Err(format!("integration {name:?} is not in this scenario"));
         }
-        if let Some([first, last]) = self.calls.filter(|[first, last]| *first == 0 || first > last) {
+        if let Some(calls) = self
+            .calls
+            .filter(|c| c.first == 0 || c.last.is_some_and(|last| c.first > last))
+        {
             return Err(format!(
-                "calls [{first}, {last}]: calls count from 1 and the first must not exceed the last"
+                "calls {calls}: calls count from 1 and the first must not exceed the last"
             ));
+        }
+        if self.page == Some(0) {
+            return Err("page counts from 1".into());
+        }
+        if self.count_per != CountPer::Server && self.calls.is_none() && self.page.is_none() {
+            return Err("count_per says whose calls `calls` or `page` count: give one of them".into());
+        }
+        if self.query.keys().any(String::is_empty) {
+            return Err("query: a parameter name must not be empty".into());
         }
         if self.probability.is_some_and(|p| !(0.0..=1.0).contains(&p)) {
             return Err("probability must be between 0 and 1".into());
@@ -223,9 +316,9 @@ impl FaultRule {
                     "duo_error {code} is not a five-digit Duo code with an HTTP status as its first three digits"
                 ));
             }
-            if self.message.is_none() && default_message(code).is_none() {
+            if self.message.is_none() && ApiError::standard_message(code).is_none() {
                 return Err(format!(
-                    "duo_error {code} needs a message (defaults exist for 429xx, 500xx, 503xx)"
+                    "duo_error {code} needs a message (Duo's text is known for 400xx, 401xx, 40301, 40401, 429xx, 500xx, 503xx codes it has used)"
                 ));
             }
         }
@@ -250,6 +343,12 @@ impl FaultRule {
 }
 
 impl FaultRule {
+    /// The `query` filter as `name=pattern&…`, when there is one.
+    pub fn query_text(&self) -> Option<String> {
+        let pairs: Vec<String> = self.query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        (!pairs.is_empty()).then(|| pairs.join("&"))
+    }
+
     /// The rule in one line for the start-up banner: which calls it matches, then what it does.
     pub fn describe(&self) -> String {
         let mut when = vec![format!(
@@ -260,8 +359,17 @@ impl FaultRule {
         if let Some(name) = &self.integration {
             when.push(format!("integration {name:?}"));
         }
-        if let Some([first, last]) = self.calls {
-            when.push(format!("calls {first}-{last}"));
+        if let Some(query) = self.query_text() {
+            when.push(format!("query {query}"));
+        }
+        if let Some(calls) = self.calls {
+            when.push(format!("calls {calls}"));
+        }
+        if let Some(page) = self.page {
+            when.push(format!("page {page}"));
+        }
+        if self.count_per != CountPer::Server {
+            when.push(format!("counted per {}", self.count_per.name()));
         }
         if let Some(t) = self.after_s {
             when.push(format!("from {t} s"));
@@ -304,15 +412,6 @@ impl FaultRule {
     }
 }
 
-fn default_message(code: u32) -> Option<&'static str> {
-    match code / 100 {
-        429 => Some("Too Many Requests"),
-        500 => Some("Internal server error"),
-        503 => Some("Service Unavailable"),
-        _ => None,
-    }
-}
-
 /// `*` matches any run of characters, everything else itself.
 pub fn glob_matches(pattern: &str, text: &str) -> bool {
     let (p, t) = (pattern.as_bytes(), text.as_bytes());
@@ -341,12 +440,47 @@ pub fn glob_matches(pattern: &str, text: &str) -> bool {
     p.get(pi..).is_some_and(|rest| rest.iter().all(|c| *c == b'*'))
 }
 
+/// Whose count a call adds to, under a rule's `count_per`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Counter {
+    Server,
+    Integration(Option<String>),
+    Connection(u64),
+}
+
+/// Connections whose counts a `count_per = "connection"` rule keeps at least (the most recently
+/// opened); older ones are forgotten and, should they ask again, start over.
+const KEPT_CONNECTIONS: usize = 4096;
+
+/// One counter's calls, and the pages (offsets, in the order first asked) of each path.
+#[derive(Debug, Default)]
+struct Counted {
+    calls: u64,
+    pages: HashMap<String, Vec<String>>,
+}
+
+/// What a fault rule may look at in a request.
+#[derive(Debug, Clone, Copy)]
+struct CallFacts<'a> {
+    method: &'a str,
+    path: &'a str,
+    /// The raw query string (without `?`).
+    query: &'a str,
+    /// The integration whose ikey was sent, when known.
+    integration: Option<&'a str>,
+    /// The connection's number (0 when not served by `server::run`).
+    connection: u64,
+}
+
 /// A rule ready to run: its counter and its body, loaded once.
 #[derive(Debug)]
 struct LiveRule {
     rule: FaultRule,
     name: String,
+    /// Calls its filters matched, every caller together (the dashboard's count).
     calls_seen: AtomicU64,
+    /// Counts under `count_per` and pages, when the rule needs more than `calls_seen`.
+    counted: Mutex<HashMap<Counter, Counted>>,
     /// Calls it answered (the dashboard's hit count).
     fired: AtomicU64,
     custom_body: Bytes,
@@ -383,6 +517,7 @@ impl FaultSet {
             .map(|(i, rule)| LiveRule {
                 name: rule.name.clone().unwrap_or_else(|| format!("fault #{}", i + 1)),
                 calls_seen: AtomicU64::new(0),
+                counted: Mutex::new(HashMap::new()),
                 fired: AtomicU64::new(0),
                 custom_body: match (&rule.body, &rule.body_file) {
                     (Some(body), _) => Bytes::from(body.clone()),
@@ -420,28 +555,33 @@ impl FaultSet {
     }
 
     /// The rule that fires for this call, counting it for every rule whose filters match.
-    fn select(&self, method: &str, path: &str, integration: Option<&str>) -> Option<(usize, &LiveRule)> {
+    fn select(&self, call: CallFacts<'_>) -> Option<(usize, &LiveRule)> {
         let elapsed = self.started.elapsed().as_secs_f64();
+        let params = std::cell::OnceCell::new();
+        let params = || params.get_or_init(|| Params::parse(call.query.as_bytes()));
         let mut chosen = None;
         for (i, live) in self.rules.iter().enumerate() {
             let rule = &live.rule;
             let filters = rule
                 .method
                 .as_deref()
-                .is_none_or(|m| m.eq_ignore_ascii_case(method))
+                .is_none_or(|m| m.eq_ignore_ascii_case(call.method))
                 && rule
                     .integration
                     .as_deref()
-                    .is_none_or(|name| Some(name) == integration)
-                && glob_matches(&rule.path, path);
+                    .is_none_or(|name| Some(name) == call.integration)
+                && glob_matches(&rule.path, call.path)
+                && query_matches(&rule.query, params);
             if !filters {
                 continue;
             }
-            let n = live.calls_seen.fetch_add(1, Ordering::Relaxed) + 1;
-            let fires = rule.calls.is_none_or(|[first, last]| (first..=last).contains(&n))
+            let every = live.calls_seen.fetch_add(1, Ordering::Relaxed) + 1;
+            let (n, page) = live.count(call, params, every);
+            let fires = rule.calls.is_none_or(|calls| calls.contains(n))
+                && rule.page.is_none_or(|wanted| page == Some(wanted))
                 && rule.after_s.is_none_or(|t| elapsed >= t)
                 && rule.until_s.is_none_or(|t| elapsed < t)
-                && rule.probability.is_none_or(|p| self.draw(i, n) < p);
+                && rule.probability.is_none_or(|p| self.draw(i, every) < p);
             if fires && chosen.is_none() {
                 chosen = Some((i, live));
             }
@@ -457,6 +597,66 @@ impl FaultSet {
         x ^= x >> 31;
         (x >> 11) as f64 / (1u64 << 53) as f64
     }
+}
+
+impl LiveRule {
+    /// This call's number among its counter's matching calls, and (for a rule with `page`) the
+    /// page it asks: the position of its `offset` (default 0) among the distinct offsets that
+    /// counter asked on this path. `every` is the call's number among every caller's.
+    fn count<'p>(
+        &self,
+        call: CallFacts<'_>,
+        params: impl FnOnce() -> &'p Params,
+        every: u64,
+    ) -> (u64, Option<u64>) {
+        let rule = &self.rule;
+        if rule.page.is_none() && rule.count_per == CountPer::Server {
+            return (every, None);
+        }
+        let counter = match rule.count_per {
+            CountPer::Server => Counter::Server,
+            CountPer::Integration => Counter::Integration(call.integration.map(str::to_owned)),
+            CountPer::Connection => Counter::Connection(call.connection),
+        };
+        let mut counts = self
+            .counted
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if counts.len() >= 2 * KEPT_CONNECTIONS && rule.count_per == CountPer::Connection {
+            // Clients that open a connection a request (Duo's Python client does) would grow the
+            // map without end: forget connections opened before the last KEPT_CONNECTIONS.
+            let oldest = call.connection.saturating_sub(KEPT_CONNECTIONS as u64);
+            counts.retain(|counter, _| !matches!(counter, Counter::Connection(id) if *id < oldest));
+        }
+        let counted = counts.entry(counter).or_default();
+        counted.calls += 1;
+        let page = rule.page.map(|_| {
+            let offset = params()
+                .first("offset")
+                .map_or_else(|| "0".to_owned(), |o| String::from_utf8_lossy(o).into_owned());
+            let asked = counted.pages.entry(call.path.to_owned()).or_default();
+            let at = asked.iter().position(|o| *o == offset).unwrap_or_else(|| {
+                asked.push(offset);
+                asked.len() - 1
+            });
+            at as u64 + 1
+        });
+        (counted.calls, page)
+    }
+}
+
+/// Whether every parameter of `wanted` is in the request and its (first) decoded value matches
+/// the pattern; a parameter the request does not send never matches.
+fn query_matches<'p>(wanted: &BTreeMap<String, String>, params: impl FnOnce() -> &'p Params) -> bool {
+    if wanted.is_empty() {
+        return true;
+    }
+    let params = params();
+    wanted.iter().all(|(name, pattern)| {
+        params
+            .first(name)
+            .is_some_and(|value| glob_matches(pattern, &String::from_utf8_lossy(value)))
+    })
 }
 
 /// Applies the first fault rule that fires, else passes the request on to `next` (the rest of the
@@ -475,11 +675,17 @@ where
         .get(header::AUTHORIZATION)
         .and_then(|v| duo_auth::parse_authorization(v.as_bytes()).ok())
         .and_then(|c| world.credential(c.ikey()).map(|c| c.name.clone()));
-    let selected = world.faults.select(
-        request.method().as_str(),
-        request.uri().path(),
-        integration.as_deref(),
-    );
+    let connection = request
+        .extensions()
+        .get::<Arc<ConnectionFault>>()
+        .map_or(0, |c| c.id());
+    let selected = world.faults.select(CallFacts {
+        method: request.method().as_str(),
+        path: request.uri().path(),
+        query: request.uri().query().unwrap_or(""),
+        integration: integration.as_deref(),
+        connection,
+    });
     let Some((index, live)) = selected else {
         return next(request).await;
     };
@@ -513,7 +719,7 @@ where
         let message = rule
             .message
             .clone()
-            .or_else(|| default_message(code).map(str::to_owned))
+            .or_else(|| ApiError::standard_message(code).map(str::to_owned))
             .unwrap_or_default();
         let mut response = ApiError::custom(code, message).into_response();
         if let Some(seconds) = rule.retry_after_s {
@@ -783,6 +989,33 @@ mod tests {
         assert!(glob_matches("/admin/*/groups*", "/admin/v2/groups/DG1/users"));
         assert!(glob_matches("*/users", "/admin/v2/groups/DG1/users"));
         assert!(!glob_matches("*/users", "/admin/v2/groups/DG1/users/x"));
+    }
+
+    #[test]
+    fn counts_per_connection_stay_bounded_and_keep_recent_connections() {
+        let rule: FaultRule =
+            toml::from_str("calls = [1, 1]\ncount_per = \"connection\"\nduo_error = 50000\n").expect("rule");
+        let set = FaultSet::new(&[rule], Path::new("."), 1);
+        let call = |connection| CallFacts {
+            method: "GET",
+            path: "/admin/v1/users",
+            query: "",
+            integration: None,
+            connection,
+        };
+        let connections = 5 * KEPT_CONNECTIONS as u64;
+        for connection in 1..=connections {
+            assert!(
+                set.select(call(connection)).is_some(),
+                "a new connection's first call"
+            );
+        }
+        let kept = set.rules[0].counted.lock().expect("lock").len();
+        assert!(kept <= 2 * KEPT_CONNECTIONS, "{kept} counters kept");
+        assert!(
+            set.select(call(connections)).is_none(),
+            "the newest connection's second call"
+        );
     }
 
     #[test]

@@ -30,7 +30,11 @@ enum Stream {
     Admins = 4,
     Ids = 5,
     Names = 6,
-    SharedPhones = 7,
+    /// Names of written-out users who leave them out.
+    ExplicitNames = 7,
+    /// The exact counts of `[generate]` (index: which count).
+    Shape = 8,
+    SharedPhones = 9,
 }
 
 fn rng_for(seed: u64, stream: Stream, index: u64) -> ChaCha8Rng {
@@ -89,7 +93,12 @@ pub fn build_at(scenario: &Scenario, anchor: i64, threads: usize) -> Result<Tena
     .collect();
     make_unique(scenario, &explicit, &mut identities, threads);
 
-    let weights = group_weights(groups.len(), scenario.generate.group_size_skew);
+    let shape = Shape::of(scenario, &explicit, generated)?;
+    let weights = group_weights(
+        groups.len(),
+        scenario.generate.group_size_skew,
+        shape.sized_groups(scenario),
+    );
     let total = explicit.len() + generated;
     let rendered = in_chunks(total, threads, |range| {
         let mut out = RenderedChunk {
@@ -107,6 +116,7 @@ pub fn build_at(scenario: &Scenario, anchor: i64, threads: usize) -> Result<Tena
                     let mut user = make_user(
                         scenario,
                         &weights,
+                        &shape,
                         &identities[i - explicit.len()],
                         i - explicit.len(),
                         anchor,
@@ -227,7 +237,21 @@ pub fn build_at(scenario: &Scenario, anchor: i64, threads: usize) -> Result<Tena
     tenant.group_ids = groups.iter().map(|g| g.group_id.as_str().into()).collect();
     tenant.groups = JsonList::build(&group_json, |g, out| out.extend_from_slice(g));
 
-    let admins = make_admins(scenario, anchor);
+    let mut admins = make_admins(scenario, anchor);
+    let group_ids: HashMap<&str, &str> = groups
+        .iter()
+        .map(|g| (g.name.as_str(), g.group_id.as_str()))
+        .collect();
+    let admin_ids: HashMap<&str, &str> = admins
+        .iter()
+        .take(scenario.admins.len())
+        .map(|a| (a.email.as_str(), a.admin_id.as_str()))
+        .collect();
+    let mut units = crate::routes::build_admin_units(scenario, &group_ids, &admin_ids)?;
+    for admin in admins.iter_mut().take(scenario.admins.len()) {
+        admin.admin_units = units.of_admin.remove(&admin.email).unwrap_or_default();
+    }
+    tenant.account = crate::routes::build_account(scenario, &admins, units, anchor);
     tenant.admin_by_id = admins
         .iter()
         .enumerate()
@@ -260,7 +284,155 @@ pub fn build_at(scenario: &Scenario, anchor: i64, threads: usize) -> Result<Tena
     if let Some(raw) = objects.summary() {
         tenant.summary = Bytes::copy_from_slice(raw);
     }
+    check_churn_names(scenario, &tenant)?;
     Ok(tenant)
+}
+
+/// Every username a churn event chooses is a user of the built tenant (generated names are only
+/// known now), reported at the name in the file.
+fn check_churn_names(scenario: &Scenario, tenant: &Tenant) -> Result<()> {
+    for name in scenario.churn.iter().flat_map(|event| &event.users) {
+        let found = tenant
+            .user_by_name(name.get_ref())
+            .and_then(|i| tenant.users.item(i))
+            .and_then(|json| serde_json::from_slice::<serde_json::Value>(&json).ok())
+            .is_some_and(|user| user["username"].as_str() == Some(name.get_ref().as_str()));
+        if !found {
+            return Err(scenario.error_at(
+                name.span(),
+                format!("churn users: the tenant has no user named {:?}", name.get_ref()),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The exact counts of `[generate]` (`not_enrolled`, `status_counts`, `group_sizes`) as choices
+/// of generated users, made before any user: each a sparse shuffle from its own seeded stream,
+/// sequential and as long as the choice (not the tenant), so no choice depends on the thread
+/// count. Each list is sorted by user, for a binary search a user.
+#[derive(Default)]
+struct Shape {
+    /// Generated users without a method, when `not_enrolled` is set.
+    unenrolled: Option<Vec<u32>>,
+    /// `(user, status)` of the users `status_counts` gave a status.
+    statuses: Vec<(u32, &'static str)>,
+    /// The statuses `status_counts` names: the other users draw among the rest.
+    counted: Vec<&'static str>,
+    /// `(user, group)` memberships of the `group_sizes` groups.
+    members: Vec<(u32, u32)>,
+}
+
+impl Shape {
+    fn of(scenario: &Scenario, explicit: &[User], generated: usize) -> Result<Self> {
+        let g = &scenario.generate;
+        let n = index_u32(generated);
+        let draw = |which: u64, k: u32| -> Vec<u32> {
+            distinct(
+                &mut rng_for(scenario.tenant.seed, Stream::Shape, which),
+                n,
+                k.min(n),
+            )
+        };
+        let mut shape = Self {
+            unenrolled: g.not_enrolled.as_ref().map(|k| sorted(draw(0, *k.get_ref()))),
+            ..Self::default()
+        };
+        if let Some(counts) = &g.status_counts {
+            let total = counts.get_ref().values().sum();
+            let mut chosen = draw(1, total).into_iter();
+            for (status, count) in counts.get_ref() {
+                let status = status_name(status.get_ref());
+                shape.counted.push(status);
+                shape
+                    .statuses
+                    .extend(chosen.by_ref().take(*count as usize).map(|k| (k, status)));
+            }
+            shape.statuses.sort_unstable();
+        }
+        if let Some(sizes) = &g.group_sizes {
+            for (j, size) in sizes.get_ref().iter().enumerate() {
+                let group = index_u32(scenario.groups.len() + j);
+                let written = explicit.iter().filter(|u| u.groups.contains(&group)).count();
+                let Some(wanted) = (*size as usize).checked_sub(written) else {
+                    return Err(scenario.error_at(
+                        sizes.span(),
+                        format!(
+                            "generate.group_sizes: generated group {} has {size} members, but {written} written-out users name it",
+                            j + 1
+                        ),
+                    ));
+                };
+                if wanted > generated {
+                    return Err(scenario.error_at(
+                        sizes.span(),
+                        format!(
+                            "generate.group_sizes: generated group {} needs {wanted} generated members, and there are {generated}",
+                            j + 1
+                        ),
+                    ));
+                }
+                let chosen = draw(2 + j as u64, index_u32(wanted));
+                shape.members.extend(chosen.into_iter().map(|k| (k, group)));
+            }
+            shape.members.sort_unstable();
+        }
+        Ok(shape)
+    }
+
+    /// The groups whose size is fixed: no generated user draws them.
+    fn sized_groups(&self, scenario: &Scenario) -> std::ops::Range<usize> {
+        let first = scenario.groups.len();
+        first
+            ..first
+                + scenario
+                    .generate
+                    .group_sizes
+                    .as_ref()
+                    .map_or(0, |s| s.get_ref().len())
+    }
+
+    fn enrolled(&self, k: u32) -> Option<bool> {
+        self.unenrolled
+            .as_ref()
+            .map(|list| list.binary_search(&k).is_err())
+    }
+
+    fn status(&self, k: u32) -> Option<&'static str> {
+        let at = self.statuses.partition_point(|(user, _)| *user < k);
+        self.statuses
+            .get(at)
+            .filter(|(user, _)| *user == k)
+            .map(|(_, status)| *status)
+    }
+
+    fn groups(&self, k: u32) -> impl Iterator<Item = u32> + '_ {
+        let at = self.members.partition_point(|(user, _)| *user < k);
+        self.members[at..]
+            .iter()
+            .take_while(move |(user, _)| *user == k)
+            .map(|(_, group)| *group)
+    }
+}
+
+/// `k` distinct numbers of `0..n` in a uniformly random order: the first `k` steps of a
+/// Fisher–Yates shuffle, keeping only the moved entries (memory and time grow with `k`).
+fn distinct(rng: &mut ChaCha8Rng, n: u32, k: u32) -> Vec<u32> {
+    let mut moved: HashMap<u32, u32> = HashMap::with_capacity(k as usize);
+    (0..k.min(n))
+        .map(|i| {
+            let j = rng.random_range(i..n);
+            let at_j = moved.get(&j).copied().unwrap_or(j);
+            let at_i = moved.get(&i).copied().unwrap_or(i);
+            moved.insert(j, at_i);
+            at_j
+        })
+        .collect()
+}
+
+fn sorted(mut list: Vec<u32>) -> Vec<u32> {
+    list.sort_unstable();
+    list
 }
 
 /// What one chunk of users leaves behind once rendered.
@@ -395,19 +567,22 @@ fn make_groups(scenario: &Scenario) -> Vec<Group> {
 }
 
 /// Cumulative Zipf weights with exponent `skew`: 0 gives groups of about equal size, 1 (the
-/// default) a few large groups and many small ones, more than 1 a steeper drop.
-fn group_weights(count: usize, skew: f64) -> Vec<f64> {
+/// default) a few large groups and many small ones, more than 1 a steeper drop. Groups in
+/// `fixed` (their size is given) weigh nothing: no draw lands on them.
+fn group_weights(count: usize, skew: f64, fixed: std::ops::Range<usize>) -> Vec<f64> {
     let mut total = 0.0;
     (0..count)
         .map(|i| {
-            total += (i as f64 + 1.0).powf(-skew);
+            if !fixed.contains(&i) {
+                total += (i as f64 + 1.0).powf(-skew);
+            }
             total
         })
         .collect()
 }
 
 fn pick_groups(rng: &mut ChaCha8Rng, weights: &[f64], range: [u32; 2]) -> Vec<u32> {
-    let Some(&total) = weights.last() else {
+    let Some(&total) = weights.last().filter(|total| **total > 0.0) else {
         return Vec::new();
     };
     let want = (rng.random_range(range[0]..=range[1]) as usize).min(weights.len());
@@ -447,20 +622,15 @@ fn explicit_users(scenario: &Scenario, group_index: &HashMap<&str, u32>, anchor:
             .phones
             .unwrap_or(u32::from(record.enrolled.unwrap_or(true)));
         let tokens = record.tokens.unwrap_or(0);
+        let (realname, firstname, lastname) = written_names(scenario, record, n);
         let mut user = User {
             user_id: record
                 .user_id
                 .as_ref()
                 .map_or_else(|| model::random_id(&mut rng, "DU"), |id| id.get_ref().clone()),
-            realname: record
-                .realname
-                .clone()
-                .or_else(|| match (&record.firstname, &record.lastname) {
-                    (Some(f), Some(l)) => Some(format!("{f} {l}")),
-                    _ => Some(username.clone()),
-                }),
-            firstname: record.firstname.clone(),
-            lastname: record.lastname.clone(),
+            realname,
+            firstname,
+            lastname,
             email: record
                 .email
                 .clone()
@@ -495,6 +665,29 @@ fn explicit_users(scenario: &Scenario, group_index: &HashMap<&str, u32>, anchor:
         out.push(user);
     }
     Ok(out)
+}
+
+/// A written-out user's `realname`, `firstname` and `lastname`: as written; without a
+/// `realname`, the given names a person's (each name not written drawn from the user's own
+/// stream, so other users and fields stay as they were) and `realname` the two. A written
+/// `realname` alone leaves the other two unset, as Duo shows a user made with a full name only.
+fn written_names(
+    scenario: &Scenario,
+    record: &crate::scenario::UserRecord,
+    n: usize,
+) -> (Option<String>, Option<String>, Option<String>) {
+    if let Some(realname) = &record.realname {
+        return (
+            Some(realname.clone()),
+            record.firstname.clone(),
+            record.lastname.clone(),
+        );
+    }
+    let mut rng = rng_for(scenario.tenant.seed, Stream::ExplicitNames, n as u64);
+    let (first, last) = names(&mut rng, Locale::En);
+    let first = record.firstname.clone().unwrap_or(first);
+    let last = record.lastname.clone().unwrap_or(last);
+    (Some(concat(&[&first, " ", &last])), Some(first), Some(last))
 }
 
 fn status_name(s: &str) -> &'static str {
@@ -639,30 +832,39 @@ fn identity(scenario: &Scenario, k: usize) -> Identity {
 }
 
 /// Generated user `k` in full, from its identity and its own random stream.
-fn make_user(scenario: &Scenario, weights: &[f64], who: &Identity, k: usize, anchor: i64) -> User {
+fn make_user(
+    scenario: &Scenario,
+    weights: &[f64],
+    shape: &Shape,
+    who: &Identity,
+    k: usize,
+    anchor: i64,
+) -> User {
     let g = &scenario.generate;
     let mut rng = rng_for(scenario.tenant.seed, Stream::Users, k as u64);
     let rng = &mut rng;
     let (first, last, unusual) = (who.first.clone(), who.last.clone(), who.unusual);
     let created = anchor - rng.random_range(86_400 * 30..86_400 * 1500);
     let mix = g.user_status;
-    let roll = rng.random_range(
-        0..(mix.active + mix.bypass + mix.disabled + mix.locked_out + mix.pending_deletion).max(1),
-    );
-    let status = [
+    // The statuses `status_counts` names weigh nothing here: their users are chosen.
+    let mix = [
         ("active", mix.active),
         ("bypass", mix.bypass),
         ("disabled", mix.disabled),
         ("locked out", mix.locked_out),
         ("pending deletion", mix.pending_deletion),
     ]
-    .iter()
-    .scan(0, |acc, (name, w)| {
-        *acc += w;
-        Some((*name, *acc))
-    })
-    .find(|(_, upto)| roll < *upto)
-    .map_or("active", |(name, _)| name);
+    .map(|(name, w)| (name, if shape.counted.contains(&name) { 0 } else { w }));
+    let roll = rng.random_range(0..mix.iter().map(|(_, w)| w).sum::<u32>().max(1));
+    let drawn = mix
+        .iter()
+        .scan(0, |acc, (name, w)| {
+            *acc += w;
+            Some((*name, *acc))
+        })
+        .find(|(_, upto)| roll < *upto)
+        .map_or("active", |(name, _)| name);
+    let status = shape.status(index_u32(k)).unwrap_or(drawn);
     let last_login = (!chance(rng, g.never_logged_in)).then(|| recent_login(rng, created, anchor));
     let synced = chance(rng, g.directory_synced);
     let external_id = synced.then(|| {
@@ -717,7 +919,9 @@ fn make_user(scenario: &Scenario, weights: &[f64], who: &Identity, k: usize, anc
         desktop_tokens: Vec::new(),
         username: who.username.clone(),
     };
-    if chance(rng, g.enrolled) {
+    user.groups.extend(shape.groups(index_u32(k)));
+    let drawn = chance(rng, g.enrolled);
+    if shape.enrolled(index_u32(k)).unwrap_or(drawn) {
         if chance(rng, g.phones) {
             user.phones.push(make_phone(rng, anchor));
         }
@@ -1034,6 +1238,8 @@ fn make_admins(scenario: &Scenario, anchor: i64) -> Vec<Admin> {
             },
             created: Some(anchor - 86_400 * 500),
             password_change_required: false,
+            admin_units: Vec::new(),
+            external_password_mgmt: record.external_password_mgmt,
         });
     }
     let roles: Vec<(&str, u32)> = scenario
@@ -1106,6 +1312,8 @@ fn make_admins(scenario: &Scenario, anchor: i64) -> Vec<Admin> {
             // Duo reports no `created` for admins made before October 2021.
             created: (created >= 1_633_046_400).then_some(created),
             password_change_required: rng.random_range(0..20) == 0,
+            admin_units: Vec::new(),
+            external_password_mgmt: false,
         });
     }
     out

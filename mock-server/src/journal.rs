@@ -88,6 +88,9 @@ pub struct JournalEntry {
     pub duo_code: Option<u32>,
     /// The fault rule that shaped the answer, by name.
     pub fault: Option<String>,
+    /// The scenario's `[[changes]]` entry that last changed the signing integration's grants
+    /// (so a 403 40301 after it names what took the grant away).
+    pub change: Option<String>,
     /// The answer's headers as the fake set them, by lower-case name (the HTTP layer adds
     /// `content-length` and, without a clock offset, `date`).
     pub response_headers: BTreeMap<String, String>,
@@ -175,6 +178,8 @@ impl SentKey {
 pub struct CallerTag {
     /// Integration name, when the ikey is known.
     pub integration: Option<Arc<str>>,
+    /// The `[[changes]]` entry that last changed that integration's grants, by name.
+    pub change: Option<Arc<str>>,
     /// Signature scheme that matched.
     pub signature: Option<&'static str>,
     /// Whether the signature matched (`None`: not checked).
@@ -201,6 +206,11 @@ impl CallerTag {
         }
     }
 }
+
+/// Marks a response whose body holds a secret (an integration's secret key): the journal keeps
+/// its headers and none of its body.
+#[derive(Debug, Clone, Copy)]
+pub struct SecretAnswer;
 
 /// The fault rule applied to a response, attached to it for the journal.
 #[derive(Debug, Clone)]
@@ -275,6 +285,7 @@ impl Record {
             status: self.status,
             duo_code: self.duo_code,
             fault: self.fault.clone(),
+            change: caller.change.as_deref().map(str::to_owned),
             response_headers: header_map(answer_headers),
             response_body: text(response_body),
             response_body_bytes: self.response_body_bytes,
@@ -665,8 +676,9 @@ pub fn answer(state: &AppState, arrival: Option<Arrival>, response: Response) ->
     if !journal.is_enabled() {
         return response;
     }
-    let (response, answer, answer_headers_len, response_body_bytes) =
-        keep_answer(response, journal.body_limit());
+    let secret = response.extensions_mut().remove::<SecretAnswer>().is_some();
+    let limit = if secret { 0 } else { journal.body_limit() };
+    let (response, answer, answer_headers_len, response_body_bytes) = keep_answer(response, limit);
     journal.record(Record {
         seq: 0,
         unix_ms: arrival.unix_ms,

@@ -226,6 +226,10 @@ pub struct Admin {
     pub created: Option<i64>,
     /// Whether a password change is due.
     pub password_change_required: bool,
+    /// Ids of the administrative units it belongs to (none: unrestricted).
+    pub admin_units: Vec<String>,
+    /// Whether its password is managed outside Duo.
+    pub external_password_mgmt: bool,
 }
 
 /// Rendering switches taken from the scenario's options.
@@ -579,7 +583,7 @@ pub fn render_member(user_id: &str, username: &str, out: &mut Vec<u8>) {
 pub fn render_admin(admin: &Admin, out: &mut Vec<u8>) {
     Obj::new(out)
         .str("admin_id", &admin.admin_id)
-        .raw("admin_units", b"[]")
+        .array("admin_units", &admin.admin_units, |id, out| write_str(out, id))
         .opt_int("created", admin.created)
         .str("email", &admin.email)
         .raw("hardtoken", b"null")
@@ -587,7 +591,7 @@ pub fn render_admin(admin: &Admin, out: &mut Vec<u8>) {
         .str("name", &admin.name)
         .bool("password_change_required", admin.password_change_required)
         .opt_str("phone", admin.phone.as_deref())
-        .bool("restricted_by_admin_units", false)
+        .bool("restricted_by_admin_units", !admin.admin_units.is_empty())
         .str("role", &admin.role)
         .str("status", admin.status)
         .end();

@@ -121,12 +121,23 @@ pub struct ConnectionFault {
     /// Whether `phase` is not `Idle` (checked on every write without the lock).
     active: AtomicBool,
     phase: Mutex<Phase>,
+    /// The connection's number since the process started (fault rules counted per connection).
+    id: u64,
 }
 
 impl ConnectionFault {
-    /// A connection without a fault.
+    /// A connection without a fault, with the next connection number.
     pub fn new() -> Self {
-        Self::default()
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        Self {
+            id: NEXT.fetch_add(1, Ordering::Relaxed),
+            ..Self::default()
+        }
+    }
+
+    /// The connection's number: unique in this process, never reused.
+    pub fn id(&self) -> u64 {
+        self.id
     }
 
     /// Applies `cut` to the answer about to be written on this connection.

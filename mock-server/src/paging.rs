@@ -246,23 +246,39 @@ mod tests {
             #![proptest_config(ProptestConfig::with_cases(24))]
 
             /// For any tenant size, `limit` (0 and past the endpoint's cap included) and metadata
-            /// shape, the pages of users, groups and admins hold every object exactly once, in
-            /// the tenant's order.
+            /// shape, the pages of every list of the tenant (users, groups, admins and their
+            /// extras, integrations, administrative units, policies) hold every object exactly
+            /// once, in the tenant's order.
             #[test]
             fn pages_cover_every_object_exactly_once(
                 users in 0u32..=320,
                 groups in 0u32..=120,
                 admins in 0u32..=40,
+                integrations in 1usize..=12,
+                units in 0usize..=12,
+                policies in 0usize..=12,
                 limit in prop_oneof![Just(0usize), 1usize..=12, 1usize..=350],
                 mode in 0usize..3,
             ) {
-                let scenario = crate::Scenario::builder()
+                let mut builder = crate::Scenario::builder()
                     .users(users)
                     .groups(groups)
                     .admins(admins)
-                    .toml(&format!("[options]\nmetadata = \"{}\"\n", MODES[mode]))
-                    .build()
-                    .expect("scenario");
+                    .toml(&format!("[options]\nmetadata = \"{}\"\n", MODES[mode]));
+                for i in 0..integrations {
+                    builder = builder.integration(&format!("app-{i}"), &crate::grants::Grant::ALL);
+                }
+                for i in 0..units {
+                    builder = builder.toml(&format!("[[admin_units]]\nname = \"unit-{i}\"\n"));
+                }
+                for i in 0..policies {
+                    // An application has at most one policy: the later ones apply to none.
+                    let applies = if i < integrations { format!("\"app-{i}\"") } else { String::new() };
+                    builder = builder.toml(&format!(
+                        "[[policies]]\nname = \"policy-{i}\"\nintegrations = [{applies}]\n"
+                    ));
+                }
+                let scenario = builder.build().expect("scenario");
                 let state = AppState::from_scenario(&scenario).expect("tenant");
                 let mut dumped = Vec::new();
                 crate::dump::write_dump(&state.world().tenant, &[], &mut dumped).expect("dump");
@@ -275,6 +291,13 @@ mod tests {
                     ("/admin/v1/users", "users", "user_id"),
                     ("/admin/v1/groups", "groups", "group_id"),
                     ("/admin/v1/admins", "admins", "admin_id"),
+                    ("/admin/v1/admins/password_mgmt", "password_mgmt", "admin_id"),
+                    ("/admin/v1/admins/activations", "activations", "admin_activation_id"),
+                    ("/admin/v3/integrations", "integration_objects", "integration_key"),
+                    ("/admin/v2/integrations", "integration_objects", "integration_key"),
+                    ("/admin/v1/integrations", "integration_objects", "integration_key"),
+                    ("/admin/v1/administrative_units", "admin_units", "admin_unit_id"),
+                    ("/admin/v2/policies", "policies", "policy_key"),
                 ] {
                     let expected: Vec<String> = dumped[list]
                         .as_array()

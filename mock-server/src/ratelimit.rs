@@ -3,6 +3,9 @@
 //! (duo_client_python issue 101): 300/min to modify or get one object, 200/min for a page of
 //! objects, 40/min for unpaged lists, 2/min for each log endpoint (each its own budget; Elastic's
 //! collector found about 1/min on authentication, so each log endpoint's number can be set).
+//! Besides these, `total` is one budget over every request of an integration (or of the
+//! account), as customers describe Duo's limit ("50 requests a minute"); a call spends a token of
+//! its class and one of the total, and is refused when either is empty.
 //! Over the limit: 429 42901, no Retry-After.
 
 use std::collections::{BTreeMap, HashMap};
@@ -24,6 +27,8 @@ pub enum EndpointClass {
     Modify,
     /// A log endpoint (index into `routes::logs::ENDPOINTS`): each has its own budget.
     Log(u8),
+    /// Every request, whatever its class (`total`): never a request's own class.
+    Total,
 }
 
 impl EndpointClass {
@@ -35,22 +40,74 @@ impl EndpointClass {
         if let Some(i) = crate::routes::logs::ENDPOINTS.iter().position(|e| e.path == path) {
             return Self::Log(u8::try_from(i).unwrap_or(u8::MAX));
         }
-        let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-        let listed = matches!(
-            segments.as_slice(),
-            [
-                "admin",
-                _,
-                "users" | "admins" | "groups" | "phones" | "tokens" | "integrations"
-            ] | ["admin", _, "users", _, "groups" | "phones" | "tokens"]
-                | ["admin", _, "groups", _, "users"]
-        );
+        // A list is a catalogue row with paging: the one table says which routes page.
+        let listed = crate::routes::catalogue::ROUTES
+            .iter()
+            .any(|r| r.paging.is_some() && template_matches(r.path, path));
         match listed {
             true if query.contains("_list=") => Self::Unpaged,
             true => Self::Page,
             false => Self::Single,
         }
     }
+}
+
+/// Whether `path` is an instance of the route template `template` (`{name}` is one segment).
+fn template_matches(template: &str, path: &str) -> bool {
+    let mut want = template.trim_matches('/').split('/');
+    let mut got = path.trim_matches('/').split('/');
+    loop {
+        match (want.next(), got.next()) {
+            (None, None) => return true,
+            (Some(w), Some(g)) if w.starts_with('{') || w == g => {}
+            _ => return false,
+        }
+    }
+}
+
+impl EndpointClass {
+    /// Where a scenario sets this budget in `[rate_limits]` (a log endpoint's own key; `logs`
+    /// sets every log endpoint's).
+    pub fn key(self) -> String {
+        match self {
+            Self::Page => "page".to_owned(),
+            Self::Single => "single".to_owned(),
+            Self::Unpaged => "unpaged".to_owned(),
+            Self::Modify => "modify".to_owned(),
+            Self::Log(i) => crate::routes::logs::ENDPOINTS
+                .get(usize::from(i))
+                .map_or_else(|| "logs".to_owned(), |e| format!("log_endpoints.{}", e.name)),
+            Self::Total => "total".to_owned(),
+        }
+    }
+}
+
+/// The class of every signed route the fake serves, as a Markdown table (`scenarios/README.md`
+/// carries it; a test keeps the two the same): method, path, the `[rate_limits]` key of its
+/// budget and the `duo` preset's number.
+pub fn class_table() -> String {
+    use std::fmt::Write as _;
+    let preset = RateLimits::duo();
+    let mut out = String::from(
+        "| Method | Path | Budget (`[rate_limits]` key) | `duo` preset a minute |\n|---|---|---|---|\n",
+    );
+    for route in crate::routes::catalogue::ROUTES
+        .iter()
+        .filter(|r| r.grant.is_some())
+    {
+        let class = EndpointClass::of(route.method, route.path, "");
+        let per_minute = |c: EndpointClass| preset.per_minute(c).map_or_else(String::new, |n| n.to_string());
+        let (key, number) = if route.filters.iter().any(|f| f.ends_with("_list")) {
+            (
+                format!("`{}`; with a `…_list` parameter `unpaged`", class.key()),
+                format!("{}; {}", per_minute(class), per_minute(EndpointClass::Unpaged)),
+            )
+        } else {
+            (format!("`{}`", class.key()), per_minute(class))
+        };
+        let _ = writeln!(out, "| {} | `{}` | {key} | {number} |", route.method, route.path);
+    }
+    out
 }
 
 /// Whose budget a call spends (whether Duo counts per account or per application is unconfirmed).
@@ -73,6 +130,8 @@ pub struct RateLimits {
     /// Budget scope.
     #[serde(default)]
     pub scope: LimitScope,
+    /// Requests per minute over every class together, besides the class budgets.
+    pub total: Option<u32>,
     /// Pages of objects per minute.
     pub page: Option<u32>,
     /// Single objects per minute.
@@ -93,6 +152,22 @@ pub struct RateLimits {
 }
 
 impl RateLimits {
+    /// Duo's preset and nothing else: each class at Duo's quoted number, no total.
+    pub fn duo() -> Self {
+        Self {
+            preset: Some("duo".to_owned()),
+            scope: LimitScope::default(),
+            total: None,
+            page: None,
+            single: None,
+            unpaged: None,
+            modify: None,
+            logs: None,
+            log_endpoints: BTreeMap::new(),
+            burst: None,
+        }
+    }
+
     /// Checks the preset name and the numbers.
     pub fn check(&self) -> Result<(), String> {
         match self.preset.as_deref() {
@@ -104,6 +179,7 @@ impl RateLimits {
             }
         }
         if [
+            self.total,
             self.page,
             self.single,
             self.unpaged,
@@ -130,6 +206,7 @@ impl RateLimits {
     /// The limits in one line for the start-up banner.
     pub fn describe(&self) -> String {
         let classes: Vec<String> = [
+            (EndpointClass::Total, "every request"),
             (EndpointClass::Page, "pages"),
             (EndpointClass::Single, "single objects"),
             (EndpointClass::Unpaged, "unpaged lists"),
@@ -181,6 +258,8 @@ impl RateLimits {
                     .and_then(|e| self.log_endpoints.get(e.name).copied());
                 (named.or(self.logs), 2)
             }
+            // Duo publishes no total: the preset leaves it out.
+            EndpointClass::Total => return self.total,
         };
         given.or(duo.then_some(preset))
     }
@@ -265,36 +344,50 @@ impl RateLimiter {
 
     /// Spends one call of `integration`'s budget for `class`; false when it is exhausted.
     pub fn allow(&self, integration: &str, class: EndpointClass) -> bool {
+        self.spend(integration, class).is_ok()
+    }
+
+    /// Spends one call of `integration`'s budget for `class` and of its total, or neither: the
+    /// error names the budget that was empty (the class's first).
+    pub fn spend(&self, integration: &str, class: EndpointClass) -> Result<(), EndpointClass> {
         let Some(limits) = &self.limits else {
-            return true;
+            return Ok(());
         };
-        let Some(per_minute) = limits.per_minute(class) else {
-            return true;
-        };
-        let rate = f64::from(per_minute) / 60.0;
-        let capacity = f64::from(limits.burst.unwrap_or(per_minute));
+        let budgets: Vec<(EndpointClass, u32)> = [class, EndpointClass::Total]
+            .into_iter()
+            .filter_map(|c| limits.per_minute(c).map(|n| (c, n)))
+            .collect();
+        if budgets.is_empty() {
+            return Ok(());
+        }
         let owner = match limits.scope {
-            LimitScope::Integration => integration.to_owned(),
-            LimitScope::Account => String::new(),
+            LimitScope::Integration => integration,
+            LimitScope::Account => "",
         };
         let now = Instant::now();
         let mut buckets = match self.buckets.lock() {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),
         };
-        let bucket = buckets.entry((owner, class)).or_insert(Bucket {
-            tokens: capacity,
-            refilled: now,
-        });
-        let elapsed = now.duration_since(bucket.refilled).as_secs_f64();
-        bucket.tokens = (bucket.tokens + elapsed * rate).min(capacity);
-        bucket.refilled = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
-            true
-        } else {
-            false
+        for &(class, per_minute) in &budgets {
+            let capacity = f64::from(limits.burst.unwrap_or(per_minute));
+            let bucket = buckets.entry((owner.to_owned(), class)).or_insert(Bucket {
+                tokens: capacity,
+                refilled: now,
+            });
+            let elapsed = now.duration_since(bucket.refilled).as_secs_f64();
+            bucket.tokens = (bucket.tokens + elapsed * f64::from(per_minute) / 60.0).min(capacity);
+            bucket.refilled = now;
+            if bucket.tokens < 1.0 {
+                return Err(class);
+            }
         }
+        for (class, _) in budgets {
+            if let Some(bucket) = buckets.get_mut(&(owner.to_owned(), class)) {
+                bucket.tokens -= 1.0;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -349,15 +442,8 @@ mod tests {
     #[test]
     fn a_bucket_allows_its_burst_then_refuses() {
         let limits = RateLimits {
-            preset: Some("duo".into()),
-            scope: LimitScope::Integration,
-            page: None,
-            single: None,
-            unpaged: None,
-            modify: None,
-            logs: None,
-            log_endpoints: BTreeMap::new(),
             burst: Some(3),
+            ..RateLimits::duo()
         };
         let limiter = RateLimiter::new(Some(limits));
         let allowed = (0..5).filter(|_| limiter.allow("a", EndpointClass::Page)).count();
@@ -368,5 +454,26 @@ mod tests {
         );
         assert!(limiter.allow("a", EndpointClass::Single), "per class");
         assert!(RateLimiter::new(None).allow("a", EndpointClass::Log(0)));
+    }
+
+    #[test]
+    fn a_total_budget_spans_every_class_and_a_refusal_spends_nothing() {
+        let limits = RateLimits {
+            preset: None,
+            total: Some(3),
+            page: Some(2),
+            ..RateLimits::duo()
+        };
+        let limiter = RateLimiter::new(Some(limits));
+        assert_eq!(limiter.spend("a", EndpointClass::Page), Ok(()));
+        assert_eq!(limiter.spend("a", EndpointClass::Page), Ok(()));
+        assert_eq!(limiter.spend("a", EndpointClass::Page), Err(EndpointClass::Page));
+        // The refused page spent no token of the total: one is left for another class.
+        assert_eq!(limiter.spend("a", EndpointClass::Single), Ok(()));
+        assert_eq!(
+            limiter.spend("a", EndpointClass::Single),
+            Err(EndpointClass::Total)
+        );
+        assert_eq!(limiter.spend("b", EndpointClass::Single), Ok(()));
     }
 }

@@ -5,7 +5,7 @@
 //! Answers are grouped by path pattern; each run of like refusals becomes one rule firing on the
 //! same calls (`calls = [first, last]` among that pattern's calls), so a 500 on the second page
 //! that a retry got past is a 500 on the second call again, and a refusal that lasted to the end
-//! lasts to the end.
+//! lasts to the end (`calls = [first]`).
 
 use crate::intermediary::Intermediary;
 use crate::scenario_writer::{ScenarioWriter, TomlValue};
@@ -187,9 +187,6 @@ impl Page {
     }
 }
 
-/// Last call number of an open-ended rule: a refusal that lasted to the end keeps lasting.
-const FOREVER: u64 = 1_000_000_000;
-
 /// Writes a `[[faults]]` rule for each run of like refusals in `exchanges`. `failed_at` is the
 /// path pattern of the request the client finally failed on: a run that reaches its last call
 /// there is left open-ended.
@@ -229,8 +226,9 @@ pub fn write_rules(writer: &mut ScenarioWriter, exchanges: &[Exchange], failed_a
             writer.key("method", "GET");
             match (i, to_the_end) {
                 (0, true) => {}
+                // `[N]`: the Nth call and every later one, so a refusal that lasted keeps lasting.
                 (_, true) => {
-                    writer.key("calls", vec![i as u64 + 1, FOREVER]);
+                    writer.key("calls", vec![i as u64 + 1]);
                 }
                 _ => {
                     writer.key("calls", vec![i as u64 + 1, j as u64 + 1]);
@@ -309,6 +307,19 @@ mod tests {
             !admins.contains("\ncalls ="),
             "open-ended from the first call: {admins}"
         );
+    }
+
+    #[test]
+    fn a_refusal_that_lasted_from_a_later_call_fires_from_that_call_on() {
+        let exchanges = [
+            exchange("/admin/v1/users", Seen::Normal),
+            exchange("/admin/v1/users", duo(42901)),
+            exchange("/admin/v1/users", duo(42901)),
+        ];
+        let mut w = ScenarioWriter::new();
+        assert_eq!(write_rules(&mut w, &exchanges, Some("/admin/v1/users")), 1);
+        let text = w.text();
+        assert!(text.contains("calls = [2]\nduo_error = 42901"), "{text}");
     }
 
     #[test]

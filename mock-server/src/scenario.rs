@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::changes::Change;
 use crate::churn::ChurnEvent;
 use crate::error::{Error, Result};
 use crate::faults::FaultRule;
@@ -20,6 +21,7 @@ use crate::logs::config::LogsConfig;
 use crate::network::IpNet;
 use crate::proxy::ProxyConfig;
 use crate::ratelimit::RateLimits;
+use crate::scenario_check::line_column;
 use crate::tls::CertificateFault;
 
 /// A validated scenario: everything needed to generate a tenant and serve it.
@@ -49,10 +51,21 @@ pub struct Scenario {
     pub rate_limits: Option<RateLimits>,
     /// Changes applied to the tenant while it is served.
     pub churn: Vec<ChurnEvent>,
+    /// Changes to the tenant's integrations (grants) after some time or some list requests.
+    pub changes: Vec<Change>,
     /// A CONNECT proxy in front of the fake (D11), when the file has `[proxy]`.
     pub proxy: Option<ProxyConfig>,
     /// The logs (`[logs]`): rates, mixes and the knobs of what Duo's logs leave open.
     pub logs: LogsConfig,
+    /// Custom policies (`[[policies]]`), after the global policy every tenant has.
+    pub policies: Vec<PolicyRecord>,
+    /// Administrative units (`[[admin_units]]`).
+    pub admin_units: Vec<AdminUnitRecord>,
+    /// The custom logo's PNG bytes (`[tenant] logo`), read when the scenario is loaded.
+    pub logo: Option<bytes::Bytes>,
+    /// Child accounts (`[[accounts]]`, an MSP's customers): each a tenant of its own, reached
+    /// with Accounts API keys and `account_id`.
+    pub accounts: Vec<ChildAccount>,
     /// Folder of the scenario file: `body_file` paths are relative to it.
     pub base_dir: PathBuf,
     /// The file's text, to locate errors found after parsing (an unknown group name).
@@ -75,7 +88,12 @@ impl fmt::Debug for Scenario {
             .field("faults", &self.faults)
             .field("rate_limits", &self.rate_limits)
             .field("churn", &self.churn)
+            .field("changes", &self.changes)
             .field("logs", &self.logs)
+            .field("policies", &self.policies)
+            .field("admin_units", &self.admin_units)
+            .field("logo_bytes", &self.logo.as_ref().map(bytes::Bytes::len))
+            .field("accounts", &self.accounts)
             .field(
                 "proxy",
                 &self.proxy.as_ref().map(|p| (p.refuse, p.username.is_some())),
@@ -113,6 +131,23 @@ pub struct Tenant {
     /// A JSON file (relative to the scenario) of objects served exactly as written, by id: what
     /// `duo-mock record` keeps of every field the records cannot say (`crate::objects_file`).
     pub objects_file: Option<String>,
+    /// A PNG file (relative to the scenario) served by `/admin/v1/logo`; without one that route
+    /// answers Duo's error.
+    pub logo: Option<Spanned<String>>,
+    /// The edition `/admin/v1/billing/edition` reports: `ENTERPRISE`, `PLATFORM`, `BEYOND` or
+    /// `PERSONAL`.
+    #[serde(default = "default_edition")]
+    pub edition: Spanned<String>,
+    /// Whether `/admin/v1/billing/*` answers (Duo enables it by support request; otherwise 403).
+    #[serde(default)]
+    pub billing_api: bool,
+}
+
+/// The editions `/admin/v1/billing/edition` names (Essentials, Advantage, Premier, Free).
+pub const EDITIONS: [&str; 4] = ["ENTERPRISE", "PLATFORM", "BEYOND", "PERSONAL"];
+
+fn default_edition() -> Spanned<String> {
+    Spanned::new(0..0, "ENTERPRISE".to_owned())
 }
 
 /// The tenant's anchor: users' `created` and `last_login`, phones' `last_seen`, admins' times,
@@ -328,6 +363,16 @@ pub struct MaxLimits {
     pub user_desktop_authenticators: u32,
     /// `GET /admin/v1/endpoints` (unconfirmed; default 500).
     pub endpoints: u32,
+    /// `GET /admin/v3/integrations` and the legacy v1/v2 lists (v3: 500 per a third party).
+    pub integrations: u32,
+    /// `GET /admin/v1/administrative_units` (unconfirmed; default 100).
+    pub admin_units: u32,
+    /// `GET /admin/v2/policies` (unconfirmed; default 100).
+    pub policies: u32,
+    /// `GET /admin/v1/admins/password_mgmt` (unconfirmed; default 300, as admins).
+    pub password_mgmt: u32,
+    /// `GET /admin/v1/admins/activations` (unconfirmed; default 300, as admins).
+    pub activations: u32,
 }
 
 impl Default for MaxLimits {
@@ -352,6 +397,11 @@ impl Default for MaxLimits {
             desktop_authenticators: 500,
             user_desktop_authenticators: 500,
             endpoints: 500,
+            integrations: 500,
+            admin_units: 100,
+            policies: 100,
+            password_mgmt: 300,
+            activations: 300,
         }
     }
 }
@@ -375,6 +425,9 @@ pub struct Options {
     /// Duo code for keys of another application type (D1): 40102 (default, as customers report)
     /// at the key check, or 40301 after the signature check.
     pub wrong_type_code: u32,
+    /// Duo code for an `account_id` that is well-formed but not a child of the caller's account:
+    /// 40301 (default), 40401 or 40002 (unconfirmed; `docs/fidelity.md`).
+    pub unknown_account_code: u32,
     /// Take the client's address from the first `X-Forwarded-For` entry (a fake behind a proxy)
     /// when checking Networks for API Access.
     pub trust_forwarded_for: bool,
@@ -399,6 +452,45 @@ pub struct Options {
     pub group_v1_users: bool,
     /// Request limits (head, query, body, connections, header-read timeout).
     pub limits: Limits,
+    /// What integration objects show of `secret_key` (sources conflict).
+    pub integration_secret_key: SecretKeyShown,
+    /// Whether `GET /admin/v1/integrations/{ikey}/skey` answers the secret key (with Grant
+    /// applications) or refuses it like Duo when secrets are never read back.
+    pub integration_skey_readable: bool,
+    /// The grant that reads integrations (sources conflict).
+    pub integrations_read_grant: IntegrationsReadGrant,
+}
+
+/// What an integration object shows of its secret key. Never the key itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum SecretKeyShown {
+    /// `"************************************1234"`: its last four characters (a v3 capture).
+    #[default]
+    Masked,
+    /// No `secret_key` field.
+    Omitted,
+}
+
+/// The grant that reads integrations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum IntegrationsReadGrant {
+    /// "Grant applications" (`adminapi_integrations`), as for writes.
+    #[default]
+    Applications,
+    /// "Grant read resource", as one copy of Duo's docs says.
+    ReadResource,
+}
+
+impl IntegrationsReadGrant {
+    /// The grant it names.
+    pub fn grant(self) -> Grant {
+        match self {
+            Self::Applications => Grant::Applications,
+            Self::ReadResource => Grant::ReadResource,
+        }
+    }
 }
 
 impl Default for Options {
@@ -410,6 +502,7 @@ impl Default for Options {
             tls: false,
             tls_certificate: CertificateFault::None,
             wrong_type_code: 40102,
+            unknown_account_code: 40301,
             trust_forwarded_for: false,
             accept_v1: false,
             accept_v4: false,
@@ -421,6 +514,9 @@ impl Default for Options {
             user_enable_auto_prompt: true,
             group_v1_users: true,
             limits: Limits::default(),
+            integration_secret_key: SecretKeyShown::default(),
+            integration_skey_readable: true,
+            integrations_read_grant: IntegrationsReadGrant::default(),
         }
     }
 }
@@ -503,6 +599,14 @@ pub struct Generate {
     pub group_size_skew: f64,
     /// Relative weights of admin roles.
     pub admin_roles: BTreeMap<String, u32>,
+    /// Exactly this many generated users without an authentication method (`enrolled` is then
+    /// ignored: every other generated user is enrolled).
+    pub not_enrolled: Option<Spanned<u32>>,
+    /// Exactly this many generated users of each named status (Duo's spelling); the others draw
+    /// from `user_status` among the statuses not named.
+    pub status_counts: Option<Spanned<BTreeMap<Spanned<String>, u32>>>,
+    /// Exact member counts of the first generated groups, in order; the other groups as drawn.
+    pub group_sizes: Option<Spanned<Vec<u32>>>,
 }
 
 impl Default for Generate {
@@ -542,6 +646,9 @@ impl Default for Generate {
             groups_per_user: [0, 3],
             group_size_skew: 1.0,
             admin_roles,
+            not_enrolled: None,
+            status_counts: None,
+            group_sizes: None,
         }
     }
 }
@@ -666,6 +773,47 @@ pub struct AdminRecord {
     pub phone: Option<String>,
     /// Last login, unix seconds; `-1` means never.
     pub last_login: Option<i64>,
+    /// Whether the admin's password is managed outside Duo (`/admin/v1/admins/password_mgmt`).
+    #[serde(default)]
+    pub external_password_mgmt: bool,
+}
+
+/// A custom policy as written in the scenario (the global policy always exists besides).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyRecord {
+    /// Policy name (unique, not the global policy's).
+    pub name: Spanned<String>,
+    /// `PO…` key; generated when absent.
+    pub policy_key: Option<Spanned<String>>,
+    /// Names of the scenario's integrations the policy is applied to (each at most one policy).
+    #[serde(default)]
+    pub integrations: Vec<Spanned<String>>,
+    /// The policy's sections as Duo's JSON has them (`authentication_methods = {…}`, …); only
+    /// what the policy overrides. Default: a new-user policy of `deny`.
+    pub sections: Option<toml::Table>,
+}
+
+/// An administrative unit as written in the scenario.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminUnitRecord {
+    /// Unit name (unique).
+    pub name: Spanned<String>,
+    /// Id; generated when absent.
+    pub admin_unit_id: Option<Spanned<String>>,
+    /// Free text.
+    #[serde(default)]
+    pub description: String,
+    /// E-mails of written-out `[[admins]]` in the unit.
+    #[serde(default)]
+    pub admins: Vec<Spanned<String>>,
+    /// Names of groups (written out or generated) the unit's admins manage.
+    #[serde(default)]
+    pub groups: Vec<Spanned<String>>,
+    /// Names of the scenario's integrations the unit's admins manage.
+    #[serde(default)]
+    pub integrations: Vec<Spanned<String>>,
 }
 
 /// The raw file shape, before cross-field validation.
@@ -688,8 +836,69 @@ struct ScenarioFile {
     rate_limits: Option<Spanned<RateLimits>>,
     #[serde(default)]
     churn: Vec<Spanned<ChurnEvent>>,
+    #[serde(default)]
+    changes: Vec<Spanned<Change>>,
     proxy: Option<Spanned<ProxyConfig>>,
     logs: Option<Spanned<LogsConfig>>,
+    #[serde(default)]
+    policies: Vec<PolicyRecord>,
+    #[serde(default)]
+    admin_units: Vec<AdminUnitRecord>,
+    #[serde(default)]
+    accounts: Vec<Spanned<ChildAccountFile>>,
+}
+
+/// A child account as written: `[[accounts]]` with its own `[accounts.tenant]` and
+/// `[accounts.generate]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChildAccountFile {
+    account_id: Option<Spanned<String>>,
+    tenant: Spanned<Tenant>,
+    generate: Option<Spanned<Generate>>,
+}
+
+/// A child account of the scenario's (parent) account: a tenant of its own, generated from its
+/// own seed and counts, served to Accounts API keys that name it in `account_id`.
+#[derive(Debug, Clone)]
+pub struct ChildAccount {
+    /// `DA…` id (from the file, or drawn from the child's seed).
+    pub account_id: String,
+    /// The child's tenant facts (name, API hostname, seed…).
+    pub tenant: Tenant,
+    /// What to generate in it.
+    pub generate: Generate,
+}
+
+impl Scenario {
+    /// The scenario a child account is served from: this one's options, integrations and logs
+    /// settings with the child's tenant and counts, no objects written out, no faults, churn,
+    /// rate limits, proxy or children of its own.
+    pub fn child_scenario(&self, account: &ChildAccount) -> Self {
+        Self {
+            origin: format!("{} (account {})", self.origin, account.account_id),
+            description: None,
+            tenant: account.tenant.clone(),
+            options: self.options.clone(),
+            generate: account.generate.clone(),
+            integrations: self.integrations.clone(),
+            users: Vec::new(),
+            groups: Vec::new(),
+            admins: Vec::new(),
+            faults: Vec::new(),
+            rate_limits: None,
+            churn: Vec::new(),
+            changes: Vec::new(),
+            proxy: None,
+            logs: self.logs.clone(),
+            policies: Vec::new(),
+            admin_units: Vec::new(),
+            logo: None,
+            accounts: Vec::new(),
+            base_dir: self.base_dir.clone(),
+            source: std::sync::Arc::from(""),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -723,6 +932,10 @@ fn default_telephony_credits() -> u64 {
 pub const USER_STATUSES: [&str; 5] = ["active", "bypass", "disabled", "locked out", "pending deletion"];
 /// Valid group statuses.
 pub const GROUP_STATUSES: [&str; 3] = ["active", "bypass", "disabled"];
+/// The name of the policy every tenant has.
+pub const GLOBAL_POLICY_NAME: &str = "Global Policy";
+/// Largest logo file read.
+pub const MAX_LOGO_BYTES: usize = 1024 * 1024;
 /// Valid administrator statuses.
 pub const ADMIN_STATUSES: [&str; 4] = ["Active", "Disabled", "Expired", "Pending Activation"];
 
@@ -733,8 +946,21 @@ impl Scenario {
         Self::parse(&text, &path.display().to_string())
     }
 
-    /// Parses and validates scenario text; `origin` names it in error messages.
+    /// Parses and validates scenario text; `origin` names it in error messages. A file with
+    /// several mistakes gives them all ([`Error::ScenarioMistakes`]), in file order.
     pub fn parse(text: &str, origin: &str) -> Result<Self> {
+        match Self::check(text, origin) {
+            (Some(scenario), errors) if errors.is_empty() => Ok(scenario),
+            (_, errors) => Err(Error::scenario_mistakes(errors)),
+        }
+    }
+
+    /// Parses and validates scenario text, finding every mistake in one run
+    /// (`crate::scenario_check`): the mistakes in file order, each an [`Error::Scenario`], and the
+    /// scenario. With mistakes, the scenario (when there is one) is what the file gives once
+    /// the mistaken values are left out: only for finding more mistakes (generating it), never
+    /// to serve.
+    pub fn check(text: &str, origin: &str) -> (Option<Self>, Vec<Error>) {
         let locate = |span: Option<Range<usize>>, message: String| {
             let (line, column) = line_column(text, span.map_or(0, |s| s.start));
             Error::Scenario {
@@ -744,11 +970,22 @@ impl Scenario {
                 message,
             }
         };
-        let file: ScenarioFile =
-            toml::from_str(text).map_err(|e| locate(e.span(), e.message().trim().to_owned()))?;
-        let mut scenario = Validator { locate: &locate }.validate(file, origin)?;
-        scenario.source = text.into();
-        Ok(scenario)
+        let (scenario, errors) = crate::scenario_check::check(text, origin, |doc| {
+            let file = ScenarioFile::deserialize(toml::de::Deserializer::from(doc))
+                .map_err(|e| locate(e.span(), e.message().trim().to_owned()))?;
+            Validator { locate: &locate }.validate(file, origin)
+        });
+        let scenario = scenario.map(|mut scenario| {
+            scenario.source = text.into();
+            scenario
+        });
+        (scenario, errors)
+    }
+
+    /// Reads a scenario file and finds every mistake, as [`Scenario::check`].
+    pub fn check_file(path: &Path) -> Result<(Option<Self>, Vec<Error>)> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Ok(Self::check(&text, &path.display().to_string()))
     }
 
     /// The anchor's unix time for a tenant built now: by the machine's clock and the scenario's
@@ -774,16 +1011,6 @@ impl Scenario {
     }
 }
 
-/// Turns a byte offset into a 1-based line and character column.
-fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = text.get(..offset).unwrap_or(text);
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
-    (line, column)
-}
-
 struct Validator<'a, F: Fn(Option<Range<usize>>, String) -> Error> {
     locate: &'a F,
 }
@@ -806,20 +1033,19 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
             faults,
             rate_limits,
             churn,
+            changes,
             proxy,
             logs,
+            policies,
+            admin_units,
+            accounts,
         } = file;
-        let host = &tenant.get_ref().api_hostname;
-        if host.is_empty() || host.contains([':', '/', ' ']) || !host.is_ascii() {
-            return Err(self.at(
-                &tenant,
-                format!("tenant.api_hostname {host:?} must be a bare host name (no scheme, port or path)"),
-            ));
-        }
+        self.check_host(&tenant, "tenant")?;
+        let accounts = self.accounts(accounts, tenant.get_ref())?;
         let tenant = tenant.into_inner();
         let generate = match generate {
             Some(generate) => {
-                self.check_generate(&generate)?;
+                self.check_generate(&generate, users.len())?;
                 generate.into_inner()
             }
             None => Generate::default(),
@@ -830,6 +1056,11 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
         if ![40102, 40301].contains(&options.wrong_type_code) {
             return Err(in_options(
                 "options.wrong_type_code must be 40102 or 40301".into(),
+            ));
+        }
+        if ![40002, 40301, 40401].contains(&options.unknown_account_code) {
+            return Err(in_options(
+                "options.unknown_account_code must be 40002, 40301 or 40401".into(),
             ));
         }
         if options.signature_window_s == 0 {
@@ -861,6 +1092,11 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
                 options.max_limit.user_desktop_authenticators,
             ),
             ("endpoints", options.max_limit.endpoints),
+            ("integrations", options.max_limit.integrations),
+            ("admin_units", options.max_limit.admin_units),
+            ("policies", options.max_limit.policies),
+            ("password_mgmt", options.max_limit.password_mgmt),
+            ("activations", options.max_limit.activations),
         ] {
             if max == 0 {
                 return Err(in_options(format!("options.max_limit.{name} must be at least 1")));
@@ -931,6 +1167,19 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
             .filter(|p| !p.as_os_str().is_empty())
             .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
         let names: Vec<&str> = integrations.iter().map(|i| i.name.as_str()).collect();
+        self.check_policies(&policies, &names)?;
+        self.check_admin_units(&admin_units, &names, &admin_emails)?;
+        let edition = tenant.edition.get_ref();
+        if !EDITIONS.contains(&edition.as_str()) {
+            return Err(self.at(
+                &tenant.edition,
+                format!("tenant.edition {edition:?} is not one of {}", EDITIONS.join(", ")),
+            ));
+        }
+        let logo = match &tenant.logo {
+            Some(path) => Some(self.logo(path, &base_dir)?),
+            None => None,
+        };
         for rule in &faults {
             rule.get_ref()
                 .check(&names, &base_dir)
@@ -948,6 +1197,27 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
                 .get_ref()
                 .check()
                 .map_err(|message| self.at(event, message))?;
+            if let Some(range) = &event.get_ref().user_range {
+                let total = users.len() as u64 + u64::from(generate.users);
+                let [first, last] = *range.get_ref();
+                if u64::from(last) >= total {
+                    return Err(self.at(
+                        range,
+                        match total {
+                            0 => format!("user_range [{first}, {last}]: the tenant has no users"),
+                            _ => format!(
+                                "user_range [{first}, {last}]: the tenant's users are at positions 0 to {}",
+                                total - 1
+                            ),
+                        },
+                    ));
+                }
+            }
+        }
+        for change in &changes {
+            change.get_ref().check(&names).map_err(|(span, message)| {
+                (self.locate)(Some(span.unwrap_or_else(|| change.span())), message)
+            })?;
         }
         if let Some(proxy) = &proxy {
             proxy
@@ -963,7 +1233,9 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
         Ok(Scenario {
             logs: logs.map(Spanned::into_inner).unwrap_or_default(),
             proxy: proxy.map(Spanned::into_inner),
+            accounts,
             churn: churn.into_iter().map(Spanned::into_inner).collect(),
+            changes: changes.into_iter().map(Spanned::into_inner).collect(),
             rate_limits: rate_limits.map(Spanned::into_inner),
             faults,
             base_dir,
@@ -977,10 +1249,200 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
             users,
             groups,
             admins,
+            policies,
+            admin_units,
+            logo,
         })
     }
 
-    fn check_generate(&self, spanned: &Spanned<Generate>) -> Result<()> {
+    /// Reads and checks the logo file (a PNG of at most [`MAX_LOGO_BYTES`]).
+    fn logo(&self, path: &Spanned<String>, base_dir: &Path) -> Result<bytes::Bytes> {
+        let full = base_dir.join(path.get_ref());
+        let bytes = std::fs::read(&full)
+            .map_err(|e| self.at(path, format!("tenant.logo {}: {e}", full.display())))?;
+        if !bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+            return Err(self.at(path, format!("tenant.logo {} is not a PNG file", full.display())));
+        }
+        if bytes.len() > MAX_LOGO_BYTES {
+            return Err(self.at(
+                path,
+                format!(
+                    "tenant.logo {} is larger than {MAX_LOGO_BYTES} bytes",
+                    full.display()
+                ),
+            ));
+        }
+        Ok(bytes::Bytes::from(bytes))
+    }
+
+    fn check_policies(&self, policies: &[PolicyRecord], integrations: &[&str]) -> Result<()> {
+        let mut names = HashSet::new();
+        let mut applied = HashSet::new();
+        for policy in policies {
+            let name = policy.name.get_ref();
+            if name.is_empty() || name == GLOBAL_POLICY_NAME {
+                return Err(self.at(
+                    &policy.name,
+                    format!("policy name {name:?}: empty, or the global policy's (which always exists)"),
+                ));
+            }
+            if !names.insert(name.as_str()) {
+                return Err(self.at(&policy.name, format!("duplicate policy name {name:?}")));
+            }
+            if let Some(key) = &policy.policy_key {
+                self.duo_id(key, "PO")?;
+            }
+            for integration in &policy.integrations {
+                let wanted = integration.get_ref().as_str();
+                if !integrations.contains(&wanted) {
+                    return Err(self.at(integration, format!("no integration named {wanted:?}")));
+                }
+                if !applied.insert(wanted) {
+                    return Err(self.at(
+                        integration,
+                        format!(
+                            "integration {wanted:?} already has a policy (an application has at most one)"
+                        ),
+                    ));
+                }
+            }
+            let not_a_table = policy.sections.iter().flatten().find(|(_, v)| !v.is_table());
+            if let Some((key, _)) = not_a_table {
+                return Err(self.at(
+                    &policy.name,
+                    format!("policy {name:?}: section {key:?} must be a table"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn check_admin_units(
+        &self,
+        units: &[AdminUnitRecord],
+        integrations: &[&str],
+        admin_emails: &HashSet<&str>,
+    ) -> Result<()> {
+        let mut names = HashSet::new();
+        for unit in units {
+            let name = unit.name.get_ref();
+            if name.is_empty() || !names.insert(name.as_str()) {
+                return Err(self.at(
+                    &unit.name,
+                    format!("admin unit name {name:?}: empty or duplicate"),
+                ));
+            }
+            if let Some(id) = &unit.admin_unit_id {
+                self.duo_id(id, "DN")?;
+            }
+            for admin in &unit.admins {
+                if !admin_emails.contains(admin.get_ref().as_str()) {
+                    return Err(self.at(
+                        admin,
+                        format!("no written-out admin has the e-mail {:?}", admin.get_ref()),
+                    ));
+                }
+            }
+            for integration in &unit.integrations {
+                if !integrations.contains(&integration.get_ref().as_str()) {
+                    return Err(self.at(
+                        integration,
+                        format!("no integration named {:?}", integration.get_ref()),
+                    ));
+                }
+            }
+            for group in &unit.groups {
+                if group.get_ref().is_empty() {
+                    return Err(self.at(group, "group name must not be empty"));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn check_host(&self, tenant: &Spanned<Tenant>, table: &str) -> Result<()> {
+        let host = &tenant.get_ref().api_hostname;
+        if host.is_empty() || host.contains([':', '/', ' ']) || !host.is_ascii() {
+            return Err(self.at(
+                tenant,
+                format!("{table}.api_hostname {host:?} must be a bare host name (no scheme, port or path)"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The child accounts: ids well-formed and unique (drawn from the child's seed when absent),
+    /// host names bare and distinct from the parent's and each other's.
+    fn accounts(&self, list: Vec<Spanned<ChildAccountFile>>, parent: &Tenant) -> Result<Vec<ChildAccount>> {
+        let mut ids = HashSet::new();
+        let mut hosts = HashSet::from([parent.api_hostname.to_ascii_lowercase()]);
+        let mut out = Vec::with_capacity(list.len());
+        for item in list {
+            let span = item.span();
+            let file = item.into_inner();
+            self.check_host(&file.tenant, "accounts.tenant")?;
+            if !hosts.insert(file.tenant.get_ref().api_hostname.to_ascii_lowercase()) {
+                return Err(self.at(
+                    &file.tenant,
+                    format!(
+                        "accounts.tenant.api_hostname {:?} is another account's",
+                        file.tenant.get_ref().api_hostname
+                    ),
+                ));
+            }
+            if file.tenant.get_ref().objects_file.is_some() {
+                return Err(self.at(&file.tenant, "a child account has no objects_file"));
+            }
+            if let Some(logo) = &file.tenant.get_ref().logo {
+                return Err(self.at(logo, "a child account has no logo"));
+            }
+            let edition = &file.tenant.get_ref().edition;
+            if !EDITIONS.contains(&edition.get_ref().as_str()) {
+                return Err(self.at(
+                    edition,
+                    format!(
+                        "accounts.tenant.edition {:?} is not one of {}",
+                        edition.get_ref(),
+                        EDITIONS.join(", ")
+                    ),
+                ));
+            }
+            let generate = match file.generate {
+                Some(generate) => {
+                    self.check_generate(&generate, 0)?;
+                    generate.into_inner()
+                }
+                None => Generate::default(),
+            };
+            let account_id = match &file.account_id {
+                Some(id) => {
+                    self.duo_id(id, "DA")?;
+                    id.get_ref().clone()
+                }
+                None => {
+                    use rand::SeedableRng as _;
+                    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(file.tenant.get_ref().seed);
+                    crate::model::random_id(&mut rng, "DA")
+                }
+            };
+            if !ids.insert(account_id.clone()) {
+                return Err((self.locate)(
+                    Some(span),
+                    format!(
+                        "duplicate account_id {account_id:?} (two children with the same seed need explicit ids)"
+                    ),
+                ));
+            }
+            out.push(ChildAccount {
+                account_id,
+                tenant: file.tenant.into_inner(),
+                generate,
+            });
+        }
+        Ok(out)
+    }
+
+    fn check_generate(&self, spanned: &Spanned<Generate>, written_users: usize) -> Result<()> {
         let generate = spanned.get_ref();
         let fail = |message: String| Err(self.at(spanned, message));
         for (name, share) in [
@@ -1026,6 +1488,79 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
         }
         if generate.admins > 0 && generate.admin_roles.values().all(|w| *w == 0) {
             return fail("generate.admin_roles weights are all 0".into());
+        }
+        self.check_shape(generate, written_users)
+    }
+
+    /// The exact counts of `[generate]`, each refused at its own key.
+    fn check_shape(&self, generate: &Generate, written_users: usize) -> Result<()> {
+        if let Some(n) = &generate.not_enrolled
+            && *n.get_ref() > generate.users
+        {
+            return Err(self.at(
+                n,
+                format!(
+                    "generate.not_enrolled = {} exceeds the {} generated users",
+                    n.get_ref(),
+                    generate.users
+                ),
+            ));
+        }
+        if let Some(counts) = &generate.status_counts {
+            let mut sum = 0u64;
+            for (status, n) in counts.get_ref() {
+                self.one_of(status, &USER_STATUSES, "user status")?;
+                sum += u64::from(*n);
+            }
+            if sum > u64::from(generate.users) {
+                return Err(self.at(
+                    counts,
+                    format!(
+                        "generate.status_counts add up to {sum}, more than the {} generated users",
+                        generate.users
+                    ),
+                ));
+            }
+            let mix = generate.user_status;
+            let named = |s: &str| counts.get_ref().contains_key(s);
+            let left: u32 = [
+                ("active", mix.active),
+                ("bypass", mix.bypass),
+                ("disabled", mix.disabled),
+                ("locked out", mix.locked_out),
+                ("pending deletion", mix.pending_deletion),
+            ]
+            .iter()
+            .filter(|(s, _)| !named(s))
+            .map(|(_, w)| w)
+            .sum();
+            if sum < u64::from(generate.users) && left == 0 {
+                return Err(self.at(
+                    counts,
+                    "generate.status_counts leave users without a status: give a status not named here a weight in generate.user_status",
+                ));
+            }
+        }
+        if let Some(sizes) = &generate.group_sizes {
+            if sizes.get_ref().len() > generate.groups as usize {
+                return Err(self.at(
+                    sizes,
+                    format!(
+                        "generate.group_sizes lists {} groups, more than the {} generated groups",
+                        sizes.get_ref().len(),
+                        generate.groups
+                    ),
+                ));
+            }
+            let users = u64::from(generate.users) + written_users as u64;
+            if let Some(size) = sizes.get_ref().iter().find(|s| u64::from(**s) > users) {
+                return Err(self.at(
+                    sizes,
+                    format!(
+                        "generate.group_sizes: a group of {size} is larger than the tenant's {users} users"
+                    ),
+                ));
+            }
         }
         Ok(())
     }

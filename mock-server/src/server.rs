@@ -280,6 +280,34 @@ pub struct ServerInfo {
     /// The CONNECT proxy in front of the fake (`http://127.0.0.1:PORT`), when the scenario has
     /// `[proxy]`; `None` otherwise.
     pub proxy_url: Option<String>,
+    /// The child accounts (`[[accounts]]`), as `POST /accounts/v1/account/list` lists them.
+    pub accounts: Vec<AccountInfo>,
+}
+
+/// A child account as `POST /accounts/v1/account/list` lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountInfo {
+    /// `DA…`.
+    pub account_id: String,
+    /// The child's API hostname.
+    pub api_hostname: String,
+    /// The child's name.
+    pub name: String,
+}
+
+impl AccountInfo {
+    /// The child accounts of `scenario`.
+    pub fn of(scenario: &Scenario) -> Vec<Self> {
+        scenario
+            .accounts
+            .iter()
+            .map(|a| Self {
+                account_id: a.account_id.clone(),
+                api_hostname: a.tenant.api_hostname.clone(),
+                name: a.tenant.name.clone(),
+            })
+            .collect()
+    }
 }
 
 /// One integration's test credentials, as handed to a client.
@@ -307,6 +335,7 @@ impl fmt::Debug for ServerInfo {
             .field("control_token", &"<redacted>")
             .field("dashboard_url", &"<redacted: carries the token>")
             .field("proxy_url", &self.proxy_url)
+            .field("accounts", &self.accounts)
             .finish()
     }
 }
@@ -411,6 +440,7 @@ pub async fn prepare(
         dashboard_url: crate::dashboard::url(&base_url, control_token),
         proxy_url,
         control_token: control_token.to_owned(),
+        accounts: AccountInfo::of(scenario),
     };
     let listener = Listener {
         tcp,

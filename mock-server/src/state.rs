@@ -9,6 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use duo_auth::SigningKey;
 
+use crate::changes::Changes;
 use crate::churn::Churn;
 use crate::error::Result;
 use crate::faults::FaultSet;
@@ -36,6 +37,11 @@ pub struct Credential {
     pub admin_api: bool,
     /// Networks for API Access (empty: anywhere).
     pub networks: Vec<IpNet>,
+    /// The scenario's `[[changes]]` entry that last changed these grants, by name.
+    pub change: Option<Arc<str>>,
+    /// Accounts API keys: `/accounts/v1/` takes them, and Admin API paths with the `account_id`
+    /// of a child account.
+    pub accounts_api: bool,
 }
 
 impl fmt::Debug for Credential {
@@ -47,6 +53,8 @@ impl fmt::Debug for Credential {
             .field("grants", &self.grants)
             .field("admin_api", &self.admin_api)
             .field("networks", &self.networks)
+            .field("change", &self.change)
+            .field("accounts_api", &self.accounts_api)
             .finish()
     }
 }
@@ -70,19 +78,71 @@ pub struct World {
     pub rate_limiter: Arc<RateLimiter>,
     /// The scenario's churn events and their progress.
     pub churn: Arc<Churn>,
+    /// The scenario's timed changes to its integrations and their progress.
+    pub changes: Arc<Changes>,
     /// The scenario's logs (who they name is read from the tenant as built, and kept across
     /// edits).
     pub logs: Arc<Logs>,
+    /// The child accounts (an MSP's customers), each served as a world of its own.
+    accounts: Arc<[Account]>,
+}
+
+/// A child account being served: its id and names, and its own world, behind a lock of its own
+/// (an edit made through `account_id` swaps the child's world; the parent's is left as it is,
+/// and edits of the parent's keep the children as they are).
+#[derive(Debug)]
+pub struct Account {
+    /// `DA…`.
+    pub account_id: Arc<str>,
+    /// The child's name (its tenant's `name`).
+    pub name: String,
+    /// The child's API hostname.
+    pub api_hostname: String,
+    /// What the child serves.
+    world: RwLock<Arc<World>>,
+}
+
+impl Account {
+    /// The child's world as of now.
+    pub fn world(&self) -> Arc<World> {
+        match self.world.read() {
+            Ok(guard) => Arc::clone(&guard),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    /// Serves `world` for this child from now on.
+    fn swap(&self, world: World) {
+        let world = Arc::new(world);
+        match self.world.write() {
+            Ok(mut guard) => *guard = world,
+            Err(poisoned) => *poisoned.into_inner() = world,
+        }
+    }
 }
 
 impl World {
-    /// Builds the scenario's tenant.
+    /// Builds the scenario's tenant, and its child accounts'.
     pub fn build(scenario: &Scenario) -> Result<Self> {
-        Ok(Self::new(scenario, crate::generate::build(scenario)?))
+        let mut world = Self::new(scenario, crate::generate::build(scenario)?);
+        world.accounts = build_accounts(scenario)?;
+        Ok(world)
     }
 
-    /// A world serving an already built `tenant` of `scenario`.
+    /// A world serving an already built `tenant` of `scenario` (its child accounts are built
+    /// here; if they fail to build, none is served, and the error is logged).
     pub fn new(scenario: &Scenario, tenant: Tenant) -> Self {
+        let mut world = Self::without_accounts(scenario, tenant);
+        if !scenario.accounts.is_empty() {
+            world.accounts = build_accounts(scenario).unwrap_or_else(|error| {
+                tracing::error!(%error, "the child accounts could not be built");
+                Arc::from([])
+            });
+        }
+        world
+    }
+
+    fn without_accounts(scenario: &Scenario, tenant: Tenant) -> Self {
         let credentials = scenario
             .integrations
             .iter()
@@ -94,6 +154,8 @@ impl World {
                     grants: i.grants,
                     admin_api: i.kind == IntegrationKind::AdminApi && scenario.tenant.admin_api_enabled,
                     networks: i.networks.clone(),
+                    change: None,
+                    accounts_api: i.kind == IntegrationKind::AccountsApi,
                 };
                 (i.ikey.clone(), Arc::new(credential))
             })
@@ -106,15 +168,18 @@ impl World {
             )),
             rate_limiter: Arc::new(RateLimiter::new(scenario.rate_limits.clone())),
             churn: Arc::new(Churn::new(&scenario.churn)),
+            changes: Arc::new(Changes::new(&scenario.changes, scenario.options.clock_offset_s)),
             logs: Arc::new(Logs::new(scenario, tenant.anchor)),
             api_hostname: scenario.tenant.api_hostname.to_ascii_lowercase(),
             scenario: scenario.clone(),
             tenant,
             credentials,
+            accounts: Arc::from([]),
         }
     }
 
-    /// This world with another tenant: same scenario, keys, fault counters, buckets and churn.
+    /// This world with another tenant: same scenario, keys, fault counters, buckets, churn and
+    /// changes.
     pub fn with_tenant(&self, tenant: Tenant) -> Self {
         // Events keep naming the tenant as built: read it before it is replaced.
         self.logs.read_people(&self.scenario, &self.tenant);
@@ -126,13 +191,30 @@ impl World {
             faults: Arc::clone(&self.faults),
             rate_limiter: Arc::clone(&self.rate_limiter),
             churn: Arc::clone(&self.churn),
+            changes: Arc::clone(&self.changes),
             logs: Arc::clone(&self.logs),
+            accounts: Arc::clone(&self.accounts),
         }
+    }
+
+    /// The child accounts, in the scenario's order.
+    pub fn accounts(&self) -> &[Account] {
+        &self.accounts
+    }
+
+    /// The child account `account_id`.
+    pub fn account(&self, account_id: &str) -> Option<&Account> {
+        self.accounts.iter().find(|a| &*a.account_id == account_id)
     }
 
     /// The credential of `ikey`.
     pub fn credential(&self, ikey: &str) -> Option<&Arc<Credential>> {
         self.credentials.get(ikey)
+    }
+
+    /// The credential of the integration named `name` (as the scenario wrote it).
+    pub fn credential_named(&self, name: &str) -> Option<&Arc<Credential>> {
+        self.credentials.values().find(|c| &*c.name == name)
     }
 
     /// The scenario's options.
@@ -146,10 +228,40 @@ impl World {
     }
 }
 
-/// Handle on everything requests read. Clone is one reference count.
+/// The child accounts of `scenario`, each built as a world of its own.
+fn build_accounts(scenario: &Scenario) -> Result<Arc<[Account]>> {
+    scenario
+        .accounts
+        .iter()
+        .map(|account| {
+            let child = scenario.child_scenario(account);
+            Ok(Account {
+                account_id: Arc::from(account.account_id.as_str()),
+                name: account.tenant.name.clone(),
+                api_hostname: account.tenant.api_hostname.clone(),
+                world: RwLock::new(Arc::new(World::build_child(&child)?)),
+            })
+        })
+        .collect()
+}
+
+impl World {
+    fn build_child(scenario: &Scenario) -> Result<Self> {
+        Ok(Self::without_accounts(
+            scenario,
+            crate::generate::build(scenario)?,
+        ))
+    }
+}
+
+/// Handle on everything requests read. Clone is one reference count plus, for a request made
+/// through `account_id`, the child account it reads.
 #[derive(Clone, Debug)]
 pub struct AppState {
     inner: Arc<Shared>,
+    /// Set for a request to a child account: its id and the world it reads, taken from the
+    /// world the request was admitted in.
+    account: Option<(Arc<str>, Arc<World>)>,
 }
 
 #[derive(Debug)]
@@ -200,8 +312,24 @@ impl AppState {
         &self.inner.unserved
     }
 
+    /// The same state reading the child account `account` of `world` (`None`: `world` has no
+    /// such child).
+    pub fn for_account(&self, world: &World, account: &str) -> Option<Self> {
+        let child = world.account(account)?;
+        Some(Self {
+            inner: Arc::clone(&self.inner),
+            account: Some((Arc::clone(&child.account_id), child.world())),
+        })
+    }
+
+    /// The child account this state reads, if any.
+    pub fn account_id(&self) -> Option<&str> {
+        self.account.as_ref().map(|(id, _)| &**id)
+    }
+
     fn from_world(world: World) -> Self {
         Self {
+            account: None,
             inner: Arc::new(Shared {
                 clock_offset_s: AtomicI64::new(world.options().clock_offset_s),
                 start: world.scenario.clone(),
@@ -213,8 +341,17 @@ impl AppState {
         }
     }
 
-    /// The world as of now.
+    /// The world as of now (for a child account's request: the child's, as of the request's
+    /// admission).
     pub fn world(&self) -> Arc<World> {
+        if let Some((_, child)) = &self.account {
+            return Arc::clone(child);
+        }
+        self.parent_world()
+    }
+
+    /// The parent account's world as of now, whichever account this state reads.
+    pub fn parent_world(&self) -> Arc<World> {
         match self.inner.world.read() {
             Ok(guard) => Arc::clone(&guard),
             // A writer never panics while holding the lock; if one did, the world is still whole.
@@ -222,14 +359,27 @@ impl AppState {
         }
     }
 
-    /// Serves `world` from now on, with its scenario's clock offset (reset, load).
+    /// Serves `world` from now on, with its scenario's clock offset (reset, load); always the
+    /// parent account's.
     pub fn replace_world(&self, world: World) {
         self.set_clock_offset(world.options().clock_offset_s);
-        self.swap_world(world);
+        let world = Arc::new(world);
+        match self.inner.world.write() {
+            Ok(mut guard) => *guard = world,
+            Err(poisoned) => *poisoned.into_inner() = world,
+        }
     }
 
     /// Serves `world` from now on, leaving the clock as it is (an edit of the same scenario).
+    /// For a child account's state, `world` is the child's: the parent keeps serving its own,
+    /// with that child's world replaced (nothing, if the child is gone since).
     pub fn swap_world(&self, world: World) {
+        if let Some((id, _)) = &self.account {
+            if let Some(account) = self.parent_world().account(id) {
+                account.swap(world);
+            }
+            return;
+        }
         let world = Arc::new(world);
         match self.inner.world.write() {
             Ok(mut guard) => *guard = world,

@@ -301,6 +301,66 @@ pub struct Tenant {
     pub settings: Bytes,
     /// The anchor every generated time is relative to, unix seconds (see `scenario::Anchor`).
     pub anchor: i64,
+    /// Integrations, policies, administrative units and the account's other objects.
+    pub account: Account,
+}
+
+/// The account's objects besides users, groups and administrators: integrations, policies,
+/// administrative units, the administrators' extras, logo and billing. Cheap to clone (arenas
+/// are shared), so an edit of users or groups carries it over whole.
+#[derive(Debug, Default, Clone)]
+pub struct Account {
+    /// Integrations as the legacy v1 and v2 endpoints render them, in scenario order.
+    pub integrations_v1: JsonList,
+    /// Integrations as `/admin/v3/integrations` renders them.
+    pub integrations_v3: JsonList,
+    /// ikey → index into the integration lists.
+    pub integration_by_key: HashMap<Box<str>, u32>,
+    /// Administrative units in API order.
+    pub admin_units: JsonList,
+    /// admin_unit_id → index into `admin_units`.
+    pub admin_unit_by_id: HashMap<Box<str>, u32>,
+    /// What the unit list's filters compare, per unit: admin ids, group ids, ikeys.
+    pub admin_unit_members: Vec<[Vec<Box<str>>; 3]>,
+    /// Per administrator (same order as `Tenant::admins`), its password management status.
+    pub password_mgmt: JsonList,
+    /// Pending administrator activations.
+    pub activations: JsonList,
+    /// Rendered `response` of `/admin/v1/admins/allowed_auth_methods`.
+    pub allowed_auth_methods: Bytes,
+    /// Policies, the global policy first.
+    pub policies: JsonList,
+    /// policy_key → index into `policies`.
+    pub policy_by_key: HashMap<Box<str>, u32>,
+    /// Rendered `response` of `/admin/v2/policies/summary`.
+    pub policy_summary: Bytes,
+    /// Per integration (scenario order), the index of the policy that applies (global: 0).
+    pub policy_of_integration: Vec<u32>,
+    /// Per integration, `/admin/v2/policies/calculate`'s answer.
+    pub policy_calculated: Vec<Bytes>,
+    /// The logo's PNG bytes, when the scenario sets one.
+    pub logo: Option<Bytes>,
+    /// Rendered `response` of `/admin/v1/billing/edition`.
+    pub edition: Bytes,
+    /// Rendered `response` of `/admin/v1/billing/telephony_credits`.
+    pub telephony_credits: Bytes,
+}
+
+impl Account {
+    /// The integration with this ikey.
+    pub fn integration(&self, ikey: &str) -> Option<usize> {
+        self.integration_by_key.get(ikey).map(|i| *i as usize)
+    }
+
+    /// The administrative unit with this id.
+    pub fn admin_unit(&self, id: &str) -> Option<usize> {
+        self.admin_unit_by_id.get(id).map(|i| *i as usize)
+    }
+
+    /// The policy with this key.
+    pub fn policy(&self, key: &str) -> Option<usize> {
+        self.policy_by_key.get(key).map(|i| *i as usize)
+    }
 }
 
 impl Tenant {

@@ -303,8 +303,8 @@ class DuoMock:
         same port with the same CA; ``integrations``, ``ikey`` and ``skey`` follow it. A bad one
         raises :class:`DuoMockError` (``file:line:column: …``) and changes nothing.
 
-        The scenario travels as text, so a ``body_file`` it names is looked for relative to the
-        server's working folder, not the scenario's."""
+        The scenario travels as text, so a ``body_file`` or ``logo`` it names is looked for
+        relative to the server's working folder, not the scenario's."""
         path = scenarios.resolve(scenario)
         try:
             answer = self._control.call("POST", "load", path.read_bytes())

@@ -35,7 +35,7 @@ enum Retry {
 
 /// A client for one tenant.
 #[derive(Debug)]
-pub(super) struct Client {
+pub(crate) struct Client {
     http: reqwest::Client,
     /// `https://` + the API host.
     base: String,
@@ -47,7 +47,7 @@ pub(super) struct Client {
 }
 
 impl Client {
-    pub(super) fn new(
+    pub(crate) fn new(
         host: &str,
         ikey: &str,
         skey: &str,
@@ -83,7 +83,7 @@ impl Client {
     }
 
     /// `GET path?params`, signed, retried as the table says; the envelope of a valid answer.
-    pub(super) async fn get(&self, path: &str, params: &[(&str, String)]) -> Result<Value, Failure> {
+    pub(crate) async fn get(&self, path: &str, params: &[(&str, String)]) -> Result<Value, Failure> {
         let mut retries = 0usize;
         loop {
             let (failure, retry) = match self.attempt(path, params).await {

@@ -6,7 +6,7 @@
 //! It is deliberately plain: users, administrators and groups read by offset paging, group
 //! members per group, re-reads when the tenant visibly changes, Duo's retry schedule.
 
-mod client;
+pub(crate) mod client;
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
@@ -159,8 +159,8 @@ impl fmt::Display for Breakage {
 /// A classified failure: the contract's `error` object.
 #[derive(Debug, Clone, Serialize)]
 pub struct Failure {
-    kind: ErrorKind,
-    message: String,
+    pub(crate) kind: ErrorKind,
+    pub(crate) message: String,
     endpoint: Option<String>,
     http_status: Option<u16>,
     duo_code: Option<u32>,
@@ -168,7 +168,7 @@ pub struct Failure {
 }
 
 impl Failure {
-    fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+    pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Self {
             kind,
             message: message.into(),
@@ -179,12 +179,12 @@ impl Failure {
         }
     }
 
-    fn at(mut self, endpoint: &str) -> Self {
+    pub(crate) fn at(mut self, endpoint: &str) -> Self {
         self.endpoint = Some(endpoint.to_owned());
         self
     }
 
-    fn status(mut self, status: u16) -> Self {
+    pub(crate) fn status(mut self, status: u16) -> Self {
         self.http_status = Some(status);
         self
     }
@@ -264,9 +264,18 @@ fn names() -> String {
 }
 
 fn parse_args(args: &[String]) -> Result<Breakage, String> {
+    match breakage_arg(args, "sync")? {
+        None => Ok(Breakage::Correct),
+        Some(n) => Breakage::from_name(&n).ok_or_else(|| format!("unknown breakage {n:?}")),
+    }
+}
+
+/// The breakage a self-test program's command line (`COMMAND [--breakage NAME]`) or
+/// `BROKEN_MODE` names, if any.
+pub(crate) fn breakage_arg(args: &[String], command: &str) -> Result<Option<String>, String> {
     let mut args = args.iter();
     match args.next().map(String::as_str) {
-        Some("sync") => {}
+        Some(c) if c == command => {}
         Some(other) => return Err(format!("unknown command {other:?}")),
         None => return Err("missing command".into()),
     }
@@ -277,10 +286,7 @@ fn parse_args(args: &[String]) -> Result<Breakage, String> {
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
-    match name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
-        None => Ok(Breakage::Correct),
-        Some(n) => Breakage::from_name(n).ok_or_else(|| format!("unknown breakage {n:?}")),
-    }
+    Ok(name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()))
 }
 
 fn required(name: &str) -> Result<String, String> {

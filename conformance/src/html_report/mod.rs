@@ -125,7 +125,7 @@ fn case_rows(html: &mut String, result: &CaseResult) {
         "<tr class=\"case\" id=\"case-{id}\" {data}><td><span class=\"status {}\">{}</span></td><td><code>{id}</code><br>{}</td><td>{}</td><td class=\"time\">{:.1} s</td><td>{}</td></tr>",
         result.status.as_str(),
         label(result.status),
-        xml_escape(&result.title),
+        xml_escape(&result.display_title()),
         result.category,
         result.duration.as_secs_f64(),
         xml_escape(result.reason.as_deref().unwrap_or("")),
@@ -206,6 +206,7 @@ mod tests {
             duration: Duration::from_millis(1500),
             stderr_tail: Vec::new(),
             timeline: Timeline::default(),
+            rows: Vec::new(),
         };
         let mut failed = result(
             "rate-limits-429-mid-list",

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use crate::{broken_connector_command, catalogue};
+use crate::{broken_collector_command, broken_connector_command, catalogue};
 
 fn kit() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_duo-conformance"));
@@ -354,4 +354,97 @@ fn without_a_bundled_connector_the_kit_says_how_to_get_one() {
         stderr.contains("cargo build -p connector --bin duo-connector"),
         "{stderr}"
     );
+}
+
+#[test]
+fn logs_cases_list_their_l_rows_and_run_alone_with_reports() {
+    let (code, stdout, _) = run(kit().args(["--list", "--category", "logs"]));
+    assert_eq!(code, 0);
+    let logs: Vec<_> = catalogue().into_iter().filter(|c| c.logs.is_some()).collect();
+    assert!(stdout.ends_with(&format!("{} cases\n", logs.len())), "{stdout}");
+    assert!(
+        stdout.contains("logs-sink-unwritable") && stdout.contains("[L1, L2]"),
+        "{stdout}"
+    );
+
+    let dir = scratch("logs");
+    let junit = dir.join("logs.xml");
+    let json = dir.join("logs.json");
+    let (code, stdout, stderr) = run(kit()
+        .args([
+            "--case",
+            "logs-one-page",
+            "--case",
+            "logs-nothing-settled",
+            "--collector",
+        ])
+        .arg(broken_collector_command("none"))
+        .arg("--report")
+        .arg(format!("junit={}", junit.display()))
+        .arg("--report")
+        .arg(format!("json={}", json.display())));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("2 passed"), "{stdout}");
+    let junit = std::fs::read_to_string(junit).unwrap();
+    assert!(
+        junit.contains("logs-one-page") && junit.contains("\"logs\""),
+        "{junit}"
+    );
+    let json = std::fs::read_to_string(json).unwrap();
+    assert!(
+        json.contains("\"category\":\"logs\"") || json.contains("\"category\": \"logs\""),
+        "{json}"
+    );
+    let document: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let one_page = document["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "logs-one-page")
+        .unwrap();
+    assert_eq!(one_page["rows"], serde_json::json!(["L16"]), "{json}");
+    assert!(
+        junit.contains("Ten minutes of authentication events, one page [L16]"),
+        "{junit}"
+    );
+
+    // The same case against a collector that skips the settle time fails, naming the request.
+    let (code, stdout, _) = run(kit()
+        .args(["--case", "logs-one-page", "--collector"])
+        .arg(broken_collector_command("ignores-settle")));
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("L8: maxtime is") && stdout.contains("GET /admin/v2/logs/authentication?"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_connector_alone_leaves_the_logs_cases_out() {
+    let (code, stdout, _) = run(kit()
+        .args(["--connector"])
+        .arg(broken_connector_command("none"))
+        .args([
+            "--exclude",
+            "sync-*",
+            "--exclude",
+            "pagination-*",
+            "--exclude",
+            "permissions-*",
+        ])
+        .args([
+            "--exclude",
+            "intermediaries-*",
+            "--exclude",
+            "rate-limits-*",
+            "--exclude",
+            "auth-*",
+        ])
+        .args(["--exclude", "server-errors-*", "--exclude", "drift-*"]));
+    let logs = catalogue().iter().filter(|c| c.logs.is_some()).count();
+    assert!(
+        stdout.contains(&format!("{logs} logs cases left out")),
+        "{code} {stdout}"
+    );
+    assert!(stdout.contains("0 passed"), "{stdout}");
 }

@@ -5,6 +5,7 @@ mod bundles;
 mod check;
 mod cli;
 mod errors;
+mod logs;
 mod retries;
 mod review;
 mod secrets;

@@ -17,7 +17,7 @@
 //! | `GET /dashboard/requests` | the journal, newest first, filtered, live ([`requests`]) |
 //! | `GET /dashboard/requests/{seq}` | one request, its answer, and why ([`why`]) |
 //! | `GET /dashboard/tenant` | users, admins, groups, members, summary, settings ([`tenant`]) |
-//! | `GET /dashboard/scenario` | options, integrations, faults, churn, buckets, clock ([`scenario`]) |
+//! | `GET /dashboard/scenario` | options, integrations, faults, churn, changes, buckets, clock ([`scenario`]) |
 //! | `POST /dashboard/scenario/{reset,clock,load}` | the scenario page's buttons |
 //! | `POST /dashboard/api/skey` | an integration's skey, for the reveal button |
 //! | `GET /dashboard/api/requests?after=N` | rows newer than N, for the live requests page |

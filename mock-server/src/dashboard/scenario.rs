@@ -1,7 +1,7 @@
 //! The scenario page: what is served and how it is steered. Options, integrations with their
-//! grants and networks (skeys masked, revealed one at a time on request), fault rules and churn
-//! with their counters, rate-limit buckets, the clock; and the buttons: reset, set the clock,
-//! load another bundled scenario (the scenario files beside the one served at start). The
+//! grants and networks (skeys masked, revealed one at a time on request), fault rules, churn and
+//! changes with their counters, rate-limit buckets, the clock; and the buttons: reset, set the
+//! clock, load another bundled scenario (the scenario files beside the one served at start). The
 //! buttons do what the control API's routes do, through the same code.
 
 use std::fmt::Write as _;
@@ -97,7 +97,7 @@ pub(super) async fn page(
     html.push_str("<div class=\"actions\">");
     let _ = write!(
         html,
-        "<form method=\"post\" action=\"{BASE}/scenario/reset\"><button id=\"reset\" type=\"submit\">Reset</button> <small>rebuild the tenant; faults, churn, buckets and clock start over</small></form>"
+        "<form method=\"post\" action=\"{BASE}/scenario/reset\"><button id=\"reset\" type=\"submit\">Reset</button> <small>rebuild the tenant; faults, churn, changes, buckets and clock start over</small></form>"
     );
     let _ = write!(
         html,
@@ -187,6 +187,28 @@ pub(super) async fn page(
                 event.rename_users,
                 event.move_users,
                 if applied { "yes" } else { "not yet" }
+            );
+        }
+        html.push_str("</tbody></table>\n");
+    }
+    html.push_str("</section>\n");
+
+    section(&mut html, "Changes");
+    let (changes, list_requests) = world.changes.progress();
+    if changes.is_empty() {
+        html.push_str("<p class=\"empty\">None: every integration keeps its grants.</p>\n");
+    } else {
+        let _ = writeln!(
+            html,
+            "<p class=\"meta\">{list_requests} successful list requests counted.</p><table><thead><tr><th>Change</th><th>What, and when</th><th>Applied</th></tr></thead><tbody>"
+        );
+        for progress in changes {
+            let _ = writeln!(
+                html,
+                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(progress.name),
+                esc(&progress.change.describe()),
+                if progress.applied { "yes" } else { "not yet" }
             );
         }
         html.push_str("</tbody></table>\n");

@@ -21,7 +21,7 @@ const MAX_LIMIT: usize = 500;
 
 /// The kinds of object the page lists, with the fields its table shows (the whole object is a
 /// click away).
-const KINDS: [(&str, &str, &[&str]); 14] = [
+const KINDS: [(&str, &str, &[&str]); 19] = [
     (
         "users",
         "Users",
@@ -73,8 +73,25 @@ const KINDS: [(&str, &str, &[&str]); 14] = [
         "Endpoints",
         &["epkey", "username", "device_name", "os_family"],
     ),
+    (
+        "integrations",
+        "Integrations",
+        &["integration_key", "name", "type", "policy_key"],
+    ),
+    (
+        "admin_units",
+        "Administrative units",
+        &["admin_unit_id", "name", "description"],
+    ),
+    (
+        "policies",
+        "Policies",
+        &["policy_key", "policy_name", "is_global_policy"],
+    ),
     ("summary", "Summary", &[]),
     ("settings", "Settings", &[]),
+    ("policy_summary", "Policy summary", &[]),
+    ("allowed_auth_methods", "Admin auth methods", &[]),
 ];
 
 #[derive(Debug, Default, Deserialize)]
@@ -205,8 +222,19 @@ pub(super) async fn page(State(state): State<AppState>, Query(query): Query<Tena
             single(&mut html, title, &tenant.settings);
             return layout("Tenant", Nav::Tenant, &html).into_response();
         }
+        "policy_summary" => {
+            single(&mut html, title, &tenant.account.policy_summary);
+            return layout("Tenant", Nav::Tenant, &html).into_response();
+        }
+        "allowed_auth_methods" => {
+            single(&mut html, title, &tenant.account.allowed_auth_methods);
+            return layout("Tenant", Nav::Tenant, &html).into_response();
+        }
         "admins" => &tenant.admins,
         "groups" => &tenant.groups,
+        "integrations" => &tenant.account.integrations_v3,
+        "admin_units" => &tenant.account.admin_units,
+        "policies" => &tenant.account.policies,
         "members" => match tenant.group_ids.iter().position(|id| **id == *query.group) {
             Some(index) => &tenant.group_members[index],
             None => {

@@ -109,10 +109,11 @@ fn unauthorized(html: &mut String, view: &RequestView, world: &World, code: Opti
             html,
             "<p><b>{}</b> is {}.</p>",
             esc(&integration.name),
-            if integration.kind == IntegrationKind::AdminApi {
-                "an Admin API application on an account whose plan has no Admin API"
-            } else {
-                "not an Admin API application"
+            match integration.kind {
+                _ if crate::auth::is_accounts_path(&view.entry.path) => "not an Accounts API application",
+                IntegrationKind::AdminApi =>
+                    "an Admin API application on an account whose plan has no Admin API",
+                _ => "not an Admin API application",
             }
         );
         return;
@@ -246,7 +247,28 @@ fn forbidden(html: &mut String, view: &RequestView, world: &World) {
         return;
     };
     let name = esc(&integration.name);
-    if integration.kind != IntegrationKind::AdminApi {
+    let accounts_path = crate::auth::is_accounts_path(&view.entry.path);
+    if accounts_path && integration.kind != IntegrationKind::AccountsApi {
+        let _ = writeln!(
+            html,
+            "<p class=\"headline\"><b>{name}</b> is not an Accounts API application (403 40301).</p>"
+        );
+        return;
+    }
+    if integration.kind == IntegrationKind::AccountsApi && !accounts_path {
+        let params = crate::params::Params::parse(view.entry.query.as_bytes());
+        let child = params
+            .first("account_id")
+            .and_then(|id| std::str::from_utf8(id).ok())
+            .filter(|id| world.account(id).is_some());
+        if child.is_none() {
+            let _ = writeln!(
+                html,
+                "<p class=\"headline\"><b>{name}</b> holds Accounts API keys: on an Admin API path they read the child account named in <code>account_id</code>, and this request's query named no child of this account (403 40301).</p>"
+            );
+            return;
+        }
+    } else if integration.kind != IntegrationKind::AdminApi && !accounts_path {
         let _ = writeln!(
             html,
             "<p class=\"headline\"><b>{name}</b> is not an Admin API application (403 40301).</p>"
@@ -324,7 +346,7 @@ fn rate_limited(html: &mut String, view: &RequestView, world: &World) {
         class
     );
     for bucket in world.rate_limiter.buckets() {
-        if bucket.class == class {
+        if bucket.class == class || bucket.class == EndpointClass::Total {
             let _ = writeln!(
                 html,
                 "<p>Now: {:.1} of {:.0} calls left for {} ({} a minute).</p>",
@@ -379,7 +401,13 @@ pub(super) fn filters(count: &RuleCount<'_>) -> Vec<(&'static str, String)> {
     let optional = [
         ("method", rule.method.clone()),
         ("integration", rule.integration.clone()),
-        ("calls", rule.calls.map(|[a, b]| format!("{a} to {b}"))),
+        ("query", rule.query_text()),
+        ("calls", rule.calls.map(|calls| calls.to_string())),
+        ("page", rule.page.map(|page| page.to_string())),
+        (
+            "count_per",
+            (rule.count_per != crate::faults::CountPer::Server).then(|| rule.count_per.name().to_owned()),
+        ),
         ("after_s", rule.after_s.map(|s| s.to_string())),
         ("until_s", rule.until_s.map(|s| s.to_string())),
         ("probability", rule.probability.map(|p| p.to_string())),

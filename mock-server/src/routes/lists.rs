@@ -38,6 +38,19 @@ pub enum Source {
     Devices(Kind),
     /// The devices of a kind of the user the path names, as the user object embeds them.
     UserDevices(Kind),
+    /// Integrations as the legacy v1 and v2 lists render them (read with the scenario's
+    /// `integrations_read_grant`, which the row names by default).
+    IntegrationsV1,
+    /// Integrations as `/admin/v3/integrations` renders them (the same grant).
+    IntegrationsV3,
+    /// Administrative units; `admin_id`, `group_id` or `integration_key`, at most one.
+    AdminUnits,
+    /// Each administrator's password management status.
+    PasswordMgmt,
+    /// Pending administrator activations.
+    Activations,
+    /// Policies v2, the global policy first; always with `metadata`.
+    Policies,
 }
 
 /// Most values Duo takes in `user_id_list` / `username_list`.
@@ -101,11 +114,15 @@ async fn list(
     caller: Caller,
     ids: Result<Path<Vec<String>>, PathRejection>,
 ) -> Result<Response, ApiError> {
-    if let Some(grant) = row.grant {
-        caller.require(grant)?;
-    }
     let world = state.world();
     let options = world.options();
+    let grant = match paging.source {
+        Source::IntegrationsV1 | Source::IntegrationsV3 => Some(options.integrations_read_grant.grant()),
+        _ => row.grant,
+    };
+    if let Some(grant) = grant {
+        caller.require(grant)?;
+    }
     let tenant = &world.tenant;
     let mode = options.metadata;
     let max = (paging.largest)(&options.max_limit) as usize;
@@ -143,6 +160,26 @@ async fn list(
             let devices = tenant.devices(kind).ok_or_else(ApiError::not_found)?;
             let own = devices.of_user(user).ok_or_else(ApiError::not_found)?;
             page_of_selection(&devices.embedded, own, page, mode)
+        }
+        Source::IntegrationsV1 => page_of(&tenant.account.integrations_v1, page(&caller.params)?, mode),
+        Source::IntegrationsV3 => page_of(&tenant.account.integrations_v3, page(&caller.params)?, mode),
+        Source::AdminUnits => {
+            let page = page(&caller.params)?;
+            let units = &tenant.account.admin_units;
+            match super::admin_units::filtered(&caller.params, &tenant.account.admin_unit_members)? {
+                Some(found) => page_of_selection(units, &found, page, mode),
+                None => page_of(units, page, mode),
+            }
+        }
+        Source::PasswordMgmt => page_of(&tenant.account.password_mgmt, page(&caller.params)?, mode),
+        Source::Activations => page_of(&tenant.account.activations, page(&caller.params)?, mode),
+        Source::Policies => {
+            // A client of Duo's reads the policy list's `metadata` unconditionally.
+            let mode = match mode {
+                MetadataMode::OmitOnSinglePage => MetadataMode::Always,
+                other => other,
+            };
+            page_of(&tenant.account.policies, page(&caller.params)?, mode)
         }
     })
 }

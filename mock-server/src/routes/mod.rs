@@ -6,12 +6,17 @@
 //! mean the fake does not serve the request, which Duo might: they carry
 //! [`NOT_IMPLEMENTED_HEADER`], and each such path is logged once.
 
+mod account;
+mod accounts;
+mod admin_units;
 mod admins;
 pub mod catalogue;
 mod groups;
 mod info;
+mod integrations;
 pub mod lists;
 pub mod logs;
+mod policies;
 mod reports;
 mod users;
 mod writes;
@@ -44,14 +49,11 @@ use crate::{churn, faults, journal};
 /// The whole application: signed Admin API routes, the unsigned ping, and Duo-shaped 404/405.
 pub fn app(state: AppState) -> Router {
     let control = crate::control::routes(state.clone()).with_state(state.clone());
-    let signed = Router::new()
-        .merge(lists::routes())
-        .merge(users::routes())
-        .merge(admins::routes())
-        .merge(groups::routes())
-        .merge(info::routes())
-        .merge(logs::routes().merge(reports::routes()))
-        .route_layer(AuthLayer(state.clone()));
+    let routes = signed_routes();
+    let signed = routes.clone().route_layer(AuthLayer {
+        state: state.clone(),
+        children: routes,
+    });
     Router::new()
         .merge(signed)
         .route("/auth/v2/ping", get(info::ping))
@@ -65,7 +67,24 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// The journal (outermost: it times and records the answer), churn, then fault rules, as one
+/// Every signed route, without the auth layer (which `app` adds, and which routes a child
+/// account's request to these same routes again).
+fn signed_routes() -> Router<AppState> {
+    Router::new()
+        .merge(lists::routes())
+        .merge(users::routes())
+        .merge(admins::routes())
+        .merge(groups::routes())
+        .merge(info::routes())
+        .merge(integrations::routes())
+        .merge(admin_units::routes())
+        .merge(policies::routes())
+        .merge(account::routes())
+        .merge(logs::routes().merge(reports::routes()))
+        .merge(accounts::routes())
+}
+
+/// The journal (outermost: it times and records the answer), changes, churn, then fault rules, as one
 /// hand-written layer. As three `from_fn` layers they cost a tiny signed answer more than all
 /// their own work: each clones the route chain below it and boxes two futures per request.
 /// Without churn events and fault rules (most scenarios) a request costs the journal's note and
@@ -107,7 +126,7 @@ where
     fn call(&mut self, request: Request) -> Self::Future {
         let arrival = journal::arrive(&self.state, &request);
         let world = self.state.world();
-        if world.churn.is_empty() && world.faults.is_empty() {
+        if world.churn.is_empty() && world.faults.is_empty() && world.changes.is_empty() {
             return OuterFuture::Plain {
                 inner: self.inner.call(request),
                 finish: Some((self.state.clone(), arrival)),
@@ -116,12 +135,14 @@ where
         let ready = take_ready(&mut self.inner);
         let state = self.state.clone();
         OuterFuture::Shaped(Box::pin(async move {
-            let response = churn::track(&state, request, |request| {
-                faults::apply(&state, request, |request| async move {
-                    match ready.oneshot(request).await {
-                        Ok(response) => response,
-                        Err(never) => match never {},
-                    }
+            let response = crate::changes::track(&state, request, |request| {
+                churn::track(&state, request, |request| {
+                    faults::apply(&state, request, |request| async move {
+                        match ready.oneshot(request).await {
+                            Ok(response) => response,
+                            Err(never) => match never {},
+                        }
+                    })
                 })
             })
             .await;
@@ -201,6 +222,42 @@ async fn not_served(state: &AppState, request: Request, error: ApiError) -> Resp
         response.extensions_mut().insert(tag);
     }
     response
+}
+
+pub(crate) use admin_units::{Built as AdminUnits, build as build_admin_units};
+
+/// The account's objects besides users and groups, made from the scenario and the
+/// administrators (whose units `units` already set).
+pub(crate) fn build_account(
+    scenario: &crate::Scenario,
+    admins: &[crate::model::Admin],
+    units: AdminUnits,
+    anchor: i64,
+) -> crate::store::Account {
+    let policies = policies::build(scenario);
+    let (integrations_v1, integrations_v3, integration_by_key) =
+        integrations::build(scenario, &policies.key_of_integration);
+    let (password_mgmt, activations, allowed_auth_methods) = admins::build_extras(scenario, admins, anchor);
+    let (edition, telephony_credits) = account::build_billing(scenario);
+    crate::store::Account {
+        integrations_v1,
+        integrations_v3,
+        integration_by_key,
+        admin_units: units.list,
+        admin_unit_by_id: units.by_id,
+        admin_unit_members: units.members,
+        password_mgmt,
+        activations,
+        allowed_auth_methods,
+        policies: policies.list,
+        policy_by_key: policies.by_key,
+        policy_summary: policies.summary,
+        policy_of_integration: policies.index_of_integration,
+        policy_calculated: policies.calculated,
+        logo: scenario.logo.clone(),
+        edition,
+        telephony_credits,
+    }
 }
 
 /// Opening of a list body: `{"metadata":{…},"response":[` or `{"response":[`.

@@ -37,7 +37,7 @@ def pages(total, limit):
 def test_lists_equal_dump_for_every_signature_and_transport(serve, dump, admin_for, signing, tls):
     ready = serve("default.toml", tls=tls)
     truth = dump("default.toml")
-    assert (len(truth["users"]), len(truth["admins"]), len(truth["groups"])) == (343, 10, 15)
+    assert (len(truth["users"]), len(truth["admins"]), len(truth["groups"])) == (343, 11, 15)
     admin = admin_for(ready, **SIGNING[signing])
     assert admin.sig_version == (2 if signing != "v5" else 5)
 

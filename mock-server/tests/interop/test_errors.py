@@ -4,7 +4,9 @@
 
 import email.utils
 import hashlib
+import json
 import time
+import urllib.request
 
 import pytest
 
@@ -145,3 +147,27 @@ def test_ids_that_need_quoting_are_signed_over_the_raw_path_and_not_found(serve,
         for call in (admin.get_user_by_id, admin.get_user_groups):
             assert_duo_error(raised(call, user_id), 404, 40401, "Resource not found")
     assert admin.get_user_by_id(real)["user_id"] == real
+
+
+def control(ready, method, route, body=None):
+    """One control API request (loopback, with the ready file's token); the answer's JSON."""
+    request = urllib.request.Request(ready["control_url"] + route, method=method,
+                                     data=None if body is None else json.dumps(body).encode(),
+                                     headers={"X-Duo-Mock-Token": ready["control_token"]})
+    with urllib.request.urlopen(request, timeout=60) as answer:
+        return json.loads(answer.read())
+
+
+def test_a_grant_a_change_removed_is_duos_403_to_the_client(serve, admin_for, monkeypatch):
+    """scenarios/examples/grant-removed-monday.toml: a day on (by the control API's clock, and
+    the client's), the integration's user list is Duo's 403 40301; its admin list still works."""
+    ready = serve("examples/grant-removed-monday.toml")
+    admin = admin_for(ready)
+    assert len(admin.get_users()) == 50
+    control(ready, "PUT", "/clock", {"offset_s": 86400})
+    shift_client_clock(monkeypatch, 86400)
+    assert_duo_error(raised(admin.get_users), 403, 40301, "Access forbidden")
+    assert len(admin.get_admins()) == 3
+    refused = [e for e in control(ready, "GET", "/journal")["entries"] if e["status"] == 403]
+    assert [(e["integration"], e["signature_valid"], e["change"]) for e in refused] == [
+        ("access-review", True, "read resource unticked on monday")]

@@ -132,24 +132,165 @@ async fn churn_keeps_the_fault_counters_running() {
 
 #[test]
 fn churn_events_are_checked_and_located() {
-    for (event, words) in [
-        ("[[churn]]\ndelete_users = 1\n", "one trigger"),
+    // (event, the line the mistake is reported on: the event's, or the key its message names)
+    for (event, at, words) in [
+        ("[[churn]]\ndelete_users = 1\n", "[[churn]]", "one trigger"),
         (
             "[[churn]]\nat_s = 1\nafter_list_requests = 2\ndelete_users = 1\n",
+            "[[churn]]",
             "one trigger",
         ),
-        ("[[churn]]\nat_s = 1\n", "needs a change"),
+        ("[[churn]]\nat_s = 1\n", "[[churn]]", "needs a change"),
         (
             "[[churn]]\nafter_list_requests = 0\ndelete_users = 1\n",
+            "after_list_requests",
             "counts from 1",
+        ),
+        (
+            "[[churn]]\nat_s = 0\nusers = [\"a\"]\nuser_range = [0, 0]\nrename_users = 1\n",
+            "[[churn]]",
+            "not both",
+        ),
+        (
+            "[[churn]]\nat_s = 0\nuser_range = [3, 2]\nrename_users = 1\n",
+            "user_range",
+            "comes after the last",
+        ),
+        (
+            "[[churn]]\nat_s = 0\nusers = [\"a\", \"b\"]\nmove_users = 3\n",
+            "move_users",
+            "move_users = 3, but the event chooses 2 users",
+        ),
+        (
+            "[[churn]]\nat_s = 0\nusers = [\"a\", \"a\"]\nrename_users = 1\n",
+            "users",
+            "\"a\" twice",
         ),
     ] {
         let text = Scenario::builder().to_toml() + "\n" + event;
-        let line = text.lines().position(|l| l == "[[churn]]").expect("event") + 1;
+        let churn = text.lines().position(|l| l == "[[churn]]").expect("event");
+        let line = churn
+            + text
+                .lines()
+                .skip(churn)
+                .position(|l| l.starts_with(at))
+                .expect("the line")
+            + 1;
         let error = Scenario::parse(&text, "c.toml").expect_err(event).to_string();
         assert!(
             error.starts_with(&format!("c.toml:{line}:")) && error.contains(words),
-            "{error}"
+            "{error} (wanted line {line})"
         );
     }
+}
+
+fn usernames(users: &[Value]) -> Vec<&str> {
+    users
+        .iter()
+        .map(|u| u["username"].as_str().expect("username"))
+        .collect()
+}
+
+#[tokio::test]
+async fn churn_by_name_renames_and_moves_exactly_the_named_users() {
+    let before = dump(&churned(""));
+    let original = before["users"].as_array().expect("users").clone();
+    let names = usernames(&original);
+    let (first, second) = (names[10], names[250]);
+    let sc = churned(&format!(
+        "\n[[churn]]\nat_s = 0\nusers = [{first:?}, {second:?}]\nrename_users = 2\nmove_users = 1\n"
+    ));
+    let s = spawn(&sc).await;
+    let after = s.get_all(USERS, 300).await;
+    assert_eq!(after.len(), original.len(), "nobody created or deleted");
+    let changed: Vec<usize> = (0..after.len()).filter(|i| after[*i] != original[*i]).collect();
+    assert_eq!(changed, [10, 250], "exactly the named users changed, in place");
+    for i in changed {
+        let (was, now) = (&original[i], &after[i]);
+        assert_eq!(now["username"], format!("{}-renamed", names[i]));
+        let mut unchanged = now.clone();
+        unchanged["username"] = was["username"].clone();
+        if i == 10 {
+            assert_ne!(now["groups"], was["groups"], "the first named user moved");
+            unchanged["groups"] = was["groups"].clone();
+        }
+        assert_eq!(&unchanged, was, "a rename changes the username only");
+    }
+    let renamed = format!("{first}-renamed");
+    let by_old = s
+        .get(
+            USERS,
+            &format!("username={}", duo_auth::params::encode(first.as_bytes())),
+        )
+        .await;
+    assert_eq!(
+        by_old.ok().as_array().map(Vec::len),
+        Some(0),
+        "the old name finds nobody"
+    );
+    let by_new = s
+        .get(
+            USERS,
+            &format!("username={}", duo_auth::params::encode(renamed.as_bytes())),
+        )
+        .await;
+    assert_eq!(by_new.ok()[0]["user_id"], original[10]["user_id"]);
+    let group_id = after[10]["groups"][0]["group_id"]
+        .as_str()
+        .expect("moved to a group");
+    let members = s
+        .get_all(&format!("/admin/v2/groups/{group_id}/users"), 500)
+        .await;
+    assert!(
+        members
+            .iter()
+            .any(|m| m["user_id"] == original[10]["user_id"] && m["username"] == renamed.as_str()),
+        "member lists show the new name"
+    );
+}
+
+#[tokio::test]
+async fn churn_by_range_deletes_exactly_those_positions_under_a_pager() {
+    let sc = churned("\n[[churn]]\nafter_list_requests = 1\nuser_range = [200, 219]\ndelete_users = 20\n");
+    let before = dump(&sc);
+    let ids = |users: &[Value]| -> Vec<Value> { users.iter().map(|u| u["user_id"].clone()).collect() };
+    let original = ids(before["users"].as_array().expect("users"));
+    let s = spawn(&sc).await;
+    let page = s.get(USERS, "limit=200&offset=0").await;
+    assert_eq!(ids(page.ok().as_array().expect("page")), original[..200]);
+    let after = s.get_all(USERS, 300).await;
+    let mut expected = original[..200].to_vec();
+    expected.extend_from_slice(&original[220..]);
+    assert_eq!(ids(&after), expected, "positions 200 to 219 are gone, no other");
+}
+
+#[tokio::test]
+async fn a_rename_behind_the_offset_leaves_a_pager_no_sign() {
+    let sc = churned("\n[[churn]]\nafter_list_requests = 1\nuser_range = [5, 5]\nrename_users = 1\n");
+    let s = spawn(&sc).await;
+    let mut read = Vec::new();
+    let mut totals = Vec::new();
+    let mut offset = 0;
+    loop {
+        let page = s.get(USERS, &format!("limit=100&offset={offset}")).await;
+        read.extend(page.ok().as_array().expect("page").iter().cloned());
+        totals.push(page.json["metadata"]["total_objects"].clone());
+        match page.json["metadata"]["next_offset"].as_u64() {
+            Some(next) => offset = next,
+            None => break,
+        }
+    }
+    assert!(
+        totals.iter().all(|t| *t == 301),
+        "total_objects never moves: {totals:?}"
+    );
+    let ids: std::collections::HashSet<&Value> = read.iter().map(|u| &u["user_id"]).collect();
+    assert_eq!((read.len(), ids.len()), (301, 301), "no user missing, none twice");
+    let now = s.get_all(USERS, 300).await;
+    assert_eq!(now[5]["user_id"], read[5]["user_id"]);
+    assert_eq!(
+        now[5]["username"],
+        format!("{}-renamed", read[5]["username"].as_str().expect("name")),
+        "the tenant has the new name; the pager kept the old one"
+    );
 }

@@ -16,9 +16,9 @@ fn duo_mock() -> Command {
 }
 
 /// A `duo-mock serve` process, killed on drop.
-struct Served {
+pub(crate) struct Served {
     child: Child,
-    ready: Value,
+    pub(crate) ready: Value,
     ready_path: std::path::PathBuf,
     _dir: tempfile::TempDir,
 }
@@ -30,7 +30,8 @@ impl Drop for Served {
     }
 }
 
-fn serve(scenario: &str, extra: &[&str]) -> Served {
+/// `duo-mock serve` of a scenario under `scenarios/`, once its ready file is written.
+pub(crate) fn serve(scenario: &str, extra: &[&str]) -> Served {
     let dir = tempfile::tempdir().expect("temp dir");
     let ready_path = dir.path().join("ready.json");
     let child = duo_mock()
@@ -285,6 +286,162 @@ fn validate_accepts_good_files_and_locates_bad_ones() {
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no/such/file.toml"));
 }
 
+/// The issue's file: a misspelled key (line 10), a string where an integer belongs (line 16) and
+/// an unknown intermediary profile (line 20).
+const THREE_MISTAKES: &str = r#"[tenant]
+api_hostname = "api-1.duosecurity.com"
+seed = 1
+
+[generate]
+users = 10
+groups = 2
+
+[[integrations]]
+nmae = "main"
+ikey = "DIAAAAAAAAAAAAAAAAAA"
+skey = "s"
+grants = ["Grant read resource"]
+
+[options]
+signature_window_s = "300"
+
+[[faults]]
+path = "/admin/v1/users"
+intermediary = "cloudflare403"
+"#;
+
+/// `duo-mock ARGS FILE` on `text` written to `name` in a temporary folder: exit code, stderr
+/// lines, the file's path, the folder (kept alive).
+fn run_on(args: &[&str], name: &str, text: &str) -> (Option<i32>, Vec<String>, String, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).expect("write");
+    let out = duo_mock().args(args).arg(&path).output().expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    (out.status.code(), stderr, path.display().to_string(), dir)
+}
+
+#[test]
+fn validate_reports_every_mistake_in_one_run_in_file_order() {
+    let (code, lines, file, _dir) = run_on(&["validate"], "three.toml", THREE_MISTAKES);
+    assert_eq!(code, Some(2), "{lines:?}");
+    assert_eq!(lines.len(), 3, "three mistakes, one a line: {lines:#?}");
+    let expected = [
+        ("10:1", "unknown field `nmae`", "did you mean `name`?"),
+        (
+            "16:22",
+            "invalid type: string \"300\", expected an integer",
+            "from 0 to 4294967295",
+        ),
+        (
+            "20:16",
+            "unknown intermediary \"cloudflare403\"",
+            "did you mean `cloudflare-403`?",
+        ),
+    ];
+    for (line, (place, what, hint)) in lines.iter().zip(expected) {
+        assert!(line.starts_with(&format!("{file}:{place}: {what}")), "{line}");
+        assert!(line.ends_with(hint), "{line}");
+        assert!(!line.contains("u32"), "TOML's words, not Rust's: {line}");
+    }
+    // serve and dump give the same report, exit 2, and serve writes no ready file.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ready = dir.path().join("ready.json");
+    let ready_arg = ready.display().to_string();
+    for args in [
+        vec![
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--ready-file",
+            ready_arg.as_str(),
+            "--scenario",
+        ],
+        vec!["dump", "--scenario"],
+    ] {
+        let (code, served, file, _dir) = run_on(&args, "three.toml", THREE_MISTAKES);
+        assert_eq!(code, Some(2), "{args:?}: {served:?}");
+        let prefix = format!("{file}:");
+        let places: Vec<&str> = served
+            .iter()
+            .map(|l| {
+                l.strip_prefix(&prefix)
+                    .and_then(|r| r.split(": ").next())
+                    .unwrap_or(l)
+            })
+            .collect();
+        assert_eq!(places, ["10:1", "16:22", "20:16"], "{args:?}: {served:#?}");
+    }
+    assert!(!ready.exists(), "nothing served");
+}
+
+#[test]
+fn validate_suggests_spellings_names_toml_types_and_points_at_each_key() {
+    let text = r#"[tenant]
+api_hostname = "api-1.duosecurity.com"
+seed = 1
+
+[generate]
+admnis = 3
+enrolled = "most"
+
+[[integrations]]
+name = "main"
+ikey = "DIAAAAAAAAAAAAAAAAAA"
+skey = "s"
+grants = ["Grant read resource"]
+
+[[users]]
+username = "a"
+status = "Active"
+phones = [1]
+
+[[faults]]
+path = "/admin/v1/users?offset=300"
+duo_error = 42901
+probability = 1.5
+
+[[faults]]
+path = "/admin/v1/groups"
+status = 503
+calls = [0, 2]
+"#;
+    let (code, lines, file, _dir) = run_on(&["validate"], "many.toml", text);
+    assert_eq!(code, Some(2), "{lines:?}");
+    let expected = [
+        ("6:1", "unknown field `admnis`", "did you mean `admins`?"),
+        ("7:12", "invalid type: string \"most\", expected a float", ""),
+        (
+            "17:10",
+            "\"Active\" is not a user status",
+            "did you mean `active`?",
+        ),
+        (
+            "18:10",
+            "invalid type: array, expected an integer from 0 to 4294967295",
+            "",
+        ),
+        (
+            "21:8",
+            "path \"/admin/v1/users?offset=300\" holds a query",
+            "query = { offset = \"300\" }",
+        ),
+        ("23:15", "probability must be between 0 and 1", ""),
+        ("28:9", "calls ", "calls count from 1"),
+    ];
+    assert_eq!(lines.len(), expected.len(), "{lines:#?}");
+    for (line, (place, what, hint)) in lines.iter().zip(expected) {
+        assert!(line.starts_with(&format!("{file}:{place}: {what}")), "{line}");
+        assert!(line.contains(hint), "{line} should say {hint:?}");
+        for rust in ["u32", "u64", "i64", "f64", "sequence", "map"] {
+            assert!(!line.contains(&format!("expected {rust}")), "{line}");
+        }
+    }
+}
+
 #[test]
 fn ready_file_is_written_atomically_into_its_folder() {
     let served = serve("empty.toml", &[]);
@@ -322,7 +479,7 @@ const SLOW_IKEY: &str = "DISLOWANSWERS0000001";
 const SLOW_SKEY: &str = "sl0wSecretKeyThatMustNeverBeLogged0000001";
 
 /// A signed GET of `path` to `base`, signed with `skey` (v5, host 127.0.0.1).
-fn signed_get(
+pub(crate) fn signed_get(
     client: &reqwest::Client,
     base: &str,
     ikey: &str,
@@ -734,7 +891,8 @@ fn the_banner_shows_the_control_api_and_what_makes_the_tenant_misbehave() {
          [[faults]]\nname = \"burst\"\npath = \"/admin/v1/users\"\ncalls = [1, 2]\nduo_error = 42901\nretry_after_s = 5\n\n\
          [[faults]]\npath = \"/admin/v1/groups*\"\nmethod = \"GET\"\nintermediary = \"cloudflare-403\"\nprobability = 0.25\n\n\
          [[churn]]\nname = \"reorg\"\nafter_list_requests = 2\ndelete_users = 1\ncreate_users = 3\n\n\
-         [rate_limits]\npage = 50\nburst = 5\n",
+         [[changes]]\nname = \"monday\"\nafter_s = 3600\nintegration = \"main\"\nremove_grants = [\"Grant read resource\"]\n\n\
+         [rate_limits]\ntotal = 80\npage = 50\nburst = 5\n",
     )
     .expect("write scenario");
     let mut served = serve(path.to_str().expect("UTF-8 path"), &[]);
@@ -755,12 +913,14 @@ fn the_banner_shows_the_control_api_and_what_makes_the_tenant_misbehave() {
         format!("control API:  {url} (header X-Duo-Mock-Token: {token})"),
         format!("dashboard:    {dashboard}\n"),
         "fault rules:  2".to_owned(),
-        "\"burst\": any method /admin/v1/users, calls 1-2 -> Duo error 429 42901 with Retry-After 5 s"
+        "\"burst\": any method /admin/v1/users, calls 1 to 2 -> Duo error 429 42901 with Retry-After 5 s"
             .to_owned(),
         "\"fault #2\": GET /admin/v1/groups*, probability 0.25 -> intermediary cloudflare-403".to_owned(),
         "churn:        1 event\n".to_owned(),
         "\"reorg\": after 2 list requests: delete 1 users, create 3 users".to_owned(),
-        "rate limits:  per integration: pages 50/min; burst 5".to_owned(),
+        "changes:      1 change\n".to_owned(),
+        "\"monday\": 3600 s after start: integration \"main\": remove \"Grant read resource\"".to_owned(),
+        "rate limits:  per integration: every request 80/min, pages 50/min; burst 5".to_owned(),
     ] {
         assert!(stdout.contains(&wanted), "the banner lacks {wanted:?}:\n{stdout}");
     }
@@ -774,7 +934,67 @@ fn the_banner_shows_the_control_api_and_what_makes_the_tenant_misbehave() {
     interrupt(&quiet.child);
     assert!(wait_exit(&mut quiet.child).success());
     let stdout = read_all(quiet.child.stdout.take());
-    for wanted in ["fault rules:  none", "churn:        none", "rate limits:  none"] {
+    for wanted in [
+        "fault rules:  none",
+        "churn:        none",
+        "changes:      none",
+        "rate limits:  none",
+    ] {
         assert!(stdout.contains(wanted), "{wanted:?}:\n{stdout}");
     }
+}
+
+#[test]
+fn an_msp_scenario_shows_its_children_in_the_banner_ready_file_and_dump() {
+    let mut served = serve("msp.toml", &[]);
+    let accounts = served.ready["accounts"].as_array().expect("accounts").clone();
+    assert_eq!(accounts.len(), 3);
+    interrupt(&served.child);
+    assert!(wait_exit(&mut served.child).success());
+    let stdout = read_all(served.child.stdout.take());
+    assert!(
+        stdout.contains(
+            "Accounts API keys: POST /accounts/v1/account/list, and Admin API calls with account_id"
+        ),
+        "{stdout}"
+    );
+    for account in &accounts {
+        let line = format!(
+            "child account {}: account_id {} api_hostname {}",
+            account["name"],
+            account["account_id"].as_str().expect("id"),
+            account["api_hostname"].as_str().expect("host")
+        );
+        assert!(stdout.contains(&line), "the banner lacks {line:?}:\n{stdout}");
+    }
+    // dump --account: the child's tenant, the same bytes each time, no integrations of its own.
+    let id = accounts[0]["account_id"].as_str().expect("id");
+    let dump = || {
+        duo_mock()
+            .args(["dump", "--account", id, "--scenario"])
+            .arg(scenario_path("msp.toml"))
+            .output()
+            .expect("dump runs")
+    };
+    let (first, second) = (dump(), dump());
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert_eq!(first.stdout, second.stdout);
+    let child: Value = serde_json::from_slice(&first.stdout).expect("JSON");
+    assert_eq!(child["users"].as_array().map(Vec::len), Some(60));
+    assert_eq!(child["integrations"], serde_json::json!([]));
+    let unknown = duo_mock()
+        .args(["dump", "--account", "DA0000000000000000NO", "--scenario"])
+        .arg(scenario_path("msp.toml"))
+        .output()
+        .expect("dump runs");
+    assert!(!unknown.status.success());
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr).contains("no child account \"DA0000000000000000NO\""),
+        "{}",
+        String::from_utf8_lossy(&unknown.stderr)
+    );
 }

@@ -11,7 +11,7 @@ use crate::support::{TestServer, dump, spawn};
 
 const USERS: &str = "/admin/v1/users";
 
-async fn control(s: &TestServer, method: &str, route: &str, body: Option<String>) -> (u16, Value) {
+pub(crate) async fn control(s: &TestServer, method: &str, route: &str, body: Option<String>) -> (u16, Value) {
     let info = s.server.info();
     let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
     let mut request = s
@@ -173,11 +173,15 @@ async fn reset_starts_fault_counters_over_and_load_serves_another_scenario() {
 
     let (status, refused) = control(&s, "POST", "/load", Some("[tenant]\nseed = \"x\"\n".to_owned())).await;
     assert_eq!(status, 400);
+    // Every mistake, one a line in file order, as `duo-mock validate` prints them.
+    let lines: Vec<&str> = refused["error"].as_str().expect("error").lines().collect();
+    assert_eq!(lines.len(), 2, "{refused}");
     assert!(
-        refused["error"]
-            .as_str()
-            .expect("error")
-            .starts_with("<control>:2:8:"),
+        lines[0].starts_with("<control>:1:1: missing field `api_hostname`"),
+        "{refused}"
+    );
+    assert!(
+        lines[1].starts_with("<control>:2:8: invalid type: string \"x\""),
         "{refused}"
     );
     assert_eq!(

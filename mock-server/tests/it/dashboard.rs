@@ -301,6 +301,32 @@ async fn a_403_from_outside_the_allowed_networks_names_the_address() {
 }
 
 #[tokio::test]
+async fn a_403_to_accounts_api_keys_says_which_account_they_failed_to_name() {
+    let s = spawn(&scenario("msp.toml")).await;
+    let mut browser = Browser::new(&s);
+    browser.sign_in().await;
+    s.send(Call::get("/admin/v1/users", "account_id=DA0THERMSPCUST000001").signed_by("msp-accounts"))
+        .await
+        .assert_fail(40301, "Access forbidden");
+    s.send(Call {
+        method: "POST",
+        ..Call::get("/accounts/v1/account/list", "").signed_by("parent-admin")
+    })
+    .await
+    .assert_fail(40102, "Invalid integration key in request credentials");
+    let (_, page) = browser.page("/requests/1").await;
+    assert!(
+        page.contains("<b>msp-accounts</b> holds Accounts API keys: on an Admin API path they read the child account named in <code>account_id</code>"),
+        "{page}"
+    );
+    let (_, page) = browser.page("/requests/2").await;
+    assert!(
+        page.contains("<b>parent-admin</b> is not an Accounts API application."),
+        "{page}"
+    );
+}
+
+#[tokio::test]
 async fn the_tenant_page_searches_and_pages_on_the_server() {
     let default = scenario("default.toml");
     let s = spawn(&default).await;
@@ -336,6 +362,27 @@ async fn the_tenant_page_searches_and_pages_on_the_server() {
             info.key
         );
         assert!(page.contains(&format!("kind={}\"", info.key)), "{page}");
+    }
+    let truth = crate::support::dump(&default);
+    for (kind, list, id) in [
+        ("integrations", "integration_objects", "integration_key"),
+        ("admin_units", "admin_units", "admin_unit_id"),
+        ("policies", "policies", "policy_key"),
+    ] {
+        let (_, page) = browser.page(&format!("/tenant?kind={kind}")).await;
+        for object in truth[list].as_array().unwrap() {
+            let id = object[id].as_str().unwrap();
+            assert!(page.contains(&format!("<td>{id}</td>")), "{kind} {id}: {page}");
+        }
+    }
+    let (_, page) = browser.page("/tenant?kind=policy_summary").await;
+    assert!(page.contains("policy_applies_to"), "{page}");
+    let (_, page) = browser.page("/tenant?kind=integrations").await;
+    for integration in &default.integrations {
+        assert!(
+            !page.contains(&integration.skey),
+            "the dashboard shows a secret key"
+        );
     }
 }
 

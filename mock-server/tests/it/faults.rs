@@ -267,9 +267,26 @@ async fn a_delay_holds_the_answer_then_duo_answers() {
     assert_eq!(entry.fault.as_deref(), Some("fault #1"));
 }
 
+/// Asserts that `rule`, appended to a valid scenario, is refused with `words`, located in it.
+#[track_caller]
+fn assert_located(rule: &str, words: &str) {
+    let text = format!("{}\n{rule}", Scenario::builder().to_toml());
+    let line = text.lines().position(|l| l == "[[faults]]").expect("rule") + 1;
+    let message = Scenario::parse(&text, "f.toml").expect_err(rule).to_string();
+    assert!(message.contains(words), "{message}");
+    let at: usize = message
+        .split(':')
+        .nth(1)
+        .and_then(|l| l.parse().ok())
+        .expect("line");
+    assert!(
+        (line..=line + 3).contains(&at),
+        "{message} should point into the rule (line {line})"
+    );
+}
+
 #[test]
 fn mistakes_in_rules_are_located() {
-    let base = Scenario::builder().to_toml();
     for (rule, words) in [
         (
             "[[faults]]\nduo_error = 42901\nintermediary = \"nginx-502\"\n",
@@ -291,19 +308,7 @@ fn mistakes_in_rules_are_located() {
         ),
         ("[[faults]]\ncalls = [0, 2]\nduo_error = 42901\n", "count from 1"),
     ] {
-        let text = format!("{base}\n{rule}");
-        let line = text.lines().position(|l| l == "[[faults]]").expect("rule") + 1;
-        let message = Scenario::parse(&text, "f.toml").expect_err(rule).to_string();
-        assert!(message.contains(words), "{message}");
-        let at: usize = message
-            .split(':')
-            .nth(1)
-            .and_then(|l| l.parse().ok())
-            .expect("line");
-        assert!(
-            (line..=line + 3).contains(&at),
-            "{message} should point into the rule (line {line})"
-        );
+        assert_located(rule, words);
     }
 }
 
@@ -542,7 +547,6 @@ async fn a_trickle_starts_at_once_unlike_a_delay() {
 
 #[test]
 fn network_faults_are_one_action_and_checked() {
-    let base = Scenario::builder().to_toml();
     for (rule, words) in [
         (
             "[[faults]]\nnetwork = \"reset\"\nduo_error = 42901\n",
@@ -565,21 +569,10 @@ fn network_faults_are_one_action_and_checked() {
             "at least 1",
         ),
     ] {
-        let text = format!("{base}\n{rule}");
-        let line = text.lines().position(|l| l == "[[faults]]").expect("rule") + 1;
-        let message = Scenario::parse(&text, "f.toml").expect_err(rule).to_string();
-        assert!(message.contains(words), "{message}");
-        let at: usize = message
-            .split(':')
-            .nth(1)
-            .and_then(|l| l.parse().ok())
-            .expect("line");
-        assert!(
-            (line..=line + 3).contains(&at),
-            "{message} should point into the rule (line {line})"
-        );
+        assert_located(rule, words);
     }
     // With a delay, a network fault is still one action.
+    let base = Scenario::builder().to_toml();
     let text = format!("{base}\n[[faults]]\ndelay_ms = 10\nnetwork = \"trickle\"\n");
     Scenario::parse(&text, "f.toml").expect("delay and network combine");
 }
@@ -601,4 +594,232 @@ async fn a_date_rewritten_in_the_path_is_missing_or_no_longer_signed() {
     s.get("/admin/v1/groups", "").await.ok();
     let journal = s.server.state().journal().entries();
     assert_eq!(journal[1].fault.as_deref(), Some("fault #2"));
+}
+
+// Faults that follow paging and callers: query, page, calls = [N], count_per.
+
+fn paged_with_faults(rules: &str) -> Scenario {
+    Scenario::builder()
+        .users(5)
+        .groups(5)
+        .integration("main", &[Grant::ReadResource])
+        .integration("other", &[Grant::ReadResource])
+        .toml(rules)
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[tokio::test]
+async fn a_query_filter_needs_every_parameter_to_match_its_pattern() {
+    let s = spawn(&paged_with_faults(
+        "[[faults]]\nname = \"waf\"\npath = \"/admin/v1/users\"\nquery = { offset = \"4\", limit = \"*\" }\nintermediary = \"cloudflare-403\"\n\
+         [[faults]]\npath = \"/admin/v1/groups\"\nquery = { offset = \"*0\" }\nduo_error = 50000\n",
+    ))
+    .await;
+    s.get(USERS, "limit=2&offset=0").await.ok();
+    s.get(USERS, "limit=2&offset=2").await.ok();
+    assert_eq!(s.get(USERS, "limit=2&offset=4").await.status, 403);
+    assert_eq!(
+        s.get(USERS, "limit=1&offset=4").await.status,
+        403,
+        "* takes any limit"
+    );
+    // A listed parameter the request does not send never matches.
+    s.get(USERS, "offset=4").await.ok();
+    // `*0` matches 0, 10, 20… (decoded values), not 2.
+    s.get("/admin/v1/groups", "limit=2&offset=0")
+        .await
+        .assert_fail(50000, "Internal server error");
+    s.get("/admin/v1/groups", "limit=2&offset=2").await.ok();
+    s.get("/admin/v1/groups", "").await.ok();
+    let faults: Vec<Option<String>> = s
+        .server
+        .state()
+        .journal()
+        .entries()
+        .into_iter()
+        .map(|e| e.fault)
+        .collect();
+    assert_eq!(faults[2].as_deref(), Some("waf"));
+    assert_eq!(faults[4], None);
+}
+
+#[tokio::test]
+async fn page_3_is_the_third_distinct_offset_of_each_caller_or_of_the_server() {
+    let s = spawn(&paged_with_faults(
+        "[[faults]]\npath = \"/admin/v1/users\"\npage = 3\ncount_per = \"integration\"\nduo_error = 50000\n\
+         [[faults]]\npath = \"/admin/v1/groups\"\npage = 3\nduo_error = 50300\n",
+    ))
+    .await;
+    let main = |q: &'static str| Call::get(USERS, q).signed_by("main");
+    let other = |q: &'static str| Call::get(USERS, q).signed_by("other");
+    s.send(main("limit=2&offset=0")).await.ok();
+    s.send(main("limit=2&offset=2")).await.ok();
+    // A retry of page 2 is page 2 again.
+    s.send(main("limit=2&offset=2")).await.ok();
+    s.send(main("limit=2&offset=4"))
+        .await
+        .assert_fail(50000, "Internal server error");
+    // The retry of page 3 meets the fault again.
+    s.send(main("limit=2&offset=4"))
+        .await
+        .assert_fail(50000, "Internal server error");
+    // Another integration counts its own pages, whatever page size it uses.
+    s.send(other("limit=1&offset=0")).await.ok();
+    s.send(other("limit=1&offset=1")).await.ok();
+    s.send(other("limit=1&offset=2"))
+        .await
+        .assert_fail(50000, "Internal server error");
+    // Counted for the server (the default): main's two pages and other's first make three.
+    let groups = "/admin/v1/groups";
+    s.send(Call::get(groups, "limit=2&offset=0").signed_by("main"))
+        .await
+        .ok();
+    s.send(Call::get(groups, "limit=2&offset=2").signed_by("main"))
+        .await
+        .ok();
+    s.send(Call::get(groups, "limit=2&offset=0").signed_by("other"))
+        .await
+        .ok();
+    s.send(Call::get(groups, "limit=2&offset=4").signed_by("other"))
+        .await
+        .assert_fail(50300, "Service Unavailable");
+}
+
+#[tokio::test]
+async fn calls_with_one_number_fire_on_that_call_and_every_later_one() {
+    let s = spawn(&paged_with_faults(
+        "[[faults]]\npath = \"/admin/v1/users\"\ncalls = [3]\nduo_error = 50000\n",
+    ))
+    .await;
+    let statuses: Vec<u16> = {
+        let mut out = Vec::new();
+        for _ in 0..6 {
+            out.push(s.get(USERS, "").await.status);
+        }
+        out
+    };
+    assert_eq!(statuses, [200, 200, 500, 500, 500, 500]);
+}
+
+#[tokio::test]
+async fn count_per_integration_gives_each_integration_its_own_count() {
+    let s = spawn(&paged_with_faults(
+        "[[faults]]\npath = \"/admin/v1/users\"\ncalls = [1, 1]\ncount_per = \"integration\"\nduo_error = 42901\n\
+         [[faults]]\npath = \"/admin/v1/groups\"\ncalls = [1, 1]\nduo_error = 42901\n",
+    ))
+    .await;
+    for caller in ["main", "other"] {
+        s.send(Call::get(USERS, "").signed_by(caller))
+            .await
+            .assert_fail(42901, "Too Many Requests");
+        s.send(Call::get(USERS, "").signed_by(caller)).await.ok();
+    }
+    // Counted for the server, main's first call used the rule up: other never meets it.
+    s.send(Call::get("/admin/v1/groups", "").signed_by("main"))
+        .await
+        .assert_fail(42901, "Too Many Requests");
+    s.send(Call::get("/admin/v1/groups", "").signed_by("other"))
+        .await
+        .ok();
+}
+
+#[tokio::test]
+async fn count_per_connection_starts_over_on_a_new_connection() {
+    let mut s = spawn(&paged_with_faults(
+        "[[faults]]\npath = \"/admin/v1/users\"\ncalls = [1, 1]\ncount_per = \"connection\"\nduo_error = 50000\n",
+    ))
+    .await;
+    for _ in 0..2 {
+        // A new client: a new connection (each client keeps its connection alive).
+        s.http = reqwest::Client::new();
+        s.get(USERS, "").await.assert_fail(50000, "Internal server error");
+        s.get(USERS, "").await.ok();
+        s.get(USERS, "").await.ok();
+    }
+    let peers: std::collections::HashSet<Option<String>> = s
+        .server
+        .state()
+        .journal()
+        .entries()
+        .into_iter()
+        .map(|e| e.peer)
+        .collect();
+    assert_eq!(peers.len(), 2, "two connections: {peers:?}");
+}
+
+#[tokio::test]
+async fn a_duo_error_without_a_message_takes_duos_text() {
+    let s = spawn(&paged_with_faults(
+        "[[faults]]\npath = \"/admin/v1/users\"\nduo_error = 40301\n\
+         [[faults]]\npath = \"/admin/v1/groups\"\nduo_error = 40002\n",
+    ))
+    .await;
+    s.get(USERS, "").await.assert_fail(40301, "Access forbidden");
+    s.get("/admin/v1/groups", "")
+        .await
+        .assert_fail(40002, "Invalid request parameters");
+}
+
+#[test]
+fn mistakes_in_paging_rules_are_located() {
+    for (rule, words) in [
+        ("[[faults]]\npage = 0\nduo_error = 42901\n", "page counts from 1"),
+        (
+            "[[faults]]\ncount_per = \"integration\"\nduo_error = 42901\n",
+            "give one of them",
+        ),
+        (
+            "[[faults]]\ncalls = [1, 2, 3]\nduo_error = 42901\n",
+            "calls is [N]",
+        ),
+        ("[[faults]]\ncalls = [0]\nduo_error = 42901\n", "count from 1"),
+        (
+            "[[faults]]\ncount_per = \"user\"\ncalls = [2]\nduo_error = 42901\n",
+            "unknown variant",
+        ),
+    ] {
+        assert_located(rule, words);
+    }
+}
+
+#[tokio::test]
+async fn the_waf_after_page_2_example_blocks_each_integrations_third_page() {
+    let s = spawn(&crate::support::scenario("examples/waf-after-page-2.toml")).await;
+    for (caller, limit) in [("access-review", 300), ("hr-sync", 100)] {
+        let page =
+            |offset: u32| Call::get(USERS, &format!("limit={limit}&offset={offset}")).signed_by(caller);
+        s.send(page(0)).await.ok();
+        s.send(page(limit)).await.ok();
+        let blocked = s.send(page(2 * limit)).await;
+        assert_eq!(blocked.status, 403, "{caller}: {}", blocked.raw);
+        assert_eq!(
+            blocked.headers.get("server").map(String::as_str),
+            Some("cloudflare")
+        );
+        assert_eq!(
+            s.send(page(2 * limit)).await.status,
+            403,
+            "a retry is page 3 again"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_offset_600_example_fails_twice_then_serves_the_page() {
+    let s = spawn(&crate::support::scenario("examples/500-at-offset-600.toml")).await;
+    s.get(USERS, "limit=300&offset=300").await.ok();
+    for _ in 0..2 {
+        s.get(USERS, "limit=300&offset=600")
+            .await
+            .assert_fail(50000, "Internal server error");
+    }
+    assert_eq!(
+        s.get(USERS, "limit=300&offset=600")
+            .await
+            .ok()
+            .as_array()
+            .map(Vec::len),
+        Some(300)
+    );
 }

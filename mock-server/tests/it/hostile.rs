@@ -19,7 +19,7 @@ use rand_chacha::ChaCha8Rng;
 use tokio::io::AsyncWriteExt as _;
 use tokio::net::TcpStream;
 
-use crate::support::{RawOutcome, TestServer, read_raw_answer, signed_raw, spawn};
+use crate::support::{RawOutcome, TestServer, read_raw_answer, signed_raw, signed_raw_by, spawn};
 
 /// The one seed: a failure names the case's index in its round, and the same seed replays it.
 const SEED: u64 = 0x0d0e_6057_1e5e_ed06;
@@ -66,6 +66,8 @@ enum Accept {
     ControlRefusal,
     /// The fault rule's 500 50000 envelope.
     Faulted500,
+    /// 200 with the logo: `image/png`, a PNG's signature.
+    Png200,
 }
 
 /// How a case's bytes are sent.
@@ -105,6 +107,9 @@ struct Ids {
     user: String,
     group: String,
     admin: String,
+    integration: String,
+    admin_unit: String,
+    policy: String,
 }
 
 /// Safe (read-only) signed targets.
@@ -137,6 +142,29 @@ fn readable(rng: &mut ChaCha8Rng, ids: &Ids) -> String {
         "/admin/v1/desktop_authenticators".to_owned(),
         format!("/admin/v1/users/{}/desktopauthenticators", ids.user),
         "/admin/v1/endpoints?offset=3".to_owned(),
+        "/admin/v3/integrations".to_owned(),
+        "/admin/v2/integrations?limit=2".to_owned(),
+        "/admin/v1/integrations?offset=1".to_owned(),
+        format!("/admin/v2/integrations/{}", ids.integration),
+        format!("/admin/v3/integrations/{}", ids.integration),
+        format!("/admin/v1/integrations/{}/skey", ids.integration),
+        "/admin/v1/administrative_units".to_owned(),
+        format!("/admin/v1/administrative_units/{}", ids.admin_unit),
+        format!("/admin/v1/administrative_units?group_id={}", ids.group),
+        "/admin/v1/admins/password_mgmt?limit=2".to_owned(),
+        format!("/admin/v1/admins/{}/password_mgmt", ids.admin),
+        "/admin/v1/admins/allowed_auth_methods".to_owned(),
+        "/admin/v1/admins/activations".to_owned(),
+        "/admin/v2/policies".to_owned(),
+        "/admin/v2/policies/global".to_owned(),
+        "/admin/v2/policies/summary".to_owned(),
+        format!("/admin/v2/policies/{}", ids.policy),
+        format!(
+            "/admin/v2/policies/calculate?integration_key={}&user_id={}",
+            ids.integration, ids.user
+        ),
+        "/admin/v1/billing/edition".to_owned(),
+        "/admin/v1/billing/telephony_credits".to_owned(),
     ];
     targets[rng.random_range(0..targets.len())].clone()
 }
@@ -364,7 +392,7 @@ const TRAVERSALS: [&str; 11] = [
 fn case(rng: &mut ChaCha8Rng, info: &ServerInfo, ids: &Ids) -> Case {
     use Accept::{Bare, Closed, ControlRefusal, Duo4xx, DuoStatus, Faulted500, Ok200};
     let json = "Content-Type: application/json\r\n";
-    match rng.random_range(0..23) {
+    match rng.random_range(0..25) {
         0 => {
             let len = rng.random_range(0..120);
             let junk = printable(rng, len);
@@ -720,6 +748,8 @@ fn case(rng: &mut ChaCha8Rng, info: &ServerInfo, ids: &Ids) -> Case {
             )
         }
         21 => log_case(rng, info),
+        22 => account_case(rng, info, ids),
+        23 => child_account_case(rng, info),
         _ => {
             let target = readable(rng, ids);
             Case::new(
@@ -729,6 +759,199 @@ fn case(rng: &mut ChaCha8Rng, info: &ServerInfo, ids: &Ids) -> Case {
             )
         }
     }
+}
+
+/// The account's routes (integrations, administrative units, admins' extras, policies, logo,
+/// billing) with hostile ids, filters and paging.
+fn account_case(rng: &mut ChaCha8Rng, info: &ServerInfo, ids: &Ids) -> Case {
+    use Accept::{Duo4xx, DuoStatus, Ok200, Png200};
+    let junk = |rng: &mut ChaCha8Rng| match rng.random_range(0..4) {
+        0 => pick(rng, &BAD_UTF8).to_owned(),
+        1 => pick(rng, &ABSURD).to_owned(),
+        2 => "%00".to_owned(),
+        _ => printable(rng, 30).replace(
+            [
+                '%', '#', ' ', '?', '&', '/', '\\', '"', '<', '>', '^', '`', '{', '|', '}',
+            ],
+            "x",
+        ),
+    };
+    let (target, accept): (String, &[Accept]) = match rng.random_range(0..7) {
+        0 => {
+            let path = pick(
+                rng,
+                &[
+                    "/admin/v3/integrations",
+                    "/admin/v2/integrations",
+                    "/admin/v1/integrations",
+                    "/admin/v1/administrative_units",
+                    "/admin/v1/admins/password_mgmt",
+                    "/admin/v1/admins/activations",
+                    "/admin/v2/policies",
+                ],
+            );
+            let (limit, offset) = (junk(rng), junk(rng));
+            (
+                format!("{path}?limit={limit}&offset={offset}"),
+                &[Ok200, DuoStatus(400)],
+            )
+        }
+        1 => {
+            let real = [ids.admin.as_str(), ids.group.as_str(), ids.integration.as_str()];
+            let mut query = Vec::new();
+            for _ in 0..rng.random_range(1..4) {
+                let name = pick(rng, &["admin_id", "group_id", "integration_key"]);
+                let value = if rng.random_bool(0.5) {
+                    pick(rng, &real).to_owned()
+                } else {
+                    junk(rng)
+                };
+                query.push(format!("{name}={value}"));
+            }
+            (
+                format!("/admin/v1/administrative_units?{}", query.join("&")),
+                &[Ok200, DuoStatus(400)],
+            )
+        }
+        2 => {
+            let bad = junk(rng);
+            let path = match rng.random_range(0..6) {
+                0 => format!("/admin/v3/integrations/{bad}"),
+                1 => format!("/admin/v2/integrations/{bad}"),
+                2 => format!("/admin/v1/integrations/{bad}/skey"),
+                3 => format!("/admin/v2/policies/{bad}"),
+                4 => format!("/admin/v1/administrative_units/{bad}"),
+                _ => format!("/admin/v1/admins/{bad}/password_mgmt"),
+            };
+            (path, &[Duo4xx])
+        }
+        3 => (format!("/admin/v1/logo?{}={}", junk(rng), junk(rng)), &[Png200]),
+        6 => {
+            let ikey = if rng.random_bool(0.5) {
+                ids.integration.clone()
+            } else {
+                junk(rng)
+            };
+            let user = if rng.random_bool(0.5) {
+                ids.user.clone()
+            } else {
+                junk(rng)
+            };
+            let query = match rng.random_range(0..4) {
+                0 => format!("integration_key={ikey}"),
+                1 => format!("user_id={user}"),
+                2 => format!(
+                    "user_id={user}&integration_key={ikey}&integration_key={}",
+                    junk(rng)
+                ),
+                _ => format!("integration_key={ikey}&user_id={user}"),
+            };
+            (format!("/admin/v2/policies/calculate?{query}"), &[Ok200, Duo4xx])
+        }
+        4 => {
+            let path = pick(
+                rng,
+                &[
+                    "/admin/v1/billing/edition",
+                    "/admin/v1/billing/telephony_credits",
+                    "/admin/v2/policies/global",
+                    "/admin/v2/policies/summary",
+                    "/admin/v1/admins/allowed_auth_methods",
+                ],
+            );
+            (format!("{path}?{}={}", junk(rng), junk(rng)), &[Ok200])
+        }
+        _ => (
+            format!(
+                "/admin/v3/integrations/{}?{}={}",
+                ids.integration,
+                junk(rng),
+                junk(rng)
+            ),
+            &[Ok200],
+        ),
+    };
+    Case::new(
+        format!("account route {target}"),
+        signed_raw(info, "GET", &target, "", b""),
+        accept,
+    )
+}
+
+/// A child account asked wrong (or right): `account_id` garbage, another account's id, none, Admin
+/// API keys on the Accounts API. Never a 5xx; a child's list only for its own id.
+fn child_account_case(rng: &mut ChaCha8Rng, info: &ServerInfo) -> Case {
+    use Accept::{Duo4xx, DuoStatus, Ok200};
+    let accounts = info.integration("accounts").expect("Accounts API keys");
+    let child = &info.accounts[0].account_id;
+    // Not FAULTED: its fault rule answers before any account is read.
+    let path = pick(
+        rng,
+        &[
+            "/admin/v1/users",
+            "/admin/v1/groups",
+            "/admin/v1/admins",
+            "/admin/v1/settings",
+        ],
+    );
+    let (what, bytes, accept): (String, Vec<u8>, &[Accept]) = match rng.random_range(0..7) {
+        0 => {
+            let len = rng.random_range(0..60);
+            let junk: String = printable(rng, len);
+            let encoded = duo_auth::params::encode(junk.as_bytes());
+            let target = format!("{path}?account_id={encoded}");
+            (
+                format!("account_id {junk:?}"),
+                signed_raw_by(info, accounts, "GET", &target, "", b""),
+                &[Duo4xx],
+            )
+        }
+        1 => {
+            let target = format!("{path}?account_id=DA%00{}%FF", &child[2..]);
+            (
+                "account_id with NUL and 0xFF".into(),
+                signed_raw_by(info, accounts, "GET", &target, "", b""),
+                &[DuoStatus(400)],
+            )
+        }
+        2 => {
+            let other = mock_server::model::random_id(rng, "DA");
+            let target = format!("{path}?account_id={other}");
+            (
+                format!("another account's id {other}"),
+                signed_raw_by(info, accounts, "GET", &target, "", b""),
+                &[DuoStatus(403)],
+            )
+        }
+        3 => (
+            format!("Accounts API keys on {path} without account_id"),
+            signed_raw_by(info, accounts, "GET", path, "", b""),
+            &[DuoStatus(403)],
+        ),
+        4 => (
+            "Admin API keys on the Accounts API".into(),
+            signed_raw(info, "POST", "/accounts/v1/account/list", "", b""),
+            &[DuoStatus(401)],
+        ),
+        5 => {
+            let count = rng.random_range(2..2_000);
+            let target = format!("{path}?{}", vec![format!("account_id={child}"); count].join("&"));
+            (
+                format!("account_id {count} times"),
+                signed_raw_by(info, accounts, "GET", &target, "", b""),
+                &[DuoStatus(400)],
+            )
+        }
+        _ => {
+            let target = format!("{path}?account_id={child}&limit=5");
+            (
+                format!("the child's {path}"),
+                signed_raw_by(info, accounts, "GET", &target, "", b""),
+                &[Ok200],
+            )
+        }
+    };
+    Case::new(what, bytes, accept)
 }
 
 /// A request cut short: hung up on, half-closed, or stalled.
@@ -821,6 +1044,11 @@ fn fits(accept: Accept, outcome: &RawOutcome) -> bool {
         Accept::Faulted500 => {
             answer.status == 500 && answer.is_duo_failure() && answer.json()["code"] == 50000
         }
+        Accept::Png200 => {
+            answer.status == 200
+                && answer.header("content-type") == Some("image/png")
+                && answer.body.starts_with(b"\x89PNG\r\n\x1a\n")
+        }
     }
 }
 
@@ -907,7 +1135,7 @@ fn rss_kib() -> u64 {
 }
 
 fn hostile_scenario() -> Scenario {
-    Scenario::builder()
+    let text = Scenario::builder()
         .users(60)
         .groups(6)
         .admins(4)
@@ -922,17 +1150,33 @@ fn hostile_scenario() -> Scenario {
                 Grant::ReadInformation,
                 Grant::Settings,
                 Grant::ReadLog,
+                Grant::Applications,
             ],
         )
         .toml(&format!(
             "[logs.authentication]\nper_day = 20000\nties = 0.1\n[logs.administrator]\n\
              [logs.telephony]\n[logs.activity]\n[logs.offline_enrollment]\n[logs.trust_monitor]\n\
              [options.limits]\nheader_read_timeout_ms = {}\n\n\
-             [[faults]]\nname = \"asked-for-500\"\npath = \"{FAULTED}\"\nduo_error = 50000\n",
-            HEADER_TIMEOUT.as_millis()
+             [[faults]]\nname = \"asked-for-500\"\npath = \"{FAULTED}\"\nduo_error = 50000\n\n\
+             [[admin_units]]\nname = \"unit\"\ngroups = [\"Engineering\"]\nintegrations = [\"main\"]\n\n\
+             [[policies]]\nname = \"custom\"\nintegrations = [\"main\"]\n\n\
+             [[integrations]]\nname = \"accounts\"\ntype = \"accounts-api\"\n\
+             ikey = \"DIACCOUNTSAPIKEYS001\"\nskey = \"{}\"\n\
+             grants = [\"Grant read resource\", \"Grant administrators\", \"Grant settings\"]\n\n\
+             [[accounts]]\n[accounts.tenant]\napi_hostname = \"api-child001.duosecurity.com\"\nseed = 5\n\
+             [accounts.generate]\nusers = 7\ngroups = 2\nadmins = 1\n",
+            HEADER_TIMEOUT.as_millis(),
+            "s".repeat(40)
         ))
-        .build()
-        .expect("hostile scenario")
+        .to_toml()
+        .replacen(
+            "[tenant]\n",
+            "[tenant]\nlogo = \"acme-logo.png\"\nbilling_api = true\n",
+            1,
+        );
+    // Named as if beside the bundled scenarios, where the logo is.
+    let origin = crate::support::root().join("scenarios/hostile.toml");
+    Scenario::parse(&text, &origin.display().to_string()).expect("hostile scenario")
 }
 
 async fn first_id(s: &TestServer, path: &str, key: &str) -> String {
@@ -951,6 +1195,9 @@ async fn hostile_run() {
         user: first_id(&s, "/admin/v1/users", "user_id").await,
         group: first_id(&s, "/admin/v1/groups", "group_id").await,
         admin: first_id(&s, "/admin/v1/admins", "admin_id").await,
+        integration: first_id(&s, "/admin/v3/integrations", "integration_key").await,
+        admin_unit: first_id(&s, "/admin/v1/administrative_units", "admin_unit_id").await,
+        policy: first_id(&s, "/admin/v2/policies", "policy_key").await,
     });
     let users_before = s.server.state().world().tenant.users.len();
     println!(

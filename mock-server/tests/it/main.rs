@@ -1,7 +1,10 @@
 //! Integration tests of the fake over real HTTP(S) on loopback: one test binary, one `spawn`
 //! helper (see `support`), a module per concern.
 
+mod account;
+mod accounts;
 mod auth;
+mod changes;
 mod churn;
 mod cli;
 mod control;
@@ -21,6 +24,7 @@ mod proxy;
 mod ratelimit;
 mod routes;
 mod scenarios;
+mod shapes;
 mod support;
 mod tools;
 mod writes;

@@ -1,6 +1,7 @@
 //! Property tests of the scenario parser: any mutation of a bundled scenario file (characters
 //! deleted, inserted or replaced, lines swapped) either parses or fails with a located
-//! `file:line:column` error, and never panics.
+//! `file:line:column` error, and never panics. And of `account_id`: whatever a caller sends in
+//! it, the answer is one account's own data or Duo's refusal, never another account's.
 
 use mock_server::{Error, Scenario};
 use proptest::prelude::*;
@@ -9,8 +10,9 @@ use proptest::sample::Index;
 use crate::support::scenario_path;
 
 /// Files that between them use every table of the schema.
-const FILES: [&str; 8] = [
+const FILES: [&str; 9] = [
     "default.toml",
+    "msp.toml",
     "unicode.toml",
     "catalogue/d07-networks-for-api-access.toml",
     "catalogue/d09-rate-limit-burst.toml",
@@ -125,9 +127,31 @@ fn apply(text: &str, mutation: &Mutation) -> String {
     chars.into_iter().collect()
 }
 
-/// Whether `error` is a scenario error at a real place of `text`, displayed as
-/// `origin:line:column: message`.
+/// Whether `error` holds scenario mistakes, each at a real place of `text` and displayed as
+/// `origin:line:column: message`, in file order.
 fn located(error: &Error, text: &str, origin: &str) -> Result<(), String> {
+    let mistakes = error.mistakes();
+    if mistakes.is_empty() {
+        return Err(format!("not a located scenario error: {error}"));
+    }
+    for mistake in mistakes {
+        located_one(mistake, text, origin)?;
+    }
+    let places: Vec<(usize, usize)> = mistakes
+        .iter()
+        .filter_map(|m| match m {
+            Error::Scenario { line, column, .. } => Some((*line, *column)),
+            _ => None,
+        })
+        .collect();
+    if !places.is_sorted() {
+        return Err(format!("mistakes out of file order: {error}"));
+    }
+    Ok(())
+}
+
+/// Whether `error` is one scenario mistake at a real place of `text`.
+fn located_one(error: &Error, text: &str, origin: &str) -> Result<(), String> {
     let Error::Scenario {
         origin: named,
         line,
@@ -164,11 +188,15 @@ proptest! {
         file in prop::sample::select(FILES.to_vec()),
         mutations in prop::collection::vec(mutation(), 1..=4),
     ) {
-        let original = std::fs::read_to_string(scenario_path(file)).expect("bundled scenario");
-        prop_assert!(Scenario::parse(&original, file).is_ok(), "{} parses unmutated", file);
+        let path = scenario_path(file);
+        let original = std::fs::read_to_string(&path).expect("bundled scenario");
+        // Beside the original, so that the files it names (a logo) are found.
+        let origin = path.display().to_string();
+        prop_assert!(Scenario::parse(&original, &origin).is_ok(), "{} parses unmutated", file);
         let text = mutations.iter().fold(original, |text, m| apply(&text, m));
-        if let Err(error) = Scenario::parse(&text, "mutant.toml") {
-            let verdict = located(&error, &text, "mutant.toml");
+        let origin = path.with_file_name("mutant.toml").display().to_string();
+        if let Err(error) = Scenario::parse(&text, &origin) {
+            let verdict = located(&error, &text, &origin);
             prop_assert!(verdict.is_ok(), "{}\n--- text ---\n{}", verdict.unwrap_err(), text);
         }
     }
@@ -196,6 +224,98 @@ proptest! {
             (Err(_), Ok(_)) => prop_assert!(false, "a file that is not UTF-8 was accepted"),
             (Err(_), Err(error)) => {
                 prop_assert!(error.to_string().starts_with(&path.display().to_string()), "{}", error);
+            }
+        }
+    }
+}
+
+/// msp.toml served once for every case (on a runtime of its own), with each account's users as
+/// the dump has them.
+struct Msp {
+    runtime: tokio::runtime::Runtime,
+    server: crate::support::TestServer,
+    /// The parent's users, then each child's (by account_id).
+    parent_users: serde_json::Value,
+    child_users: Vec<(String, serde_json::Value)>,
+}
+
+fn msp() -> &'static Msp {
+    static MSP: std::sync::OnceLock<Msp> = std::sync::OnceLock::new();
+    MSP.get_or_init(|| {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let scenario = crate::support::scenario("msp.toml");
+        let server = runtime.block_on(crate::support::spawn(&scenario));
+        let child_users = scenario
+            .accounts
+            .iter()
+            .map(|a| {
+                let dump = crate::support::dump(&scenario.child_scenario(a));
+                (a.account_id.clone(), dump["users"].clone())
+            })
+            .collect();
+        Msp {
+            parent_users: crate::support::dump(&scenario)["users"].clone(),
+            runtime,
+            server,
+            child_users,
+        }
+    })
+}
+
+/// `account_id` values: each child's, ids of no child, near misses, and any bytes at all.
+fn account_id() -> impl Strategy<Value = Vec<u8>> {
+    let children: Vec<Vec<u8>> = crate::support::scenario("msp.toml")
+        .accounts
+        .iter()
+        .map(|a| a.account_id.clone().into_bytes())
+        .collect();
+    prop_oneof![
+        prop::sample::select(children.clone()),
+        "DA[A-Z0-9]{18}".prop_map(String::into_bytes),
+        (prop::sample::select(children), any::<Index>(), any::<u8>()).prop_map(|(mut id, at, byte)| {
+            let i = at.index(id.len());
+            id[i] = byte;
+            id
+        }),
+        prop::collection::vec(any::<u8>(), 0..48),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(384))]
+
+    #[test]
+    fn any_account_id_reads_one_accounts_own_users_or_is_refused(
+        id in account_id(),
+        accounts_keys in any::<bool>(),
+    ) {
+        let msp = msp();
+        let query = format!("account_id={}&limit=300", duo_auth::params::encode(&id));
+        let signer = if accounts_keys { "msp-accounts" } else { "parent-admin" };
+        let call = crate::support::Call::get("/admin/v1/users", &query).signed_by(signer);
+        let answer = msp.runtime.block_on(msp.server.send(call));
+        let child = msp.child_users.iter().find(|(child, _)| child.as_bytes() == id.as_slice());
+        match (accounts_keys, child) {
+            // Admin API keys read their own account, whatever account_id says.
+            (false, _) => {
+                prop_assert_eq!(answer.status, 200, "{}", answer.raw);
+                prop_assert_eq!(&answer.json["response"], &msp.parent_users);
+            }
+            (true, Some((_, users))) => {
+                prop_assert_eq!(answer.status, 200, "{}", answer.raw);
+                prop_assert_eq!(&answer.json["response"], users);
+            }
+            (true, None) => {
+                prop_assert!(
+                    matches!(answer.status, 400 | 403),
+                    "{} {}", answer.status, answer.raw
+                );
+                prop_assert_eq!(&answer.json["stat"], "FAIL");
+                prop_assert!(!answer.raw.contains("user_id"), "{}", answer.raw);
             }
         }
     }

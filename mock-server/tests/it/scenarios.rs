@@ -47,7 +47,7 @@ fn bundled_scenarios_have_the_promised_sizes() {
         ("users-1.toml", 1, 1, 1),
         ("users-300.toml", 300, 3, 5),
         ("users-301.toml", 301, 3, 5),
-        ("default.toml", 343, 10, 15),
+        ("default.toml", 343, 11, 15),
     ] {
         let d = dump(&scenario(file));
         let len = |k: &str| d[k].as_array().map_or(0, Vec::len);
@@ -458,5 +458,69 @@ fn the_anchor_is_today_by_default_and_reference_time_still_reads() {
         "2026-01-01T00:00Z",
     ] {
         assert_eq!(mock_server::scenario::Anchor::parse(bad), None, "{bad}");
+    }
+}
+
+/// The scenario files `scenarios/README.md` links (`examples/….toml`), as paths under `scenarios/`.
+fn readme_examples() -> Vec<String> {
+    let readme = std::fs::read_to_string(root().join("scenarios/README.md")).expect("README");
+    let mut linked: Vec<String> = readme
+        .split("](")
+        .skip(1)
+        .filter_map(|rest| rest.split(')').next())
+        .filter(|link| link.starts_with("examples/") && link.ends_with(".toml"))
+        .map(str::to_owned)
+        .collect();
+    linked.sort();
+    linked.dedup();
+    linked
+}
+
+#[tokio::test]
+async fn every_example_validates_and_is_served() {
+    let mut files: Vec<String> = std::fs::read_dir(root().join("scenarios/examples"))
+        .expect("examples folder")
+        .map(|entry| entry.expect("entry").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "toml"))
+        .map(|path| format!("examples/{}", path.file_name().expect("name").to_string_lossy()))
+        .collect();
+    let linked = readme_examples();
+    assert!(
+        linked.len() >= 7,
+        "the README's table links its examples: {linked:?}"
+    );
+    for link in &linked {
+        assert!(
+            crate::support::scenario_path(link).exists(),
+            "scenarios/README.md links {link}, which is missing"
+        );
+    }
+    files.extend(linked);
+    files.sort();
+    files.dedup();
+    assert!(files.len() >= 4, "{files:?}");
+    let client = reqwest::Client::new();
+    for file in &files {
+        let sc = Scenario::load(&crate::support::scenario_path(file)).unwrap_or_else(|e| panic!("{e}"));
+        mock_server::generate::build(&sc).unwrap_or_else(|e| panic!("{e}"));
+        let served = crate::cli::serve(file, &[]);
+        let base = served.ready["base_url"].as_str().expect("url");
+        let first = &served.ready["integrations"][0];
+        let (ikey, skey) = (
+            first["ikey"].as_str().expect("ikey"),
+            first["skey"].as_str().expect("skey"),
+        );
+        let response = crate::cli::signed_get(&client, base, ikey, skey, "/admin/v1/users")
+            .send()
+            .await
+            .expect("an answer");
+        let status = response.status().as_u16();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        let answered = match body["stat"].as_str() {
+            Some("OK") => status == 200 && body["response"].is_array(),
+            Some("FAIL") => status >= 400 && body["code"].is_u64(),
+            _ => false,
+        };
+        assert!(answered, "{file}: {status} {body}");
     }
 }

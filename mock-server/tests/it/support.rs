@@ -25,7 +25,9 @@ pub(crate) fn scenario(name: &str) -> Scenario {
 
 /// A scenario from TOML text.
 pub(crate) fn scenario_text(text: &str) -> Scenario {
-    Scenario::parse(text, "<test>").expect("test scenario parses")
+    // Named as if beside the bundled scenarios, so that the files they name (a logo) are found.
+    let origin = scenario_path("test.toml").display().to_string();
+    Scenario::parse(text, &origin).expect("test scenario parses")
 }
 
 /// A running fake and a client for it.
@@ -499,7 +501,18 @@ pub(crate) fn signed_raw(
     headers: &str,
     body: &[u8],
 ) -> Vec<u8> {
-    let integration = &info.integrations[0];
+    signed_raw_by(info, &info.integrations[0], method, target, headers, body)
+}
+
+/// [`signed_raw`], signed by `integration`.
+pub(crate) fn signed_raw_by(
+    info: &mock_server::ServerInfo,
+    integration: &mock_server::server::IntegrationInfo,
+    method: &str,
+    target: &str,
+    headers: &str,
+    body: &[u8],
+) -> Vec<u8> {
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
     let date = date_at(now());
     let params = duo_auth::params::parse_urlencoded(query.as_bytes());
