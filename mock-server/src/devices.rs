@@ -1,4 +1,5 @@
-//! The devices users carry (phones, hardware tokens, WebAuthn credentials) as resources of their
+//! The devices users carry (phones, hardware tokens, WebAuthn credentials, U2F tokens, legacy
+//! desktop tokens) as resources of their
 //! own: each kind is a row of [`KINDS`], and its collection is read out of the users' rendered
 //! JSON, so `/admin/v1/phones` and a user's `phones` are the same bytes by construction. A device
 //! several users share (a desk phone) is one object whose `users` lists each of them.
@@ -8,9 +9,13 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use rand::seq::IndexedRandom as _;
+use rand::{Rng as _, SeedableRng as _};
+use rand_chacha::ChaCha8Rng;
 use serde_json::value::RawValue;
 
 use crate::api_error::ApiError;
+use crate::model::{Obj, random_id};
 use crate::params::Params;
 use crate::store::{JsonList, KeyIndex, key_hash};
 
@@ -23,6 +28,16 @@ pub enum Kind {
     Tokens,
     /// `/admin/v1/webauthncredentials`.
     WebAuthn,
+    /// `/admin/v1/u2ftokens`.
+    U2f,
+    /// `/admin/v1/desktoptokens` (legacy desktop tokens).
+    DesktopTokens,
+    /// `/admin/v1/bypass_codes` (never the codes themselves).
+    BypassCodes,
+    /// `/admin/v1/desktop_authenticators` (Duo Desktop).
+    DesktopAuthenticators,
+    /// `/admin/v1/endpoints` (devices seen by Duo's endpoint health checks).
+    Endpoints,
 }
 
 /// How a listed device names who holds it.
@@ -30,11 +45,61 @@ pub enum Kind {
 pub enum Owners {
     /// `"users": [slim user, …]`, the object's last key.
     Users,
-    /// `"user": {slim user}`, placed before the key named (keys stay alphabetical).
+    /// `"user": {slim user}`, placed before the key named, or last (keys stay alphabetical).
     User {
         /// The key `user` precedes.
-        before: &'static str,
+        before: Option<&'static str>,
     },
+    /// Nothing added: the object names its user itself (an endpoint's `username`, `email`).
+    Named,
+}
+
+/// Where a kind's objects come from.
+#[derive(Debug, Clone, Copy)]
+pub enum Origin {
+    /// The users' array under the kind's key.
+    Embedded,
+    /// Made for a share of users (the scenario's [`Mix`]), from a stream seeded by the tenant's
+    /// seed and the user's id, so a user keeps them through edits; user objects do not show
+    /// them.
+    Made {
+        /// The share of users that have them.
+        share: fn(&Mix) -> f64,
+        /// Appends a user's objects.
+        make: fn(&Owner<'_>, &mut ChaCha8Rng, &mut Vec<Vec<u8>>),
+    },
+}
+
+/// What made kinds need of the scenario: the seed, the anchor and each kind's share.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Mix {
+    /// The scenario's seed.
+    pub seed: u64,
+    /// Unix seconds every generated time is relative to.
+    pub anchor: i64,
+    /// Share of users with bypass codes.
+    pub bypass_codes: f64,
+    /// Share of users with a Duo Desktop authenticator.
+    pub desktop_authenticators: f64,
+    /// Share of users with an endpoint.
+    pub endpoints: f64,
+}
+
+/// The user a made object belongs to, as its maker reads it.
+#[derive(Debug)]
+pub struct Owner<'a> {
+    /// `user_id`.
+    pub user_id: &'a str,
+    /// `username`.
+    pub username: &'a str,
+    /// `email`.
+    pub email: &'a str,
+    /// `created`, unix seconds.
+    pub created: i64,
+    /// The scenario's anchor.
+    pub anchor: i64,
+    /// An administrator's e-mail (who made bypass codes), or empty.
+    pub admin_email: &'a str,
 }
 
 /// One kind of device, as data.
@@ -42,6 +107,8 @@ pub enum Owners {
 pub struct KindInfo {
     /// The kind.
     pub kind: Kind,
+    /// Where its objects come from.
+    pub origin: Origin,
     /// The key of the array in a user object, and of the list in the dump (`phones`).
     pub key: &'static str,
     /// The object's id field (`phone_id`).
@@ -59,8 +126,9 @@ pub struct KindInfo {
 }
 
 /// Every kind of device, in [`Kind`] order.
-pub const KINDS: [KindInfo; 3] = [
+pub const KINDS: [KindInfo; 8] = [
     KindInfo {
+        origin: Origin::Embedded,
         kind: Kind::Phones,
         key: "phones",
         id_field: "phone_id",
@@ -71,6 +139,7 @@ pub const KINDS: [KindInfo; 3] = [
         together: false,
     },
     KindInfo {
+        origin: Origin::Embedded,
         kind: Kind::Tokens,
         key: "tokens",
         id_field: "token_id",
@@ -81,12 +150,77 @@ pub const KINDS: [KindInfo; 3] = [
         together: true,
     },
     KindInfo {
+        origin: Origin::Embedded,
         kind: Kind::WebAuthn,
         key: "webauthncredentials",
         id_field: "webauthnkey",
         owners: Owners::User {
-            before: "webauthnkey",
+            before: Some("webauthnkey"),
         },
+        listed_prefix: "",
+        filters: &[],
+        indexed: "",
+        together: false,
+    },
+    KindInfo {
+        origin: Origin::Embedded,
+        kind: Kind::U2f,
+        key: "u2ftokens",
+        id_field: "registration_id",
+        owners: Owners::User { before: None },
+        listed_prefix: "",
+        filters: &[],
+        indexed: "",
+        together: false,
+    },
+    KindInfo {
+        origin: Origin::Embedded,
+        kind: Kind::DesktopTokens,
+        key: "desktoptokens",
+        id_field: "desktoptoken_id",
+        owners: Owners::Users,
+        listed_prefix: "",
+        filters: &[],
+        indexed: "",
+        together: false,
+    },
+    KindInfo {
+        origin: Origin::Made {
+            share: |m| m.bypass_codes,
+            make: make_bypass_codes,
+        },
+        kind: Kind::BypassCodes,
+        key: "bypass_codes",
+        id_field: "bypass_code_id",
+        owners: Owners::User { before: None },
+        listed_prefix: "",
+        filters: &[],
+        indexed: "",
+        together: false,
+    },
+    KindInfo {
+        origin: Origin::Made {
+            share: |m| m.desktop_authenticators,
+            make: make_desktop_authenticator,
+        },
+        kind: Kind::DesktopAuthenticators,
+        key: "desktop_authenticators",
+        id_field: "dakey",
+        owners: Owners::User { before: None },
+        listed_prefix: "",
+        filters: &[],
+        indexed: "",
+        together: false,
+    },
+    KindInfo {
+        origin: Origin::Made {
+            share: |m| m.endpoints,
+            make: make_endpoint,
+        },
+        kind: Kind::Endpoints,
+        key: "endpoints",
+        id_field: "epkey",
+        owners: Owners::Named,
         listed_prefix: "",
         filters: &[],
         indexed: "",
@@ -210,8 +344,20 @@ struct Seen {
     owners: Vec<u32>,
 }
 
-/// Every kind's devices, read from the users' rendered JSON (in [`Kind`] order).
-pub fn collect(users: &JsonList) -> Vec<Devices> {
+/// Every kind's devices, read from the users' rendered JSON or made for them (in [`Kind`]
+/// order); `admins` (rendered) name who made bypass codes.
+pub fn collect(users: &JsonList, admins: &JsonList, mix: &Mix) -> Vec<Devices> {
+    let admin_email = admins
+        .item(0)
+        .and_then(|json| {
+            serde_json::from_slice::<BTreeMap<&str, &RawValue>>(&json)
+                .ok()
+                .and_then(|a| {
+                    a.get("email")
+                        .and_then(|raw| serde_json::from_str::<String>(raw.get()).ok())
+                })
+        })
+        .unwrap_or_default();
     let total = users.len();
     let mut seen: Vec<Vec<Seen>> = KINDS.iter().map(|_| Vec::new()).collect();
     let mut out: Vec<Devices> = KINDS
@@ -231,12 +377,18 @@ pub fn collect(users: &JsonList) -> Vec<Devices> {
         let json = users.item(i).unwrap_or_default();
         let fields = serde_json::from_slice::<BTreeMap<&str, &RawValue>>(&json).unwrap_or_default();
         for (info, (devices, seen)) in KINDS.iter().zip(out.iter_mut().zip(seen.iter_mut())) {
-            let items = fields
-                .get(info.key)
-                .and_then(|raw| serde_json::from_str::<Vec<&RawValue>>(raw.get()).ok())
-                .unwrap_or_default();
+            let items: Vec<Vec<u8>> = match info.origin {
+                Origin::Embedded => fields
+                    .get(info.key)
+                    .and_then(|raw| serde_json::from_str::<Vec<&RawValue>>(raw.get()).ok())
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|item| item.get().as_bytes().to_vec())
+                    .collect(),
+                Origin::Made { share, make } => made(&fields, mix, &admin_email, info.kind, share(mix), make),
+            };
             for item in items {
-                let Ok(object) = serde_json::from_str::<BTreeMap<&str, &RawValue>>(item.get()) else {
+                let Ok(object) = serde_json::from_slice::<BTreeMap<&str, &RawValue>>(&item) else {
                     continue;
                 };
                 let text = |field: &str| {
@@ -251,7 +403,7 @@ pub fn collect(users: &JsonList) -> Vec<Devices> {
                 if index == next {
                     devices.keys.insert_hash(key_hash(&text(info.indexed)), index);
                     seen.push(Seen {
-                        embedded: item.get().as_bytes().to_vec(),
+                        embedded: item.clone(),
                         owners: Vec::new(),
                     });
                 }
@@ -279,6 +431,165 @@ pub fn collect(users: &JsonList) -> Vec<Devices> {
         });
     }
     out
+}
+
+/// A made kind's objects for the user of `fields`: none unless the user's draw falls within
+/// `share`.
+fn made(
+    fields: &BTreeMap<&str, &RawValue>,
+    mix: &Mix,
+    admin_email: &str,
+    kind: Kind,
+    share: f64,
+    make: fn(&Owner<'_>, &mut ChaCha8Rng, &mut Vec<Vec<u8>>),
+) -> Vec<Vec<u8>> {
+    if share <= 0.0 {
+        return Vec::new();
+    }
+    let text = |field: &str| {
+        fields
+            .get(field)
+            .and_then(|raw| serde_json::from_str::<String>(raw.get()).ok())
+            .unwrap_or_default()
+    };
+    let (user_id, username, email) = (text("user_id"), text("username"), text("email"));
+    let created = fields
+        .get("created")
+        .and_then(|raw| raw.get().parse::<i64>().ok())
+        .unwrap_or(mix.anchor);
+    // One stream per user and kind: the same user gets the same objects in any tenant order.
+    let mut rng = ChaCha8Rng::seed_from_u64(
+        mix.seed ^ key_hash(&user_id) ^ (kind as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+    );
+    let mut out = Vec::new();
+    if rng.random_bool(share.min(1.0)) {
+        let owner = Owner {
+            user_id: &user_id,
+            username: &username,
+            email: &email,
+            created,
+            anchor: mix.anchor,
+            admin_email,
+        };
+        make(&owner, &mut rng, &mut out);
+    }
+    out
+}
+
+/// A time between the user's creation and the anchor.
+fn since_created(owner: &Owner<'_>, rng: &mut ChaCha8Rng) -> i64 {
+    rng.random_range(owner.created..owner.anchor.max(owner.created + 1))
+}
+
+/// One to ten bypass codes (never their values): some never expire, some are reusable.
+fn make_bypass_codes(owner: &Owner<'_>, rng: &mut ChaCha8Rng, out: &mut Vec<Vec<u8>>) {
+    let count = rng.random_range(1..=10);
+    let created = since_created(owner, rng);
+    let expiration = rng
+        .random_bool(0.6)
+        .then(|| created + 86_400 * rng.random_range(1..30));
+    let reuse_count = if rng.random_bool(0.2) {
+        None
+    } else {
+        Some(rng.random_range(1..4))
+    };
+    for _ in 0..count {
+        let mut json = Vec::with_capacity(160);
+        let mut o = Obj::new(&mut json);
+        o.str("admin_email", owner.admin_email)
+            .str("bypass_code_id", &random_id(rng, "DB"))
+            .int("created", created)
+            .opt_int("expiration", expiration)
+            .opt_int("reuse_count", reuse_count)
+            .end();
+        out.push(json);
+    }
+}
+
+/// A Duo Desktop installation on the user's computer.
+fn make_desktop_authenticator(_owner: &Owner<'_>, rng: &mut ChaCha8Rng, out: &mut Vec<Vec<u8>>) {
+    let (os, machine) = *[
+        ("Windows", "DESKTOP"),
+        ("macOS", "MacBook"),
+        ("Windows", "LAPTOP"),
+    ]
+    .choose(rng)
+    .unwrap_or(&("Windows", "DESKTOP"));
+    let daid: u128 = rng.random();
+    let mut json = Vec::with_capacity(200);
+    Obj::new(&mut json)
+        .str("daid", &format!("{daid:032x}"))
+        .str("dakey", &random_id(rng, "DK"))
+        .str(
+            "device_name",
+            &format!("{machine}-{}", rng.random_range(1000..99_999)),
+        )
+        .str(
+            "duo_desktop_version",
+            ["6.10.0", "6.11.1", "7.0.2"]
+                .choose(rng)
+                .copied()
+                .unwrap_or("7.0.2"),
+        )
+        .str("os_family", os)
+        .end();
+    out.push(json);
+}
+
+/// A computer seen by Duo's endpoint health checks, naming its user.
+fn make_endpoint(owner: &Owner<'_>, rng: &mut ChaCha8Rng, out: &mut Vec<Vec<u8>>) {
+    let mac = rng.random_bool(0.4);
+    let (family, version, model) = if mac {
+        ("Mac OS X", "14.5", "MacBookPro18,3")
+    } else {
+        ("Windows", "11", "Latitude 7440")
+    };
+    let uuid: u128 = rng.random();
+    let hex = format!("{uuid:032X}");
+    let uuid = format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    );
+    let on_off = |rng: &mut ChaCha8Rng| if rng.random_bool(0.85) { "On" } else { "Off" };
+    let (disk, firewall) = (on_off(rng), on_off(rng));
+    let collected = since_created(owner, rng);
+    let mut json = Vec::with_capacity(900);
+    Obj::new(&mut json)
+        .raw("browsers", b"[{\"browser_family\":\"Chrome\",\"browser_version\":\"126.0.6478.127\",\"flash_version\":\"uninstalled\",\"java_version\":\"uninstalled\"}]")
+        .str("computer_sid", "")
+        .str("cpu_id", "")
+        .str("device_id", "")
+        .str("device_identifier", &uuid)
+        .str("device_identifier_type", "hardware_uuid")
+        .str("device_name", &format!("{}-{}", if mac { "MacBook" } else { "DESKTOP" }, &hex[..6]))
+        .str("device_udid", "")
+        .str("device_username", owner.username)
+        .str("device_username_type", "os_username")
+        .str("disk_encryption_status", disk)
+        .str("domain_sid", "")
+        .str("email", owner.email)
+        .str("epkey", &random_id(rng, "EP"))
+        .str("firewall_status", firewall)
+        .str("hardware_uuid", &uuid)
+        .str("health_app_client_version", "5.1.0")
+        .int("health_data_last_collected", collected)
+        .int("last_updated", collected)
+        .str("machine_guid", "")
+        .str("model", model)
+        .str("os_build", if mac { "23F79" } else { "22631" })
+        .str("os_family", family)
+        .str("os_version", version)
+        .str("password_status", "Set")
+        .raw("security_agents", b"[]")
+        .str("trusted_endpoint", if disk == "On" && firewall == "On" { "yes" } else { "no" })
+        .str("type", "")
+        .str("username", owner.username)
+        .end();
+    out.push(json);
 }
 
 /// The slim user of a user object's fields.
@@ -312,6 +623,7 @@ fn render_listed(info: &KindInfo, embedded: &[u8], owners: &[&[u8]], out: &mut V
     out.push(b'{');
     out.extend_from_slice(info.listed_prefix.as_bytes());
     match info.owners {
+        Owners::Named => out.extend_from_slice(inner),
         Owners::Users => {
             out.extend_from_slice(inner);
             out.extend_from_slice(b",\"users\":[");
@@ -324,8 +636,9 @@ fn render_listed(info: &KindInfo, embedded: &[u8], owners: &[&[u8]], out: &mut V
             out.push(b']');
         }
         Owners::User { before } => {
-            let marker = format!(",\"{before}\":");
-            let at = find_last(inner, marker.as_bytes()).unwrap_or(inner.len());
+            let at = before
+                .and_then(|key| find_last(inner, format!(",\"{key}\":").as_bytes()))
+                .unwrap_or(inner.len());
             out.extend_from_slice(&inner[..at]);
             out.extend_from_slice(b",\"user\":");
             out.extend_from_slice(owners.first().copied().unwrap_or(b"null"));

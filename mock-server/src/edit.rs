@@ -23,6 +23,7 @@ pub struct TenantEdit {
     settings: Bytes,
     summary_rest: (u64, u64),
     anchor: i64,
+    device_mix: crate::devices::Mix,
     account: crate::store::Account,
 }
 
@@ -52,6 +53,7 @@ impl TenantEdit {
             settings: tenant.settings.clone(),
             summary_rest: (integration_count, telephony_credits),
             anchor: tenant.anchor,
+            device_mix: tenant.device_mix,
             account: tenant.account.clone(),
         }
     }
@@ -128,7 +130,6 @@ impl TenantEdit {
         }
         chunks.push(chunk);
         tenant.users = JsonList::from_chunks(chunks);
-        tenant.devices = crate::devices::collect(&tenant.users);
         tenant.group_members = members
             .iter()
             .map(|m| JsonList::build(m, |(id, name), out| model::render_member(id, name, out)))
@@ -148,6 +149,8 @@ impl TenantEdit {
             total as u64 - pending_deletion,
         ));
         tenant.admins = self.admins;
+        tenant.device_mix = self.device_mix;
+        tenant.devices = crate::devices::collect(&tenant.users, &tenant.admins, &tenant.device_mix);
         tenant.admin_by_id = self.admin_by_id;
         tenant.settings = self.settings;
         tenant

@@ -16,7 +16,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::error::Result;
-use crate::model::{self, Admin, Group, Phone, RenderOptions, Token, User, WebAuthn};
+use crate::model::{self, Admin, DesktopToken, Group, Phone, RenderOptions, Token, U2fToken, User, WebAuthn};
 use crate::objects_file::Objects;
 use crate::scenario::Scenario;
 use crate::store::{CHUNK_ITEMS, ChunkBuilder, JsonList, KeyIndex, PreHashed, Tenant, key_hash};
@@ -262,7 +262,14 @@ pub fn build_at(scenario: &Scenario, anchor: i64, threads: usize) -> Result<Tena
         None => model::render_admin(admin, out),
     });
 
-    tenant.devices = crate::devices::collect(&tenant.users);
+    tenant.device_mix = crate::devices::Mix {
+        seed: scenario.tenant.seed,
+        anchor,
+        bypass_codes: scenario.generate.bypass_codes,
+        desktop_authenticators: scenario.generate.desktop_authenticators,
+        endpoints: scenario.generate.endpoints,
+    };
+    tenant.devices = crate::devices::collect(&tenant.users, &tenant.admins, &tenant.device_mix);
     let user_count = total as u64 - pending_deletion;
     tenant.summary = Bytes::from(format!(
         "{{\"admin_count\":{},\"integration_count\":{},\"telephony_credits_remaining\":{},\"user_count\":{user_count},\"user_pending_deletion_count\":{pending_deletion}}}",
@@ -643,6 +650,8 @@ fn explicit_users(scenario: &Scenario, group_index: &HashMap<&str, u32>, anchor:
             phones: Vec::new(),
             tokens: Vec::new(),
             webauthn: Vec::new(),
+            u2f: Vec::new(),
+            desktop_tokens: Vec::new(),
             username,
         };
         if record.enrolled != Some(false) {
@@ -906,6 +915,8 @@ fn make_user(
         phones: Vec::new(),
         tokens: Vec::new(),
         webauthn: Vec::new(),
+        u2f: Vec::new(),
+        desktop_tokens: Vec::new(),
         username: who.username.clone(),
     };
     user.groups.extend(shape.groups(index_u32(k)));
@@ -922,6 +933,24 @@ fn make_user(
         }
         if !user.is_enrolled() {
             user.phones.push(make_phone(rng, anchor));
+        }
+        // Drawn last, and only when asked for: scenarios without them keep every other byte.
+        if chance(rng, g.u2f) {
+            user.u2f.push(U2fToken {
+                registration_id: model::random_id(rng, "D2"),
+                date_added: rng.random_range(created..anchor.max(created + 1)),
+            });
+        }
+        if chance(rng, g.desktop_tokens) {
+            let (platform, machine) = *[("Windows", "DESKTOP"), ("Mac OS X", "MacBook")]
+                .choose(rng)
+                .unwrap_or(&("Windows", "DESKTOP"));
+            let number: u32 = rng.random_range(1000..99_999);
+            user.desktop_tokens.push(DesktopToken {
+                desktoptoken_id: model::random_id(rng, "DT"),
+                name: format!("{machine}-{number}"),
+                platform,
+            });
         }
     }
     user

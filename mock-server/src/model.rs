@@ -117,6 +117,26 @@ pub struct WebAuthn {
     pub date_added: i64,
 }
 
+/// A U2F token embedded in a user (Duo deprecated U2F for WebAuthn).
+#[derive(Debug, Clone)]
+pub struct U2fToken {
+    /// `D2…`
+    pub registration_id: String,
+    /// Unix seconds.
+    pub date_added: i64,
+}
+
+/// A legacy Duo desktop token embedded in a user.
+#[derive(Debug, Clone)]
+pub struct DesktopToken {
+    /// `DT…`
+    pub desktoptoken_id: String,
+    /// The computer's name.
+    pub name: String,
+    /// `Windows`, `Mac OS X`.
+    pub platform: &'static str,
+}
+
 /// Everything a user object shows, before rendering.
 #[derive(Debug, Clone)]
 pub struct User {
@@ -154,6 +174,10 @@ pub struct User {
     pub tokens: Vec<Token>,
     /// WebAuthn credentials.
     pub webauthn: Vec<WebAuthn>,
+    /// U2F tokens.
+    pub u2f: Vec<U2fToken>,
+    /// Legacy desktop tokens.
+    pub desktop_tokens: Vec<DesktopToken>,
 }
 
 impl User {
@@ -248,6 +272,8 @@ impl User {
             phones: Vec::new(),
             tokens: Vec::new(),
             webauthn: Vec::new(),
+            u2f: Vec::new(),
+            desktop_tokens: Vec::new(),
         }
     }
 
@@ -264,18 +290,18 @@ impl User {
 }
 
 /// A small JSON writer: keys are written by the caller in Duo's (alphabetical) order.
-struct Obj<'a> {
+pub(crate) struct Obj<'a> {
     out: &'a mut Vec<u8>,
     first: bool,
 }
 
 impl<'a> Obj<'a> {
-    fn new(out: &'a mut Vec<u8>) -> Self {
+    pub(crate) fn new(out: &'a mut Vec<u8>) -> Self {
         out.push(b'{');
         Self { out, first: true }
     }
 
-    fn key(&mut self, key: &str) -> &mut Vec<u8> {
+    pub(crate) fn key(&mut self, key: &str) -> &mut Vec<u8> {
         if !self.first {
             self.out.push(b',');
         }
@@ -286,41 +312,46 @@ impl<'a> Obj<'a> {
         self.out
     }
 
-    fn str(&mut self, key: &str, value: &str) -> &mut Self {
+    pub(crate) fn str(&mut self, key: &str, value: &str) -> &mut Self {
         let out = self.key(key);
         write_str(out, value);
         self
     }
 
-    fn opt_str(&mut self, key: &str, value: Option<&str>) -> &mut Self {
+    pub(crate) fn opt_str(&mut self, key: &str, value: Option<&str>) -> &mut Self {
         match value {
             Some(v) => self.str(key, v),
             None => self.raw(key, b"null"),
         }
     }
 
-    fn int(&mut self, key: &str, value: i64) -> &mut Self {
+    pub(crate) fn int(&mut self, key: &str, value: i64) -> &mut Self {
         write_int(self.key(key), value);
         self
     }
 
-    fn opt_int(&mut self, key: &str, value: Option<i64>) -> &mut Self {
+    pub(crate) fn opt_int(&mut self, key: &str, value: Option<i64>) -> &mut Self {
         match value {
             Some(v) => self.int(key, v),
             None => self.raw(key, b"null"),
         }
     }
 
-    fn bool(&mut self, key: &str, value: bool) -> &mut Self {
+    pub(crate) fn bool(&mut self, key: &str, value: bool) -> &mut Self {
         self.raw(key, if value { b"true" } else { b"false" })
     }
 
-    fn raw(&mut self, key: &str, json: &[u8]) -> &mut Self {
+    pub(crate) fn raw(&mut self, key: &str, json: &[u8]) -> &mut Self {
         self.key(key).extend_from_slice(json);
         self
     }
 
-    fn array<T>(&mut self, key: &str, items: &[T], mut render: impl FnMut(&T, &mut Vec<u8>)) -> &mut Self {
+    pub(crate) fn array<T>(
+        &mut self,
+        key: &str,
+        items: &[T],
+        mut render: impl FnMut(&T, &mut Vec<u8>),
+    ) -> &mut Self {
         let out = self.key(key);
         out.push(b'[');
         for (i, item) in items.iter().enumerate() {
@@ -333,7 +364,7 @@ impl<'a> Obj<'a> {
         self
     }
 
-    fn end(&mut self) {
+    pub(crate) fn end(&mut self) {
         self.out.push(b'}');
     }
 }
@@ -426,7 +457,7 @@ pub fn render_user<'g>(
         out.push(b'}');
     }
     o.int("created", user.created)
-        .raw("desktoptokens", b"[]")
+        .array("desktoptokens", &user.desktop_tokens, render_desktop_token)
         .str("email", &user.email);
     if options.user_enable_auto_prompt {
         o.bool("enable_auto_prompt", true);
@@ -448,7 +479,7 @@ pub fn render_user<'g>(
         .opt_str("realname", user.realname.as_deref())
         .str("status", user.status)
         .array("tokens", &user.tokens, render_token)
-        .raw("u2ftokens", b"[]")
+        .array("u2ftokens", &user.u2f, render_u2f)
         .str("user_id", &user.user_id)
         .str("username", &user.username)
         .array("webauthncredentials", &user.webauthn, render_webauthn)
@@ -505,6 +536,22 @@ fn render_webauthn(w: &WebAuthn, out: &mut Vec<u8>) {
         .int("date_added", w.date_added)
         .str("label", w.label)
         .str("webauthnkey", &w.webauthnkey)
+        .end();
+}
+
+fn render_u2f(u: &U2fToken, out: &mut Vec<u8>) {
+    Obj::new(out)
+        .int("date_added", u.date_added)
+        .str("registration_id", &u.registration_id)
+        .end();
+}
+
+fn render_desktop_token(d: &DesktopToken, out: &mut Vec<u8>) {
+    Obj::new(out)
+        .str("desktoptoken_id", &d.desktoptoken_id)
+        .str("name", &d.name)
+        .str("platform", d.platform)
+        .str("type", "Desktop Token")
         .end();
 }
 
@@ -645,6 +692,8 @@ mod tests {
                 totp_step: None,
             }],
             webauthn: vec![],
+            u2f: vec![],
+            desktop_tokens: vec![],
         };
         let options = RenderOptions {
             group_voice_enabled: true,

@@ -347,6 +347,22 @@ pub struct MaxLimits {
     pub user_tokens: u32,
     /// `GET /admin/v1/users/{id}/webauthncredentials` (unconfirmed; default 500).
     pub user_webauthncredentials: u32,
+    /// `GET /admin/v1/u2ftokens` (unconfirmed; default 500).
+    pub u2ftokens: u32,
+    /// `GET /admin/v1/users/{id}/u2ftokens` (unconfirmed; default 500).
+    pub user_u2ftokens: u32,
+    /// `GET /admin/v1/desktoptokens` (unconfirmed; default 500).
+    pub desktoptokens: u32,
+    /// `GET /admin/v1/bypass_codes` (Duo's collection: 500).
+    pub bypass_codes: u32,
+    /// `GET /admin/v1/users/{id}/bypass_codes` (500 or 300 in different sources; default 500).
+    pub user_bypass_codes: u32,
+    /// `GET /admin/v1/desktop_authenticators` (unconfirmed; default 500).
+    pub desktop_authenticators: u32,
+    /// `GET /admin/v1/users/{id}/desktopauthenticators` (500 or 300; default 500).
+    pub user_desktop_authenticators: u32,
+    /// `GET /admin/v1/endpoints` (unconfirmed; default 500).
+    pub endpoints: u32,
     /// `GET /admin/v3/integrations` and the legacy v1/v2 lists (v3: 500 per a third party).
     pub integrations: u32,
     /// `GET /admin/v1/administrative_units` (unconfirmed; default 100).
@@ -373,6 +389,14 @@ impl Default for MaxLimits {
             user_phones: 500,
             user_tokens: 500,
             user_webauthncredentials: 500,
+            u2ftokens: 500,
+            user_u2ftokens: 500,
+            desktoptokens: 500,
+            bypass_codes: 500,
+            user_bypass_codes: 500,
+            desktop_authenticators: 500,
+            user_desktop_authenticators: 500,
+            endpoints: 500,
             integrations: 500,
             admin_units: 100,
             policies: 100,
@@ -548,6 +572,16 @@ pub struct Generate {
     /// Share of generated users who also hold the previous user's first phone (a desk phone
     /// two people share; listed once by `/admin/v1/phones`, with both in its `users`).
     pub shared_phones: f64,
+    /// Share of enrolled users with a U2F token (default 0).
+    pub u2f: f64,
+    /// Share of enrolled users with a legacy desktop token (default 0).
+    pub desktop_tokens: f64,
+    /// Share of users with bypass codes (default 0).
+    pub bypass_codes: f64,
+    /// Share of users with a Duo Desktop authenticator (default 0).
+    pub desktop_authenticators: f64,
+    /// Share of users with an endpoint seen by health checks (default 0).
+    pub endpoints: f64,
     /// Share of users with aliases.
     pub aliases: f64,
     /// Share of users with non-ASCII names (German, French, Chinese, Japanese, Arabic locales),
@@ -599,6 +633,11 @@ impl Default for Generate {
             tokens: 0.1,
             webauthn: 0.2,
             shared_phones: 0.0,
+            u2f: 0.0,
+            desktop_tokens: 0.0,
+            bypass_codes: 0.0,
+            desktop_authenticators: 0.0,
+            endpoints: 0.0,
             aliases: 0.1,
             non_ascii_names: 0.05,
             unusual_usernames: 0.0,
@@ -1042,6 +1081,17 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
                 "user_webauthncredentials",
                 options.max_limit.user_webauthncredentials,
             ),
+            ("u2ftokens", options.max_limit.u2ftokens),
+            ("user_u2ftokens", options.max_limit.user_u2ftokens),
+            ("desktoptokens", options.max_limit.desktoptokens),
+            ("bypass_codes", options.max_limit.bypass_codes),
+            ("user_bypass_codes", options.max_limit.user_bypass_codes),
+            ("desktop_authenticators", options.max_limit.desktop_authenticators),
+            (
+                "user_desktop_authenticators",
+                options.max_limit.user_desktop_authenticators,
+            ),
+            ("endpoints", options.max_limit.endpoints),
             ("integrations", options.max_limit.integrations),
             ("admin_units", options.max_limit.admin_units),
             ("policies", options.max_limit.policies),
@@ -1401,6 +1451,11 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
             ("tokens", generate.tokens),
             ("webauthn", generate.webauthn),
             ("shared_phones", generate.shared_phones),
+            ("u2f", generate.u2f),
+            ("desktop_tokens", generate.desktop_tokens),
+            ("bypass_codes", generate.bypass_codes),
+            ("desktop_authenticators", generate.desktop_authenticators),
+            ("endpoints", generate.endpoints),
             ("aliases", generate.aliases),
             ("non_ascii_names", generate.non_ascii_names),
             ("unusual_usernames", generate.unusual_usernames),
@@ -1627,6 +1682,8 @@ pub struct ScenarioBuilder {
     groups: u32,
     integrations: Vec<BuiltIntegration>,
     extra: String,
+    /// Lines added to the `[generate]` table.
+    generate: String,
 }
 
 /// An integration added to a builder: name, optional (ikey, skey), grants.
@@ -1659,6 +1716,7 @@ impl Scenario {
             groups: 0,
             integrations: Vec::new(),
             extra: String::new(),
+            generate: String::new(),
         }
     }
 }
@@ -1684,6 +1742,13 @@ impl ScenarioBuilder {
     /// The tenant's anchor (`"today"` or an RFC 3339 date or date-time).
     pub fn anchor(mut self, anchor: &str) -> Self {
         self.anchor = Some(anchor.to_owned());
+        self
+    }
+
+    /// A `key = value` line of the `[generate]` table (shares of devices, …).
+    pub fn generate(mut self, line: &str) -> Self {
+        self.generate.push_str(line);
+        self.generate.push('\n');
         self
     }
 
@@ -1737,12 +1802,13 @@ impl ScenarioBuilder {
             .map(|a| format!("anchor = {}\n", quoted(a)))
             .unwrap_or_default();
         let mut out = format!(
-            "[tenant]\napi_hostname = {}\nseed = {}\n{anchor}\n[generate]\nusers = {}\nadmins = {}\ngroups = {}\n",
+            "[tenant]\napi_hostname = {}\nseed = {}\n{anchor}\n[generate]\nusers = {}\nadmins = {}\ngroups = {}\n{}",
             quoted(&self.api_hostname),
             self.seed,
             self.users,
             self.admins,
-            self.groups
+            self.groups,
+            self.generate
         );
         let default = [(
             "main".to_owned(),

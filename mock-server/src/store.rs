@@ -290,8 +290,11 @@ pub struct Tenant {
     pub admins: JsonList,
     /// admin_id → index into `admins`.
     pub(crate) admin_by_id: HashMap<Box<str>, u32>,
-    /// Each kind of device (`devices::KINDS` order), read from the users' embedded arrays.
+    /// Each kind of device (`devices::KINDS` order), read from the users' embedded arrays or
+    /// made for them.
     pub devices: Vec<crate::devices::Devices>,
+    /// What made kinds of device need of the scenario (kept through edits).
+    pub device_mix: crate::devices::Mix,
     /// Rendered `response` of `/admin/v1/info/summary`.
     pub summary: Bytes,
     /// Rendered `response` of `/admin/v1/settings`.

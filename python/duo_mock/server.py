@@ -318,7 +318,9 @@ class DuoMock:
         return answer
 
     def dump(self) -> dict[str, Any]:
-        """The tenant as served now: ``users``, ``admins``, ``groups``, ``group_members``,
+        """The tenant as served now: ``users``, ``admins``, ``groups``, ``group_members``, each
+        kind of device (``phones``, ``tokens``, ``webauthncredentials``, ``u2ftokens``,
+        ``desktoptokens``, ``bypass_codes``, ``desktop_authenticators``, ``endpoints``) and
         ``integrations``, objects exactly as the API returns them."""
         return self._control.call("GET", "dump")
 

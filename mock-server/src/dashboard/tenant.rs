@@ -21,7 +21,7 @@ const MAX_LIMIT: usize = 500;
 
 /// The kinds of object the page lists, with the fields its table shows (the whole object is a
 /// click away).
-const KINDS: [(&str, &str, &[&str]); 14] = [
+const KINDS: [(&str, &str, &[&str]); 19] = [
     (
         "users",
         "Users",
@@ -51,6 +51,27 @@ const KINDS: [(&str, &str, &[&str]); 14] = [
         "webauthncredentials",
         "WebAuthn credentials",
         &["webauthnkey", "credential_name", "label"],
+    ),
+    ("u2ftokens", "U2F tokens", &["registration_id", "date_added"]),
+    (
+        "desktoptokens",
+        "Desktop tokens",
+        &["desktoptoken_id", "name", "platform"],
+    ),
+    (
+        "bypass_codes",
+        "Bypass codes",
+        &["bypass_code_id", "created", "expiration", "reuse_count"],
+    ),
+    (
+        "desktop_authenticators",
+        "Desktop authenticators",
+        &["dakey", "device_name", "os_family"],
+    ),
+    (
+        "endpoints",
+        "Endpoints",
+        &["epkey", "username", "device_name", "os_family"],
     ),
     (
         "integrations",
@@ -211,16 +232,6 @@ pub(super) async fn page(State(state): State<AppState>, Query(query): Query<Tena
         }
         "admins" => &tenant.admins,
         "groups" => &tenant.groups,
-        "phones" | "tokens" | "webauthncredentials" => {
-            let found = crate::devices::KINDS
-                .iter()
-                .zip(&tenant.devices)
-                .find(|(info, _)| info.key == kind);
-            match found {
-                Some((_, devices)) => &devices.listed,
-                None => &tenant.users,
-            }
-        }
         "integrations" => &tenant.account.integrations_v3,
         "admin_units" => &tenant.account.admin_units,
         "policies" => &tenant.account.policies,
@@ -235,7 +246,12 @@ pub(super) async fn page(State(state): State<AppState>, Query(query): Query<Tena
                 return layout("Tenant", Nav::Tenant, &html).into_response();
             }
         },
-        _ => &tenant.users,
+        // A kind of device (`devices::KINDS`), else the users.
+        other => crate::devices::KINDS
+            .iter()
+            .zip(&tenant.devices)
+            .find(|(info, _)| info.key == other)
+            .map_or(&tenant.users, |(_, devices)| &devices.listed),
     };
     let _ = write!(
         html,

@@ -351,6 +351,18 @@ async fn the_tenant_page_searches_and_pages_on_the_server() {
     );
     let (_, page) = browser.page("/tenant?kind=summary").await;
     assert!(page.contains("user_count"), "{page}");
+    // Every kind of device has its tab, listing the objects of its list.
+    let truth = crate::support::dump(&default);
+    for info in &mock_server::devices::KINDS {
+        let first = &truth[info.key][0][info.id_field];
+        let (_, page) = browser.page(&format!("/tenant?kind={}", info.key)).await;
+        assert!(
+            page.contains(&format!("<td>{}</td>", first.as_str().unwrap())),
+            "{}: {page}",
+            info.key
+        );
+        assert!(page.contains(&format!("kind={}\"", info.key)), "{page}");
+    }
     let truth = crate::support::dump(&default);
     for (kind, list, id) in [
         ("integrations", "integration_objects", "integration_key"),

@@ -4,14 +4,16 @@
 
 use std::collections::BTreeMap;
 
-use mock_server::devices::{KINDS, Owners};
+use mock_server::devices::{KINDS, Kind, KindInfo, Origin, Owners};
+use mock_server::routes::catalogue::ROUTES;
+use mock_server::routes::lists::Source;
 use serde_json::{Map, Value};
 
 use crate::support::{dump, scenario, spawn};
 
 /// A listed device without the fields its list adds (owners, a token's `admins`), and the
 /// user ids of its owners.
-fn split(info: &mock_server::devices::KindInfo, listed: &Value) -> (Value, Vec<String>) {
+fn split(info: &KindInfo, listed: &Value, users: &[Value]) -> (Value, Vec<String>) {
     let mut object: Map<String, Value> = listed.as_object().expect("an object").clone();
     let owners = match info.owners {
         Owners::Users => object
@@ -19,6 +21,13 @@ fn split(info: &mock_server::devices::KindInfo, listed: &Value) -> (Value, Vec<S
             .and_then(|v| v.as_array().cloned())
             .expect("users"),
         Owners::User { .. } => vec![object.remove("user").expect("user")],
+        Owners::Named => vec![
+            users
+                .iter()
+                .find(|u| u["username"] == object["username"] && u["email"] == object["email"])
+                .expect("the user an endpoint names")
+                .clone(),
+        ],
     };
     if !info.listed_prefix.is_empty() {
         object.remove("admins");
@@ -30,8 +39,45 @@ fn split(info: &mock_server::devices::KindInfo, listed: &Value) -> (Value, Vec<S
     (Value::Object(object), ids)
 }
 
+/// The path of a user's own list of this kind, if it has one (`{user_id}` left in).
+fn user_route(info: &KindInfo) -> Option<&'static str> {
+    ROUTES
+        .iter()
+        .find(|r| {
+            r.paging
+                .is_some_and(|p| p.source == Source::UserDevices(info.kind))
+        })
+        .map(|r| r.path)
+}
+
+/// Each user's devices of this kind, in the user object's order: the embedded array, or for a
+/// made kind the listed objects the user holds, without their owner.
+fn of_each_user(info: &KindInfo, truth: &Value) -> BTreeMap<String, Vec<Value>> {
+    let users = truth["users"].as_array().expect("users");
+    let mut out: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for user in users {
+        let id = user["user_id"].as_str().expect("id").to_owned();
+        let own = match info.origin {
+            Origin::Embedded => user[info.key].as_array().expect("embedded array").clone(),
+            Origin::Made { .. } => Vec::new(),
+        };
+        out.insert(id, own);
+    }
+    if matches!(info.origin, Origin::Made { .. }) {
+        for device in truth[info.key].as_array().expect("list") {
+            let (object, owners) = split(info, device, users);
+            for owner in owners {
+                out.get_mut(&owner)
+                    .expect("an owner of the tenant")
+                    .push(object.clone());
+            }
+        }
+    }
+    out
+}
+
 #[tokio::test]
-async fn each_device_list_is_what_the_users_embed_with_its_owners() {
+async fn each_device_list_is_what_the_users_hold_with_its_owners() {
     let sc = scenario("default.toml");
     let truth = dump(&sc);
     let s = spawn(&sc).await;
@@ -45,13 +91,14 @@ async fn each_device_list_is_what_the_users_embed_with_its_owners() {
             info.key,
             listed.len()
         );
-        // From the users' side: every embedded device, in order of first appearance, with the
-        // users that embed it.
+        // From the users' side: every device they hold, in order of first appearance, with the
+        // users that hold it.
+        let held = of_each_user(info, &truth);
         let mut expected: Vec<(Value, Vec<String>)> = Vec::new();
         let mut at: BTreeMap<String, usize> = BTreeMap::new();
         for user in users {
             let user_id = user["user_id"].as_str().expect("id").to_owned();
-            for device in user[info.key].as_array().expect("embedded array") {
+            for device in &held[&user_id] {
                 let id = device[info.id_field].as_str().expect("device id").to_owned();
                 let slot = *at.entry(id).or_insert_with(|| {
                     expected.push((device.clone(), Vec::new()));
@@ -61,7 +108,7 @@ async fn each_device_list_is_what_the_users_embed_with_its_owners() {
                 expected[slot].1.push(user_id.clone());
             }
         }
-        let got: Vec<(Value, Vec<String>)> = listed.iter().map(|d| split(info, d)).collect();
+        let got: Vec<(Value, Vec<String>)> = listed.iter().map(|d| split(info, d, users)).collect();
         assert_eq!(got, expected, "{}", info.key);
         for (device, (_, owners)) in listed.iter().zip(&got) {
             let owner = users
@@ -69,8 +116,12 @@ async fn each_device_list_is_what_the_users_embed_with_its_owners() {
                 .find(|u| u["user_id"] == owners[0].as_str())
                 .expect("owner");
             let slim = match info.owners {
-                Owners::Users => &device["users"][0],
-                Owners::User { .. } => &device["user"],
+                Owners::Users => device["users"][0].clone(),
+                Owners::User { .. } => device["user"].clone(),
+                Owners::Named => serde_json::json!({
+                    "username": device["username"],
+                    "email": device["email"],
+                }),
             };
             for (field, value) in slim.as_object().expect("slim user") {
                 assert_eq!(&owner[field], value, "{}: owner's {field}", info.key);
@@ -87,28 +138,37 @@ async fn each_device_list_is_what_the_users_embed_with_its_owners() {
 }
 
 #[tokio::test]
-async fn a_users_own_devices_are_exactly_the_embedded_arrays() {
+async fn a_users_own_devices_are_exactly_what_the_user_holds() {
     let sc = scenario("default.toml");
     let truth = dump(&sc);
     let s = spawn(&sc).await;
-    for user in truth["users"].as_array().expect("users").iter().step_by(3) {
-        let id = user["user_id"].as_str().expect("id");
-        for info in &KINDS {
-            let path = format!("/admin/v1/users/{id}/{}", info.key);
+    let mut asked = 0;
+    for info in &KINDS {
+        let Some(route) = user_route(info) else { continue };
+        let held = of_each_user(info, &truth);
+        for user in truth["users"].as_array().expect("users").iter().step_by(3) {
+            let id = user["user_id"].as_str().expect("id");
+            let path = route.replace("{user_id}", id);
             let answer = s.get(&path, "").await;
-            // Byte for byte: the array as the user object holds it.
-            let embedded = serde_json::to_string(&user[info.key]).expect("JSON");
-            assert!(
-                answer.raw.contains(&format!("\"response\":{embedded}")),
-                "{path}: {} is not {embedded}",
-                answer.raw
-            );
-            assert_eq!(answer.ok(), &user[info.key], "{path}");
+            let own = Value::Array(held[id].clone());
+            if let Origin::Embedded = info.origin {
+                // Byte for byte: the array as the user object holds it.
+                let embedded = serde_json::to_string(&user[info.key]).expect("JSON");
+                assert!(
+                    answer.raw.contains(&format!("\"response\":{embedded}")),
+                    "{path}: {} is not {embedded}",
+                    answer.raw
+                );
+            }
+            assert_eq!(answer.ok(), &own, "{path}");
+            asked += 1;
         }
+        s.get(&route.replace("{user_id}", "DUNOSUCHUSER00000001"), "")
+            .await
+            .assert_fail(40401, "Resource not found");
     }
-    s.get("/admin/v1/users/DUNOSUCHUSER00000001/phones", "")
-        .await
-        .assert_fail(40401, "Resource not found");
+    assert!(asked > 600, "{asked}");
+    assert!(user_route(&KINDS[Kind::DesktopTokens as usize]).is_none());
 }
 
 #[tokio::test]

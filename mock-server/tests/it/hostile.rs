@@ -134,6 +134,14 @@ fn readable(rng: &mut ChaCha8Rng, ids: &Ids) -> String {
         format!("/admin/v1/users/{}/phones", ids.user),
         format!("/admin/v1/users/{}/tokens?limit=1", ids.user),
         format!("/admin/v1/users/{}/webauthncredentials", ids.user),
+        "/admin/v1/u2ftokens?limit=2".to_owned(),
+        format!("/admin/v1/users/{}/u2ftokens", ids.user),
+        "/admin/v1/desktoptokens".to_owned(),
+        "/admin/v1/bypass_codes?limit=4".to_owned(),
+        format!("/admin/v1/users/{}/bypass_codes", ids.user),
+        "/admin/v1/desktop_authenticators".to_owned(),
+        format!("/admin/v1/users/{}/desktopauthenticators", ids.user),
+        "/admin/v1/endpoints?offset=3".to_owned(),
         "/admin/v3/integrations".to_owned(),
         "/admin/v2/integrations?limit=2".to_owned(),
         "/admin/v1/integrations?offset=1".to_owned(),
@@ -496,6 +504,11 @@ fn case(rng: &mut ChaCha8Rng, info: &ServerInfo, ids: &Ids) -> Case {
                     "/admin/v1/tokens?serial=%00",
                     "/admin/v1/webauthncredentials/WA%00",
                     "/admin/v1/users/DU%00/phones",
+                    "/admin/v1/u2ftokens/D2%00",
+                    "/admin/v1/desktoptokens?limit=%00",
+                    "/admin/v1/bypass_codes/%00",
+                    "/admin/v1/users/DU%00/desktopauthenticators",
+                    "/admin/v1/endpoints/EP%00?offset=%00",
                 ],
             );
             Case::new(
@@ -581,6 +594,11 @@ fn case(rng: &mut ChaCha8Rng, info: &ServerInfo, ids: &Ids) -> Case {
                     "/admin/v1/phones",
                     "/admin/v1/tokens",
                     "/admin/v1/webauthncredentials",
+                    "/admin/v1/u2ftokens",
+                    "/admin/v1/desktoptokens",
+                    "/admin/v1/bypass_codes",
+                    "/admin/v1/desktop_authenticators",
+                    "/admin/v1/endpoints",
                 ],
             );
             let (limit, offset) = (pick(rng, &ABSURD), pick(rng, &ABSURD));
@@ -1121,6 +1139,8 @@ fn hostile_scenario() -> Scenario {
         .users(60)
         .groups(6)
         .admins(4)
+        .generate("bypass_codes = 0.3\ndesktop_authenticators = 0.3\nendpoints = 0.3")
+        .generate("u2f = 0.2\ndesktop_tokens = 0.2\nshared_phones = 0.2")
         .integration(
             "main",
             &[
