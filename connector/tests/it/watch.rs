@@ -98,6 +98,8 @@ grants = ["Grant read resource", "Grant write resource", "Grant administrators",
 struct Watch {
     child: Child,
     stderr: Arc<Mutex<String>>,
+    /// Reads the stderr pipe; joined once the process has exited, so `stderr` then holds all of it.
+    reader: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Watch {
@@ -113,7 +115,7 @@ impl Watch {
         let stderr = Arc::new(Mutex::new(String::new()));
         let mut pipe = child.stderr.take().unwrap();
         let sink = Arc::clone(&stderr);
-        std::thread::spawn(move || {
+        let reader = std::thread::spawn(move || {
             let mut buffer = [0u8; 4096];
             while let Ok(n @ 1..) = pipe.read(&mut buffer) {
                 sink.lock()
@@ -121,7 +123,11 @@ impl Watch {
                     .push_str(&String::from_utf8_lossy(&buffer[..n]));
             }
         });
-        Self { child, stderr }
+        Self {
+            child,
+            stderr,
+            reader: Some(reader),
+        }
     }
 
     fn stderr(&self) -> String {
@@ -145,6 +151,10 @@ impl Watch {
         let deadline = Instant::now() + limit;
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
+                // The last lines may still be in the pipe: read them before anyone looks.
+                if let Some(reader) = self.reader.take() {
+                    reader.join().unwrap();
+                }
                 return status.code();
             }
             assert!(Instant::now() < deadline, "still running: {}", self.stderr());
