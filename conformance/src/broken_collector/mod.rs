@@ -51,6 +51,8 @@ pub enum Breakage {
     NoBackoff,
     /// L14: a restart inside a window jumps to the window's end.
     SkipsAfterRestart,
+    /// L15: every request carries the run's first Date (signed over it), however late it is sent.
+    StaleDate,
     /// L16: the v1 authentication log.
     V1Authentication,
     /// L17: a strict parser drops events whose types drifted.
@@ -63,7 +65,7 @@ pub enum Breakage {
 
 impl Breakage {
     /// Every variant.
-    pub const ALL: [Self; 19] = [
+    pub const ALL: [Self; 20] = [
         Self::Correct,
         Self::CheckpointBeforeDelivery,
         Self::NullCheckpoint,
@@ -79,6 +81,7 @@ impl Breakage {
         Self::StaleCursor,
         Self::NoBackoff,
         Self::SkipsAfterRestart,
+        Self::StaleDate,
         Self::V1Authentication,
         Self::StrictParser,
         Self::CheckpointAtEnd,
@@ -103,6 +106,7 @@ impl Breakage {
             Self::StaleCursor => "stale-cursor",
             Self::NoBackoff => "no-backoff",
             Self::SkipsAfterRestart => "skips-after-restart",
+            Self::StaleDate => "stale-date",
             Self::V1Authentication => "v1-authentication",
             Self::StrictParser => "strict-parser",
             Self::CheckpointAtEnd => "checkpoint-at-end",
@@ -297,7 +301,14 @@ impl Collector {
             &config.skey,
             config.ca.as_deref(),
             sync_breakage,
-        );
+        )
+        .map(|c| {
+            if breakage == Breakage::StaleDate {
+                c.reusing_first_date()
+            } else {
+                c
+            }
+        });
         let state = std::fs::read(config.state_dir.join("checkpoint.json"))
             .ok()
             .and_then(|b| serde_json::from_slice::<BTreeMap<String, Value>>(&b).ok())
