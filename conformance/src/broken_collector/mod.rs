@@ -53,6 +53,8 @@ pub enum Breakage {
     SkipsAfterRestart,
     /// L15: every request carries the run's first Date (signed over it), however late it is sent.
     StaleDate,
+    /// L19: sends the users filter as `username`, which Duo ignores: every user's events.
+    WrongFilterName,
     /// L16: the v1 authentication log.
     V1Authentication,
     /// L17: a strict parser drops events whose types drifted.
@@ -65,7 +67,7 @@ pub enum Breakage {
 
 impl Breakage {
     /// Every variant.
-    pub const ALL: [Self; 20] = [
+    pub const ALL: [Self; 21] = [
         Self::Correct,
         Self::CheckpointBeforeDelivery,
         Self::NullCheckpoint,
@@ -82,6 +84,7 @@ impl Breakage {
         Self::NoBackoff,
         Self::SkipsAfterRestart,
         Self::StaleDate,
+        Self::WrongFilterName,
         Self::V1Authentication,
         Self::StrictParser,
         Self::CheckpointAtEnd,
@@ -107,6 +110,7 @@ impl Breakage {
             Self::NoBackoff => "no-backoff",
             Self::SkipsAfterRestart => "skips-after-restart",
             Self::StaleDate => "stale-date",
+            Self::WrongFilterName => "wrong-filter-name",
             Self::V1Authentication => "v1-authentication",
             Self::StrictParser => "strict-parser",
             Self::CheckpointAtEnd => "checkpoint-at-end",
@@ -197,6 +201,8 @@ struct Config {
     types: Vec<String>,
     lookback_ms: i64,
     settle_ms: i64,
+    /// `DUO_LOG_USERS`: the users whose authentication events to collect (empty: everyone's).
+    users: Vec<String>,
     state_dir: PathBuf,
     output: PathBuf,
     result: PathBuf,
@@ -232,6 +238,12 @@ impl Config {
                 .collect(),
             lookback_ms: seconds("DUO_LOOKBACK_S")?,
             settle_ms: seconds("DUO_SETTLE_S")?,
+            users: std::env::var("DUO_LOG_USERS")
+                .unwrap_or_default()
+                .split(',')
+                .map(|u| u.trim().to_owned())
+                .filter(|u| !u.is_empty())
+                .collect(),
             state_dir: PathBuf::from(required("DUO_STATE_DIR")?),
             output: PathBuf::from(required("DUO_OUTPUT")?),
             result: PathBuf::from(required("DUO_RESULT")?),
@@ -612,6 +624,15 @@ impl Collector {
         ];
         if !trust_monitor && self.breakage != Breakage::DescendingCheckpoint {
             params.push(("sort", "ts:asc".into()));
+        }
+        if log_type == "authentication" {
+            // Duo's list parameters as repeated keys, one a user.
+            let name = if self.breakage == Breakage::WrongFilterName {
+                "username"
+            } else {
+                "users"
+            };
+            params.extend(self.config.users.iter().map(|u| (name, u.clone())));
         }
         let cursor_text = match cursor {
             Value::Null => None,
