@@ -12,7 +12,8 @@ checkpoint replaced whole. What the helpers get wrong is recorded with reasons i
 conformance/ledger/duo-client-python-logs.toml.
 
 Contract (conformance/CONTRACT-LOGS.md): DUO_API_HOST, DUO_IKEY, DUO_SKEY, optional DUO_CA_CERT,
-DUO_LOG_TYPES, DUO_LOOKBACK_S, DUO_SETTLE_S, DUO_STATE_DIR, DUO_OUTPUT, DUO_RESULT. Exit 0 with
+DUO_LOG_TYPES, DUO_LOOKBACK_S, DUO_SETTLE_S, DUO_STATE_DIR, DUO_OUTPUT, DUO_RESULT, optional
+DUO_LOG_USERS (the helper's `users`). Exit 0 with
 {"status": "ok", "events": N} in DUO_RESULT, 1 with {"error": {...}}, 2 for a usage error.
 
     .venv/bin/python conformance/adapters/duo_client_logs_adapter.py
@@ -106,13 +107,15 @@ def duo_event(row):
     return row
 
 
-def v2_pages(admin, log_type, mintime, maxtime, next_offset):
-    """(events, next_offset) pages of a v2 log through its duo_client helper, oldest first."""
+def v2_pages(admin, log_type, mintime, maxtime, next_offset, users):
+    """(events, next_offset) pages of a v2 log through its duo_client helper, oldest first;
+    `users` (DUO_LOG_USERS) filters the authentication log (the helper sends a list as repeated
+    keys; None sends no filter)."""
     while True:
         if log_type == "authentication":
             response = admin.get_authentication_log(
                 api_version=2, mintime=mintime, maxtime=maxtime, limit="1000", sort="ts:asc",
-                next_offset=next_offset)
+                next_offset=next_offset, users=users or None)
             events = response["authlogs"]
         elif log_type == "telephony":
             response = admin.get_telephony_log(
@@ -130,7 +133,7 @@ def v2_pages(admin, log_type, mintime, maxtime, next_offset):
             return
 
 
-def collect_v2(admin, log_type, state, output, window):
+def collect_v2(admin, log_type, state, output, window, users):
     """A window [mintime, maxtime] in ms, page by page; the checkpoint keeps the window and the
     cursor after each page, so a run stopped mid-window resumes it."""
     start, cutoff, oldest = window
@@ -147,7 +150,7 @@ def collect_v2(admin, log_type, state, output, window):
     if cutoff > start:
         windows.append((start, cutoff, None))
     for mintime, maxtime, cursor in windows:
-        for events, cursor in v2_pages(admin, log_type, mintime, maxtime, cursor):
+        for events, cursor in v2_pages(admin, log_type, mintime, maxtime, cursor, users):
             output.append(log_type, events)
             delivered += len(events)
             if cursor and events:
@@ -195,7 +198,7 @@ def collect_v1(admin, log_type, state, output, window):
     return delivered
 
 
-def collect(admin, types, lookback_s, settle_s, state, output):
+def collect(admin, types, lookback_s, settle_s, state, output, users):
     now_ms = int(time.time() * 1000)
     cutoff = now_ms - settle_s * 1000
     oldest = now_ms - RETENTION_MS
@@ -216,7 +219,8 @@ def collect(admin, types, lookback_s, settle_s, state, output):
             elif log_type == "trust_monitor":
                 total += collect_trust_monitor(admin, state, output, (start, cutoff, oldest))
             else:
-                total += collect_v2(admin, log_type, state, output, (start, cutoff, oldest))
+                total += collect_v2(admin, log_type, state, output, (start, cutoff, oldest),
+                                    users)
         except Failure:
             raise
         except Exception as error:  # noqa: BLE001 - every failure is classified, none escapes
@@ -250,6 +254,7 @@ def main():
         print("duo_client_logs_adapter: DUO_LOOKBACK_S and DUO_SETTLE_S are seconds",
               file=sys.stderr)
         return 2
+    users = [u.strip() for u in os.environ.get("DUO_LOG_USERS", "").split(",") if u.strip()]
     host, _, port = os.environ["DUO_API_HOST"].partition(":")
     admin = duo_client.Admin(
         ikey=os.environ["DUO_IKEY"],
@@ -263,7 +268,7 @@ def main():
     try:
         state = State(os.environ["DUO_STATE_DIR"])
         output = Output(os.environ["DUO_OUTPUT"])
-        events = collect(admin, types, lookback_s, settle_s, state, output)
+        events = collect(admin, types, lookback_s, settle_s, state, output, users)
     except Failure as failure:
         print("duo_client_logs_adapter: %s: %s" % (failure.document["kind"], failure),
               file=sys.stderr)

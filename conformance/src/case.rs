@@ -775,6 +775,7 @@ wait_s = 1.5
         let logs = case.logs.unwrap();
         assert_eq!(case.rows, ["L1"]);
         assert_eq!(logs.lookback_s, 3600);
+        assert_eq!(logs.users, 0, "no DUO_LOG_USERS unless the case asks");
         assert_eq!(logs.runs.len(), 2);
         assert!(logs.runs[0].sink_full);
         assert_eq!(logs.runs[0].expect, crate::logs::spec::RunExpect::Sink);
@@ -815,6 +816,20 @@ wait_s = 1.5
         assert!(error.contains("[logs] belongs to category = \"logs\""), "{error}");
         let error = error_of(&format!("{LOGS}\n[expect]\noutcome = \"success\"\n"));
         assert!(error.contains("a logs case expects per run"), "{error}");
+        let error = error_of(&LOGS.replace("settle_s = 4", "settle_s = 4\nusers = 0"));
+        assert!(
+            error.starts_with("cases/x.toml:13:9: users must be at least 1"),
+            "{error}"
+        );
+        let error = error_of(
+            &LOGS
+                .replace("[\"authentication\"]", "[\"administrator\"]")
+                .replace("settle_s = 4", "settle_s = 4\nusers = 2"),
+        );
+        assert!(
+            error.starts_with("cases/x.toml:13:9: users filters the authentication log"),
+            "{error}"
+        );
         let error = error_of(&LOGS.replace("settle_s = 4", "settle_s = 4\ncolour = 1"));
         assert!(
             error.starts_with("cases/x.toml:13:1: unknown field `colour`"),

@@ -184,6 +184,10 @@ struct LogsArgs {
     /// Where to write `{"status":"ok","events":N}` or `{"error":{…}}` at the end.
     #[arg(long, env = "DUO_RESULT")]
     result: Option<PathBuf>,
+    /// Comma list of user ids: collect only these users' authentication events (Duo's `users`
+    /// filter; the other logs are collected whole) [default: every user's].
+    #[arg(long, env = "DUO_LOG_USERS", default_value = "")]
+    users: String,
 }
 
 #[derive(Debug, Args)]
@@ -642,6 +646,13 @@ async fn run_logs(args: LogsArgs) -> ExitCode {
         settle: Duration::from_secs(args.settle_s),
         state_dir,
         output,
+        users: args
+            .users
+            .split(',')
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .map(str::to_owned)
+            .collect(),
     };
     let (document, code) = match logs::collect(&client, &options).await {
         Ok(summary) => {

@@ -179,6 +179,8 @@ pub struct LogsOptions {
     pub state_dir: PathBuf,
     /// The JSON Lines file events are appended to.
     pub output: PathBuf,
+    /// Only these users' authentication events (`user_id`s, Duo's `users` filter); empty: all.
+    pub users: Vec<String>,
 }
 
 /// What a successful run collected.
@@ -446,6 +448,11 @@ async fn collect_one(
                 ]);
                 if let Some(cursor) = &cursor {
                     params.push(("next_offset", cursor));
+                }
+                if source.name == "authentication" {
+                    // Duo's name for the filter (L19: a misspelled one is ignored, not refused),
+                    // a list as repeated keys.
+                    params.extend(options.users.iter().map(|u| ("users", u.as_str())));
                 }
             }
             Style::TrustMonitor => {

@@ -51,6 +51,10 @@ pub enum Breakage {
     NoBackoff,
     /// L14: a restart inside a window jumps to the window's end.
     SkipsAfterRestart,
+    /// L15: every request carries the run's first Date (signed over it), however late it is sent.
+    StaleDate,
+    /// L19: sends the users filter as `username`, which Duo ignores: every user's events.
+    WrongFilterName,
     /// L16: the v1 authentication log.
     V1Authentication,
     /// L17: a strict parser drops events whose types drifted.
@@ -63,7 +67,7 @@ pub enum Breakage {
 
 impl Breakage {
     /// Every variant.
-    pub const ALL: [Self; 19] = [
+    pub const ALL: [Self; 21] = [
         Self::Correct,
         Self::CheckpointBeforeDelivery,
         Self::NullCheckpoint,
@@ -79,6 +83,8 @@ impl Breakage {
         Self::StaleCursor,
         Self::NoBackoff,
         Self::SkipsAfterRestart,
+        Self::StaleDate,
+        Self::WrongFilterName,
         Self::V1Authentication,
         Self::StrictParser,
         Self::CheckpointAtEnd,
@@ -103,6 +109,8 @@ impl Breakage {
             Self::StaleCursor => "stale-cursor",
             Self::NoBackoff => "no-backoff",
             Self::SkipsAfterRestart => "skips-after-restart",
+            Self::StaleDate => "stale-date",
+            Self::WrongFilterName => "wrong-filter-name",
             Self::V1Authentication => "v1-authentication",
             Self::StrictParser => "strict-parser",
             Self::CheckpointAtEnd => "checkpoint-at-end",
@@ -193,6 +201,8 @@ struct Config {
     types: Vec<String>,
     lookback_ms: i64,
     settle_ms: i64,
+    /// `DUO_LOG_USERS`: the users whose authentication events to collect (empty: everyone's).
+    users: Vec<String>,
     state_dir: PathBuf,
     output: PathBuf,
     result: PathBuf,
@@ -228,6 +238,12 @@ impl Config {
                 .collect(),
             lookback_ms: seconds("DUO_LOOKBACK_S")?,
             settle_ms: seconds("DUO_SETTLE_S")?,
+            users: std::env::var("DUO_LOG_USERS")
+                .unwrap_or_default()
+                .split(',')
+                .map(|u| u.trim().to_owned())
+                .filter(|u| !u.is_empty())
+                .collect(),
             state_dir: PathBuf::from(required("DUO_STATE_DIR")?),
             output: PathBuf::from(required("DUO_OUTPUT")?),
             result: PathBuf::from(required("DUO_RESULT")?),
@@ -297,7 +313,14 @@ impl Collector {
             &config.skey,
             config.ca.as_deref(),
             sync_breakage,
-        );
+        )
+        .map(|c| {
+            if breakage == Breakage::StaleDate {
+                c.reusing_first_date()
+            } else {
+                c
+            }
+        });
         let state = std::fs::read(config.state_dir.join("checkpoint.json"))
             .ok()
             .and_then(|b| serde_json::from_slice::<BTreeMap<String, Value>>(&b).ok())
@@ -601,6 +624,15 @@ impl Collector {
         ];
         if !trust_monitor && self.breakage != Breakage::DescendingCheckpoint {
             params.push(("sort", "ts:asc".into()));
+        }
+        if log_type == "authentication" {
+            // Duo's list parameters as repeated keys, one a user.
+            let name = if self.breakage == Breakage::WrongFilterName {
+                "username"
+            } else {
+                "users"
+            };
+            params.extend(self.config.users.iter().map(|u| (name, u.clone())));
         }
         let cursor_text = match cursor {
             Value::Null => None,

@@ -44,6 +44,9 @@ pub(crate) struct Client {
     ikey: String,
     key: SigningKey,
     breakage: Breakage,
+    /// The Date of the first request, sent again on every later one (the collector's L15
+    /// breakage); `None` signs each request with its own Date.
+    reused_date: Option<std::sync::OnceLock<String>>,
 }
 
 impl Client {
@@ -79,7 +82,14 @@ impl Client {
             ikey: ikey.to_owned(),
             key: SigningKey::new(skey.as_bytes()),
             breakage,
+            reused_date: None,
         })
+    }
+
+    /// Signs every request with the first request's Date (L15: a Date kept from the first page).
+    pub(crate) fn reusing_first_date(mut self) -> Self {
+        self.reused_date = Some(std::sync::OnceLock::new());
+        self
     }
 
     /// `GET path?params`, signed, retried as the table says; the envelope of a valid answer.
@@ -122,7 +132,11 @@ impl Client {
             .map(|(k, v)| (k.as_bytes().to_vec(), v.as_bytes().to_vec()))
             .collect();
         let query = duo_auth::params::canon_params(&pairs);
-        let date = duo_auth::date::format_date(unix_now());
+        let fresh = || duo_auth::date::format_date(unix_now());
+        let date = match &self.reused_date {
+            Some(first) => first.get_or_init(fresh).clone(),
+            None => fresh(),
+        };
         let parts = SignedParts {
             date: &date,
             method: "GET",

@@ -26,37 +26,51 @@ impl Known {
     }
 }
 
-/// The fake's events of every requested type: each event's canonical JSON → who it is, and how
+/// The fake's events of every requested type: each event's canonical JSON → who it is, how
 /// many events have that very JSON (an administrator event has no id: two alike in one second
-/// are two events).
+/// are two events), and whether the collector's filter keeps it.
 #[derive(Debug, Default)]
 pub struct Truth {
-    events: HashMap<String, (Known, usize)>,
+    events: HashMap<String, (Known, usize, bool)>,
 }
 
 impl Truth {
     /// Adds the events of `log_type` from a dump (a JSON array, oldest first).
     pub fn add_dump(&mut self, log_type: &str, dump: &[u8]) -> Result<(), String> {
+        self.add_dump_filtered(log_type, dump, None)
+    }
+
+    /// Adds the events of `log_type` from a dump; with `users`, only the events of those users
+    /// (`user.key`, as Duo's `users` filter reads it) are to be delivered, the others are known
+    /// but outside the filter.
+    pub fn add_dump_filtered(
+        &mut self,
+        log_type: &str,
+        dump: &[u8],
+        users: Option<&[String]>,
+    ) -> Result<(), String> {
         let events: Vec<Value> = serde_json::from_slice(dump)
             .map_err(|e| format!("the fake's dump of {log_type} is not JSON: {e}"))?;
         for event in events {
             let known = identify(log_type, &event);
+            let kept =
+                users.is_none_or(|users| user_key(&event).is_some_and(|key| users.iter().any(|u| u == key)));
             self.events
                 .entry(canonical(log_type, &event))
-                .or_insert((known, 0))
+                .or_insert((known, 0, kept))
                 .1 += 1;
         }
         Ok(())
     }
 
-    /// Every event of `log_type` in `[lo_ms, hi_ms]`, oldest first (events alike once each: the
-    /// judge requires as many as the fake has).
+    /// Every event of `log_type` in `[lo_ms, hi_ms]` that the filter keeps, oldest first (events
+    /// alike once each: the judge requires as many as the fake has).
     pub fn window(&self, log_type: &str, lo_ms: i64, hi_ms: i64) -> Vec<(&String, &Known)> {
         let mut events: Vec<(&String, &Known)> = self
             .events
             .iter()
-            .filter(|(_, (k, _))| k.log_type == log_type && (lo_ms..=hi_ms).contains(&k.at_ms))
-            .map(|(key, (k, _))| (key, k))
+            .filter(|(_, (k, _, kept))| *kept && k.log_type == log_type && (lo_ms..=hi_ms).contains(&k.at_ms))
+            .map(|(key, (k, _, _))| (key, k))
             .collect();
         events.sort_by(|a, b| (a.1.at_ms, &a.1.id).cmp(&(b.1.at_ms, &b.1.id)));
         events
@@ -64,8 +78,18 @@ impl Truth {
 
     /// The event a canonical text is, and how many events are alike, when the fake has it.
     pub fn get(&self, key: &str) -> Option<(&Known, usize)> {
-        self.events.get(key).map(|(k, n)| (k, *n))
+        self.events.get(key).map(|(k, n, _)| (k, *n))
     }
+
+    /// Whether the filter keeps the event a canonical text is (an unknown one: yes).
+    fn kept(&self, key: &str) -> bool {
+        self.events.get(key).is_none_or(|(_, _, kept)| *kept)
+    }
+}
+
+/// The user an authentication event names (`user.key`).
+pub fn user_key(event: &Value) -> Option<&str> {
+    event.get("user")?.get("key")?.as_str()
 }
 
 /// The key an event is compared by: its type and its JSON value written with sorted keys.
@@ -209,6 +233,13 @@ pub fn first_problem(
                 what: who.describe(),
             });
         };
+        if !truth.kept(&line.key) {
+            return Some(Problem::OutsideFilter {
+                line: line.line,
+                known: known.clone(),
+                user: user_key(&line.event).unwrap_or("none").to_owned(),
+            });
+        }
         let n = seen.entry(line.key.as_str()).or_default();
         *n += 1;
         if *n > alike {
@@ -254,6 +285,15 @@ pub enum Problem {
     },
     /// A settled event not delivered.
     Missing(Known),
+    /// An event of a user the collector was not asked for (`DUO_LOG_USERS`).
+    OutsideFilter {
+        /// Its line.
+        line: usize,
+        /// The event.
+        known: Known,
+        /// The user it names.
+        user: String,
+    },
 }
 
 #[cfg(test)]
@@ -308,6 +348,27 @@ mod tests {
             first_problem(&truth, &changed, &[], &none),
             Some(Problem::Invented { line: 1, .. })
         ));
+        let mut filtered = Truth::default();
+        filtered
+            .add_dump_filtered(
+                "authentication",
+                br#"[{"txid":"a","timestamp":10,"isotimestamp":"1970-01-01T00:00:10.000+00:00","user":{"key":"DU1"}},
+                     {"txid":"b","timestamp":20,"isotimestamp":"1970-01-01T00:00:20.000+00:00","user":{"key":"DU2"}}]"#,
+                Some(&["DU2".to_owned()]),
+            )
+            .unwrap();
+        let window = filtered.window("authentication", 0, 30_000);
+        assert_eq!(window.len(), 1, "only the filter's user is required");
+        let first = read_output(
+            b"{\"log_type\":\"authentication\",\"event\":{\"timestamp\":10,\"txid\":\"a\",\"isotimestamp\":\"1970-01-01T00:00:10.000+00:00\",\"user\":{\"key\":\"DU1\"}}}\n",
+        )
+        .unwrap();
+        match first_problem(&filtered, &first, &window, &none) {
+            Some(Problem::OutsideFilter { line: 1, known, user }) => {
+                assert_eq!((known.id.as_str(), user.as_str()), ("txid a", "DU1"));
+            }
+            other => panic!("{other:?}"),
+        }
         assert!(
             read_output(b"not json\n")
                 .unwrap_err()

@@ -70,6 +70,7 @@ pub async fn run_logs_case(
         .clone()
         .unwrap_or_else(|| options.connector.clone());
     let journal = server.state().journal();
+    let users = first_users(server.state(), spec.users);
     let deadline = options
         .max_deadline
         .map_or(case.deadline, |cap| cap.min(case.deadline));
@@ -107,7 +108,11 @@ pub async fn run_logs_case(
             .env("DUO_SETTLE_S", spec.settle_s.to_string())
             .env("DUO_STATE_DIR", &state_dir)
             .env("DUO_OUTPUT", output_env)
-            .env("DUO_RESULT", &result_path)
+            .env("DUO_RESULT", &result_path);
+        if !users.is_empty() {
+            command.env("DUO_LOG_USERS", users.join(","));
+        }
+        command
             .stdin(Stdio::null())
             .stdout(file_for(&stdout_path)?)
             .stderr(file_for(&stderr_path)?)
@@ -171,6 +176,7 @@ pub async fn run_logs_case(
                 result_path: &result_path,
                 stderr_path: &stderr_path,
                 skey: &keys.skey,
+                users: &users,
                 first_start_ms: first_start,
                 start_ms,
                 all_entries: &all_entries,
@@ -208,6 +214,18 @@ pub async fn run_logs_case(
     })
 }
 
+/// The `user_id`s of the tenant's first `n` users (as the users list serves them).
+fn first_users(state: &AppState, n: usize) -> Vec<String> {
+    let world = state.world();
+    (0..n.min(world.tenant.users.len()))
+        .filter_map(|i| world.tenant.users.item(i))
+        .filter_map(|json| {
+            let user: Value = serde_json::from_slice(&json).ok()?;
+            user.get("user_id")?.as_str().map(str::to_owned)
+        })
+        .collect()
+}
+
 /// What judging one run needs.
 struct JudgeRun<'a> {
     case: &'a Case,
@@ -218,6 +236,8 @@ struct JudgeRun<'a> {
     result_path: &'a Path,
     stderr_path: &'a Path,
     skey: &'a str,
+    /// `DUO_LOG_USERS` (empty: no filter).
+    users: &'a [String],
     first_start_ms: i64,
     start_ms: i64,
     all_entries: &'a [JournalEntry],
@@ -369,6 +389,7 @@ async fn judge_delivery(
     let now_us = mock_server::logs::answer::now_us(j.state);
     let types = j.spec.types.clone();
     let output_path = j.output_path.to_path_buf();
+    let users = j.users.to_vec();
     let (truth, delivered) = tokio::task::spawn_blocking(move || {
         let mut truth = Truth::default();
         for log_type in &types {
@@ -380,7 +401,8 @@ async fn judge_delivery(
                 .logs
                 .dump(&world, kind, known_from, now_us / 1000, now_us, &mut dump)
                 .map_err(|e| format!("the kit could not read the fake's log: {e}"))?;
-            truth.add_dump(log_type, &dump)?;
+            let filter = (log_type == "authentication" && !users.is_empty()).then_some(users.as_slice());
+            truth.add_dump_filtered(log_type, &dump, filter)?;
         }
         let bytes = std::fs::read(&output_path).unwrap_or_default();
         let delivered = read_output(&bytes)?;
@@ -418,6 +440,12 @@ async fn judge_delivery(
                 covering(j.all_entries, &known.log_type, known.at_ms)
             )
         }
+        Problem::OutsideFilter { line, known, user } => format!(
+            "DUO_OUTPUT line {line} is {} of user {user}, outside DUO_LOG_USERS ({}): the users filter was not applied (L19: a filter parameter Duo does not know is ignored, not refused); {}",
+            known.describe(),
+            j.users.join(","),
+            covering(j.all_entries, &known.log_type, known.at_ms)
+        ),
         Problem::Missing(known) => format!(
             "{} had settled when the run started but is not in DUO_OUTPUT; {}",
             known.describe(),

@@ -22,6 +22,8 @@ pub struct LogsSpec {
     pub lookback_s: u64,
     /// `DUO_SETTLE_S`.
     pub settle_s: u64,
+    /// `DUO_LOG_USERS`: the tenant's first this many users (0: no filter, the variable unset).
+    pub users: usize,
     /// The runs, in order.
     pub runs: Vec<RunSpec>,
 }
@@ -71,6 +73,8 @@ pub(crate) struct LogsFile {
     #[serde(default = "default_lookback")]
     lookback_s: u64,
     settle_s: Spanned<u64>,
+    #[serde(default)]
+    users: Option<Spanned<usize>>,
     runs: Spanned<Vec<RunFile>>,
 }
 
@@ -113,6 +117,22 @@ impl LogsFile {
                 ));
             }
         }
+        let users = match self.users {
+            None => 0,
+            Some(n) if *n.get_ref() == 0 => {
+                return Err((
+                    n.span(),
+                    "users must be at least 1 (leave it out for no filter)".into(),
+                ));
+            }
+            Some(n) if !types.iter().any(|t| t == "authentication") => {
+                return Err((
+                    n.span(),
+                    "users filters the authentication log: types must name it".into(),
+                ));
+            }
+            Some(n) => n.into_inner(),
+        };
         if *self.settle_s.get_ref() == 0 {
             return Err((self.settle_s.span(), "settle_s must be at least 1".into()));
         }
@@ -178,6 +198,7 @@ impl LogsFile {
             types,
             lookback_s: self.lookback_s,
             settle_s: self.settle_s.into_inner(),
+            users,
             runs,
         })
     }

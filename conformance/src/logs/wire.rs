@@ -1,6 +1,7 @@
 //! How a collector asked for logs (CONTRACT-LOGS.md, "On the wire"): milliseconds where Duo wants
 //! them (L5), within the 180-day retention (L6), `maxtime` after `mintime` (L7), nothing
-//! unsettled (L8), no identical request after a page that had a next cursor (L11).
+//! unsettled (L8), no identical request after a page that had a next cursor (L11), a fresh Date
+//! on every page (L15).
 
 use std::collections::HashMap;
 
@@ -53,14 +54,55 @@ pub fn describe(entry: &JournalEntry) -> String {
     }
 }
 
+/// The Date a request was signed with (`X-Duo-Date` wins, as in Duo's check).
+fn sent_date(entry: &JournalEntry) -> Option<&str> {
+    entry
+        .request_headers
+        .get("x-duo-date")
+        .or_else(|| entry.request_headers.get("date"))
+        .map(String::as_str)
+}
+
+/// L15: a log request after the run's first refused for its date or signature (401 40105 or
+/// 40103), in words; the earlier request whose Date it carried, when one did.
+fn stale_date(entry: &JournalEntry, earlier: &[&JournalEntry]) -> Option<String> {
+    let code = entry.duo_code.or(entry.auth_error)?;
+    if entry.status != 401 || !matches!(code, 40103 | 40105) || earlier.is_empty() {
+        return None;
+    }
+    let date = sent_date(entry).unwrap_or("none");
+    let reused = earlier.iter().find(|e| sent_date(e) == Some(date)).map_or_else(
+        || {
+            "a Date more than the fake's window from its clock, though the run's first request was accepted"
+                .to_owned()
+        },
+        |first| {
+            format!(
+                "the Date of #{}, sent {} ms earlier (a Date kept from an earlier page)",
+                first.seq,
+                entry.unix_ms.saturating_sub(first.unix_ms)
+            )
+        },
+    );
+    Some(format!(
+        "L15: a request after the run's first was refused 401 {code}: its Date {date:?} is {reused}; sign each request with a fresh Date: {}",
+        describe(entry)
+    ))
+}
+
 /// The first request of one run that breaks a wire rule, in words.
 pub fn first_violation(entries: &[JournalEntry], settle_s: u64) -> Option<String> {
     let mut answered: HashMap<(&str, &str), u64> = HashMap::new();
     let mut limited: HashMap<&str, &JournalEntry> = HashMap::new();
+    let mut earlier: Vec<&JournalEntry> = Vec::new();
     for entry in entries {
         let Some(millis) = log_endpoint(&entry.path) else {
             continue;
         };
+        if let Some(stale) = stale_date(entry, &earlier) {
+            return Some(stale);
+        }
+        earlier.push(entry);
         if let Some(refused) = limited.remove(entry.path.as_str()) {
             let answered_ms = refused.unix_ms + refused.latency_us / 1000;
             let waited = entry.unix_ms.saturating_sub(answered_ms);
@@ -204,6 +246,43 @@ mod tests {
         assert!(
             v1.unwrap_or_default()
                 .starts_with("L5: a v1 log takes mintime in seconds")
+        );
+    }
+
+    #[test]
+    fn a_page_refused_for_a_reused_date_is_l15() {
+        let q = window(NOW - 600_000, NOW - 4000);
+        let dated = |seq, at, query: &str, status, code, date: &str| {
+            let mut e = entry(seq, at, AUTH, query, status);
+            e.duo_code = code;
+            e.request_headers.insert("date".into(), date.into());
+            e
+        };
+        let first = dated(1, NOW, &q, 200, None, "Mon, 07 Dec 2026 08:00:00 -0000");
+        let later = |date| {
+            dated(
+                2,
+                NOW + 4000,
+                &format!("{q}&next_offset=1,a"),
+                401,
+                Some(40105),
+                date,
+            )
+        };
+        let reused = first_violation(&[first.clone(), later("Mon, 07 Dec 2026 08:00:00 -0000")], 4)
+            .unwrap_or_default();
+        assert!(
+            reused.starts_with("L15: a request after the run's first was refused 401 40105")
+                && reused.contains("the Date of #1, sent 4000 ms earlier"),
+            "{reused}"
+        );
+        let skewed = first_violation(&[first, later("Mon, 07 Dec 2026 07:00:00 -0000")], 4);
+        assert!(skewed.unwrap_or_default().contains("more than the fake's window"));
+        let alone = dated(1, NOW, &q, 401, Some(40105), "Mon, 07 Dec 2026 07:00:00 -0000");
+        assert_eq!(
+            first_violation(&[alone], 4),
+            None,
+            "the first request's skew is no L15"
         );
     }
 

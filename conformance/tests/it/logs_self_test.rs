@@ -61,6 +61,12 @@ const CATCHES: &[(&str, &str, &str)] = &[
         "is not in DUO_OUTPUT",
     ),
     ("logs-type-drift", "strict-parser", "is not in DUO_OUTPUT"),
+    (
+        "logs-stale-date",
+        "stale-date",
+        "L15: a request after the run's first was refused 401 40105",
+    ),
+    ("logs-filter-users", "wrong-filter-name", "outside DUO_LOG_USERS"),
 ];
 
 /// Cases run at once (each runs a collector several times, mostly waiting).

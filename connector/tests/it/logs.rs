@@ -2,7 +2,7 @@
 //! several runs collect every settled event of every type exactly once (the truth is the fake's own
 //! dump of the window); an unwritable output fails the run with `sink` and loses nothing; a run
 //! killed mid-way and run again loses nothing; a v1 log cut at exactly 1000 events a call loses
-//! none of the capped second.
+//! none of the capped second; a users filter collects that user's events only.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -398,4 +398,50 @@ async fn a_duo_whose_clock_is_behind_is_asked_by_its_own_clock() {
         0,
     )
     .await;
+}
+
+/// `DUO_LOG_USERS`: the authentication log filtered by Duo's `users`, so the output holds that
+/// user's events, every one of them, and no one else's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_users_filter_collects_that_users_events_only() {
+    let fake = spawn(&logged("", &[("authentication", 40_000)], "")).await;
+    let start = now_ms();
+    let earlier = truth(&fake, "authentication", start - 300_000, start - 10_000).await;
+    let user = earlier
+        .iter()
+        .find_map(|e| e["user"]["key"].as_str())
+        .expect("the window has a user's event")
+        .to_owned();
+    let collector = Collector::new(&["authentication"], 300);
+    let mut command = collector.command(&fake, &collector.output());
+    let out = command.env("DUO_LOG_USERS", &user).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ours = collector.collected().remove("authentication").unwrap_or_default();
+    assert!(
+        ours.iter().all(|e| e["user"]["key"] == user.as_str()),
+        "only {user}'s events"
+    );
+    let must: Vec<Value> = truth(
+        &fake,
+        "authentication",
+        start - 299_000,
+        start - SETTLE_S * 1000 - 1000,
+    )
+    .await
+    .into_iter()
+    .filter(|e| e["user"]["key"] == user.as_str())
+    .collect();
+    assert!(!must.is_empty(), "{user} has events in the window");
+    let ours_counted = counts(&ours);
+    for (event, n) in counts(&must) {
+        assert!(
+            ours_counted.get(&event).copied().unwrap_or(0) >= n,
+            "missing: {event}"
+        );
+    }
 }
