@@ -153,7 +153,7 @@ fn answer_ms(entry: &JournalEntry) -> u64 {
 
 impl JournalChecks {
     /// The first check the journal fails, in words. `finished`: the connector has exited (the
-    /// minimum-retries check waits for that).
+    /// minimum-retries and request-after-refusal checks wait for that).
     pub fn first_violation(&self, entries: &[JournalEntry], finished: bool) -> Option<String> {
         let mut entries: Vec<&JournalEntry> = entries.iter().collect();
         entries.sort_by_key(|e| (e.unix_ms, e.seq));
@@ -166,7 +166,12 @@ impl JournalChecks {
                 ));
             }
         }
+        // Judged once the connector has exited, after its outcome: stopping a run at the first
+        // late request raced the connector's own answer (a loaded machine delays a request
+        // already in flight past the grace), and a run that keeps going after a refusal still
+        // ends at its deadline.
         if self.no_request_after_refusal
+            && finished
             && let Some(v) = request_after_refusal(&entries)
         {
             return Some(v);
