@@ -4,6 +4,9 @@
 # ledger: exit 0 when exactly the ledger's cases fail, as the ledger says. Installs the pinned
 # client into .venv on first use (scripts/python-venv.sh; a no-op afterwards). Extra
 # arguments go to `duo-conformance run`, e.g. `--jobs 4 --report junit=python.xml`.
+#
+# With `--logs` first: the `logs` cases against the collector over the same client
+# (conformance/adapters/duo_client_logs_adapter.py) and its ledger (run-python-logs-adapter.sh).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -18,6 +21,14 @@ fi
 export PYTHONDONTWRITEBYTECODE=1
 # 5.7.0's CertValidatingHTTPSConnection builds an ssl.PROTOCOL_TLS context (deprecated).
 export PYTHONWARNINGS="ignore:ssl.PROTOCOL_TLS is deprecated:DeprecationWarning"
+if [ "${1:-}" = --logs ]; then
+  shift
+  exec "$DUO_CONFORMANCE_BIN" run \
+    --category logs \
+    --collector "$py conformance/adapters/duo_client_logs_adapter.py" \
+    --ledger conformance/ledger/duo-client-python-logs.toml \
+    "$@"
+fi
 exec "$DUO_CONFORMANCE_BIN" run \
   --connector "$py conformance/adapters/duo_client_adapter.py" \
   --ledger conformance/ledger/duo-client-python.toml \
