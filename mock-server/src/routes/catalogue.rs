@@ -164,8 +164,8 @@ pub const ROUTES: &[Route] = &[
         grant: Some(Grant::ReadResource),
         paging: paged("groups", |m| m.groups, Source::Groups),
         object: None,
-        filters: &[],
-        summary: "Groups",
+        filters: &["group_id_list"],
+        summary: "Groups; `group_id_list` answers every match unpaged",
     },
     Route {
         method: "GET",

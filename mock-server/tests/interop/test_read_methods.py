@@ -61,3 +61,15 @@ def test_user_by_email_finds_exactly_that_user(serve, dump, admin_for):
         assert count[user["email"]] == 1, "default.toml's e-mail addresses are unique"
         assert admin.get_user_by_email(user["email"]) == [user]
     assert admin.get_user_by_email("nobody@nowhere.invalid") == []
+
+
+def test_groups_by_group_ids_are_exactly_those_groups(serve, dump, admin_for):
+    truth = dump("default.toml")
+    admin = admin_for(serve("default.toml"))
+    groups = truth["groups"]
+    assert len(groups) >= 4
+    asked = [groups[3]["group_id"], groups[0]["group_id"], "DGNOSUCHGROUP0000000"]
+    assert admin.get_groups_by_group_ids(asked) == [groups[0], groups[3]]
+    every = [g["group_id"] for g in groups][:100]
+    assert admin.get_groups_by_group_ids(every) == groups[:100]
+    assert admin.get_groups_by_group_ids(["DGNOSUCHGROUP0000000"]) == []

@@ -210,6 +210,34 @@ async fn user_filters_match_username_alias_email_and_lists() {
 }
 
 #[tokio::test]
+async fn groups_by_group_id_list_are_exactly_those_groups_in_tenant_order() {
+    let sc = scenario("default.toml");
+    let s = spawn(&sc).await;
+    let truth = dump(&sc);
+    let groups = truth["groups"].as_array().expect("groups");
+    let id = |i: usize| groups[i]["group_id"].as_str().expect("id");
+    let (a, b) = (id(1), id(3));
+    let json_list = format!("group_id_list=%5B%22{b}%22%2C+%22{a}%22%2C+%22{a}%22%5D");
+    let repeated = format!("group_id_list={b}&group_id_list=DGNOPE&group_id_list={a}");
+    for query in [json_list, repeated] {
+        let got = s.get("/admin/v1/groups", &query).await;
+        assert_eq!(got.ok(), &serde_json::json!([groups[1], groups[3]]), "{query}");
+    }
+    let none = s
+        .get("/admin/v1/groups", "group_id_list=%5B%22DGNOPE%22%5D")
+        .await;
+    assert_eq!(none.ok(), &serde_json::json!([]));
+    for bad in [
+        "group_id_list=%5B1%2C2%5D".to_owned(),
+        (0..101).map(|i| format!("group_id_list=DG{i:018}&")).collect(),
+    ] {
+        s.get("/admin/v1/groups", &bad)
+            .await
+            .assert_fail(40002, "Invalid request parameters");
+    }
+}
+
+#[tokio::test]
 async fn ping_is_unsigned_and_tells_the_time() {
     let s = spawn(&scenario("empty.toml")).await;
     let ping = s.unsigned("GET", "/auth/v2/ping").await;

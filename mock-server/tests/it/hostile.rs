@@ -471,7 +471,7 @@ fn case(rng: &mut ChaCha8Rng, info: &ServerInfo, ids: &Ids) -> Case {
         }
         6 => {
             let bad = pick(rng, &BAD_UTF8);
-            let target = match rng.random_range(0..12) {
+            let target = match rng.random_range(0..13) {
                 0 => format!("/admin/v1/users?username={bad}"),
                 1 => format!("/admin/v1/users?{bad}={bad}"),
                 2 => format!("/admin/v1/users/{bad}"),
@@ -483,6 +483,7 @@ fn case(rng: &mut ChaCha8Rng, info: &ServerInfo, ids: &Ids) -> Case {
                 8 => format!("/admin/v1/phones/{bad}"),
                 9 => format!("/admin/v1/users/{bad}/webauthncredentials"),
                 10 => format!("/admin/v1/users/{}/tokens?offset={bad}", ids.user),
+                11 => format!("/admin/v1/groups?group_id_list={bad}&group_id_list=%5B%22{bad}%22%5D"),
                 _ => format!("/admin/v1/users?username_list=%5B%22{bad}%22%5D"),
             };
             Case::new(
