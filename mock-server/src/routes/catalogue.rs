@@ -381,6 +381,28 @@ pub const ROUTES: &[Route] = &[
     },
     Route {
         method: "GET",
+        path: "/admin/v1/registered_devices",
+        grant: Some(Grant::ReadResource),
+        paging: paged(
+            "registered_devices",
+            |m| m.registered_devices,
+            Source::Devices(Kind::RegisteredDevices),
+        ),
+        object: None,
+        filters: &[],
+        summary: "Duo Desktop registered devices, each with its `user` (shape unconfirmed)",
+    },
+    Route {
+        method: "GET",
+        path: "/admin/v1/registered_devices/{compkey}",
+        grant: Some(Grant::ReadResource),
+        paging: None,
+        object: Some(Kind::RegisteredDevices),
+        filters: &[],
+        summary: "One Duo Desktop registered device, with its `user` (shape unconfirmed)",
+    },
+    Route {
+        method: "GET",
         path: "/admin/v1/desktop_authenticators",
         grant: Some(Grant::ReadResource),
         paging: paged(

@@ -17,9 +17,6 @@ HERE = Path(__file__).resolve().parent
 NOT_YET_SERVED = {
     "get_idv_status",
     "get_passport_config",
-    "get_registered_device_by_id",
-    "get_registered_devices",
-    "get_registered_devices_generator",
     "get_verification_push_response",
 }
 

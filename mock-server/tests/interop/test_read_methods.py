@@ -73,3 +73,20 @@ def test_groups_by_group_ids_are_exactly_those_groups(serve, dump, admin_for):
     every = [g["group_id"] for g in groups][:100]
     assert admin.get_groups_by_group_ids(every) == groups[:100]
     assert admin.get_groups_by_group_ids(["DGNOSUCHGROUP0000000"]) == []
+
+
+def test_registered_devices_equal_the_tenant(serve, dump, admin_for):
+    truth = dump("default.toml")
+    admin = admin_for(serve("default.toml"), paging_limit=5)
+    want = truth["registered_devices"]
+    assert len(want) > 5, "default.toml gives some users a registered device"
+    assert admin.get_registered_devices() == want
+    assert list(admin.get_registered_devices_generator()) == want
+    assert admin.get_registered_devices(limit=3, offset=2) == want[2:5]
+    users = {u["user_id"]: u for u in truth["users"]}
+    for device in want:
+        owner = users[device["user"]["user_id"]]
+        assert {k: owner[k] for k in device["user"]} == device["user"]
+        assert admin.get_registered_device_by_id(device["compkey"]) == device
+    with pytest.raises(RuntimeError, match="404"):
+        admin.get_registered_device_by_id("CDNOSUCHDEVICE000000")

@@ -142,6 +142,7 @@ fn readable(rng: &mut ChaCha8Rng, ids: &Ids) -> String {
         "/admin/v1/desktop_authenticators".to_owned(),
         format!("/admin/v1/users/{}/desktopauthenticators", ids.user),
         "/admin/v1/endpoints?offset=3".to_owned(),
+        "/admin/v1/registered_devices?limit=2".to_owned(),
         "/admin/v3/integrations".to_owned(),
         "/admin/v2/integrations?limit=2".to_owned(),
         "/admin/v1/integrations?offset=1".to_owned(),
@@ -600,6 +601,7 @@ fn case(rng: &mut ChaCha8Rng, info: &ServerInfo, ids: &Ids) -> Case {
                     "/admin/v1/bypass_codes",
                     "/admin/v1/desktop_authenticators",
                     "/admin/v1/endpoints",
+                    "/admin/v1/registered_devices",
                 ],
             );
             let (limit, offset) = (pick(rng, &ABSURD), pick(rng, &ABSURD));
@@ -1141,6 +1143,7 @@ fn hostile_scenario() -> Scenario {
         .groups(6)
         .admins(4)
         .generate("bypass_codes = 0.3\ndesktop_authenticators = 0.3\nendpoints = 0.3")
+        .generate("registered_devices = 0.3")
         .generate("u2f = 0.2\ndesktop_tokens = 0.2\nshared_phones = 0.2")
         .integration(
             "main",
