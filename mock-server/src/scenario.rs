@@ -462,6 +462,29 @@ pub struct Options {
     pub integration_skey_readable: bool,
     /// The grant that reads integrations (sources conflict).
     pub integrations_read_grant: IntegrationsReadGrant,
+    /// Duo Passport's `enabled_status` (`GET /admin/v2/passport/config`).
+    pub passport: PassportStatus,
+}
+
+/// Duo Passport's `enabled_status`; the per-group statuses need groups the scenario cannot name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum PassportStatus {
+    /// Passport off (the default).
+    #[default]
+    Disabled,
+    /// Passport on for every user.
+    Enabled,
+}
+
+impl PassportStatus {
+    /// As Duo spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PassportStatus::Disabled => "disabled",
+            PassportStatus::Enabled => "enabled",
+        }
+    }
 }
 
 /// What an integration object shows of its secret key. Never the key itself.
@@ -520,6 +543,7 @@ impl Default for Options {
             integration_secret_key: SecretKeyShown::default(),
             integration_skey_readable: true,
             integrations_read_grant: IntegrationsReadGrant::default(),
+            passport: PassportStatus::default(),
         }
     }
 }

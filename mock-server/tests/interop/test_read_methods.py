@@ -90,3 +90,31 @@ def test_registered_devices_equal_the_tenant(serve, dump, admin_for):
         assert admin.get_registered_device_by_id(device["compkey"]) == device
     with pytest.raises(RuntimeError, match="404"):
         admin.get_registered_device_by_id("CDNOSUCHDEVICE000000")
+
+
+def test_passport_config_is_the_scenarios_status(serve, admin_for):
+    config = admin_for(serve("default.toml")).get_passport_config()
+    assert config == {"disabled_groups": [], "enabled_groups": [], "enabled_status": "disabled"}
+    with pytest.raises(RuntimeError, match="403"):
+        admin_for(serve("default.toml"), integration="no-read-resource").get_passport_config()
+
+
+def test_idv_status_of_a_user_and_of_no_user(serve, dump, admin_for):
+    truth = dump("default.toml")
+    admin = admin_for(serve("default.toml"))
+    for user in truth["users"][::50]:
+        assert admin.get_idv_status(user["user_id"]) == {
+            "inquiry_id": None, "status": "not_started", "user_id": user["user_id"]}
+    with pytest.raises(RuntimeError, match="404"):
+        admin.get_idv_status("DUNOSUCHUSER00000000")
+
+
+def test_verification_push_response_of_an_unknown_push_is_404(serve, dump, admin_for):
+    truth = dump("default.toml")
+    admin = admin_for(serve("default.toml"))
+    user_id = truth["users"][0]["user_id"]
+    for user in (user_id, "DUNOSUCHUSER00000000"):
+        with pytest.raises(RuntimeError, match="404"):
+            admin.get_verification_push_response(user, "00000000-0000-0000-0000-000000000000")
+    with pytest.raises(RuntimeError, match="400"):
+        admin.get_verification_push_response(user_id, "")

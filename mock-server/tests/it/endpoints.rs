@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::support::{Call, dump, scenario, spawn, spawn_tls};
+use crate::support::{Call, dump, scenario, scenario_path, scenario_text, spawn, spawn_tls};
 
 #[tokio::test]
 async fn lists_equal_the_dump_in_api_order() {
@@ -380,4 +380,47 @@ async fn v1_group_info_is_the_group_with_its_members_unless_the_scenario_says_no
         s.get(&format!("/admin/v1/groups/{id}"), "").await.ok(),
         &truth["groups"][0]
     );
+}
+
+#[tokio::test]
+async fn passport_idv_and_verification_push_reads() {
+    let sc = scenario("default.toml");
+    let s = spawn(&sc).await;
+    let truth = dump(&sc);
+    let user = truth["users"][0]["user_id"].as_str().expect("id");
+
+    let passport = s.get("/admin/v2/passport/config", "").await;
+    assert_eq!(
+        passport.ok(),
+        &serde_json::json!({"disabled_groups": [], "enabled_groups": [], "enabled_status": "disabled"})
+    );
+    let default = std::fs::read_to_string(scenario_path("default.toml")).expect("default.toml");
+    let enabled = spawn(&scenario_text(&format!(
+        "{default}\n[options]\npassport = \"enabled\"\n"
+    )))
+    .await;
+    assert_eq!(
+        enabled.get("/admin/v2/passport/config", "").await.ok()["enabled_status"],
+        "enabled"
+    );
+
+    let idv = s
+        .get(&format!("/admin/v2/identity_verification/{user}/status"), "")
+        .await;
+    assert_eq!(idv.ok()["user_id"], user);
+    assert_eq!(idv.ok()["status"], "not_started");
+    s.get("/admin/v2/identity_verification/DUNOPE/status", "")
+        .await
+        .assert_fail(40401, "Resource not found");
+
+    let push = format!("/admin/v1/users/{user}/verification_push_response");
+    s.get(&push, "push_id=0a1b2c")
+        .await
+        .assert_fail(40401, "Resource not found");
+    s.get(&push, "")
+        .await
+        .assert_fail(40002, "Invalid request parameters");
+    s.get("/admin/v1/users/DUNOPE/verification_push_response", "push_id=x")
+        .await
+        .assert_fail(40401, "Resource not found");
 }

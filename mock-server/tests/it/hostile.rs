@@ -143,6 +143,8 @@ fn readable(rng: &mut ChaCha8Rng, ids: &Ids) -> String {
         format!("/admin/v1/users/{}/desktopauthenticators", ids.user),
         "/admin/v1/endpoints?offset=3".to_owned(),
         "/admin/v1/registered_devices?limit=2".to_owned(),
+        "/admin/v2/passport/config".to_owned(),
+        format!("/admin/v2/identity_verification/{}/status", ids.user),
         "/admin/v3/integrations".to_owned(),
         "/admin/v2/integrations?limit=2".to_owned(),
         "/admin/v1/integrations?offset=1".to_owned(),
@@ -472,7 +474,7 @@ fn case(rng: &mut ChaCha8Rng, info: &ServerInfo, ids: &Ids) -> Case {
         }
         6 => {
             let bad = pick(rng, &BAD_UTF8);
-            let target = match rng.random_range(0..13) {
+            let target = match rng.random_range(0..15) {
                 0 => format!("/admin/v1/users?username={bad}"),
                 1 => format!("/admin/v1/users?{bad}={bad}"),
                 2 => format!("/admin/v1/users/{bad}"),
@@ -485,6 +487,11 @@ fn case(rng: &mut ChaCha8Rng, info: &ServerInfo, ids: &Ids) -> Case {
                 9 => format!("/admin/v1/users/{bad}/webauthncredentials"),
                 10 => format!("/admin/v1/users/{}/tokens?offset={bad}", ids.user),
                 11 => format!("/admin/v1/groups?group_id_list={bad}&group_id_list=%5B%22{bad}%22%5D"),
+                12 => format!("/admin/v2/identity_verification/{bad}/status"),
+                13 => format!(
+                    "/admin/v1/users/{}/verification_push_response?push_id={bad}",
+                    ids.user
+                ),
                 _ => format!("/admin/v1/users?username_list=%5B%22{bad}%22%5D"),
             };
             Case::new(
