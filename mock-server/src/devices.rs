@@ -535,23 +535,27 @@ fn make_desktop_authenticator(_owner: &Owner<'_>, rng: &mut ChaCha8Rng, out: &mu
     .unwrap_or(&("Windows", "DESKTOP"));
     let daid: u128 = rng.random();
     let mut json = Vec::with_capacity(200);
+    let dakey = random_id(rng, "DK");
+    let (name, version) = desktop_name_and_version(machine, rng);
     Obj::new(&mut json)
         .str("daid", &format!("{daid:032x}"))
-        .str("dakey", &random_id(rng, "DK"))
-        .str(
-            "device_name",
-            &format!("{machine}-{}", rng.random_range(1000..99_999)),
-        )
-        .str(
-            "duo_desktop_version",
-            ["6.10.0", "6.11.1", "7.0.2"]
-                .choose(rng)
-                .copied()
-                .unwrap_or("7.0.2"),
-        )
+        .str("dakey", &dakey)
+        .str("device_name", &name)
+        .str("duo_desktop_version", version)
         .str("os_family", os)
         .end();
     out.push(json);
+}
+
+/// A Duo Desktop computer's `device_name` (`LAPTOP-12345`) and `duo_desktop_version`, drawn in
+/// that order.
+fn desktop_name_and_version(machine: &str, rng: &mut ChaCha8Rng) -> (String, &'static str) {
+    let name = format!("{machine}-{}", rng.random_range(1000..99_999));
+    let version = ["6.10.0", "6.11.1", "7.0.2"]
+        .choose(rng)
+        .copied()
+        .unwrap_or("7.0.2");
+    (name, version)
 }
 
 /// A computer Duo Desktop registered for its user. Duo publishes no example of this object: the
@@ -566,19 +570,12 @@ fn make_registered_device(owner: &Owner<'_>, rng: &mut ChaCha8Rng, out: &mut Vec
     .unwrap_or(&("Windows", "11", "DESKTOP"));
     let registered = since_created(owner, rng);
     let mut json = Vec::with_capacity(200);
+    let compkey = random_id(rng, "CD");
+    let (name, desktop_version) = desktop_name_and_version(machine, rng);
     Obj::new(&mut json)
-        .str("compkey", &random_id(rng, "CD"))
-        .str(
-            "device_name",
-            &format!("{machine}-{}", rng.random_range(1000..99_999)),
-        )
-        .str(
-            "duo_desktop_version",
-            ["6.10.0", "6.11.1", "7.0.2"]
-                .choose(rng)
-                .copied()
-                .unwrap_or("7.0.2"),
-        )
+        .str("compkey", &compkey)
+        .str("device_name", &name)
+        .str("duo_desktop_version", desktop_version)
         .str("os_family", os)
         .str("os_version", version)
         .int("registered", registered)

@@ -38,12 +38,12 @@ async fn passport_config(State(state): State<AppState>, caller: Caller) -> Resul
     Ok(object(Bytes::from(answer.to_string())))
 }
 
-/// A known user's status: none started (the fake starts no IdV process); an unknown user 404.
-async fn idv_status(
-    State(state): State<AppState>,
-    caller: Caller,
+/// The id of the user the path names, read with Grant read resource; 404 for no such user.
+fn known_user(
+    state: &AppState,
+    caller: &Caller,
     user_id: Result<Path<String>, PathRejection>,
-) -> Result<Response, ApiError> {
+) -> Result<String, ApiError> {
     caller.require(Grant::ReadResource)?;
     let user_id = path_id(user_id)?;
     state
@@ -51,6 +51,16 @@ async fn idv_status(
         .tenant
         .user_by_id(&user_id)
         .ok_or_else(ApiError::not_found)?;
+    Ok(user_id)
+}
+
+/// A known user's status: none started (the fake starts no IdV process); an unknown user 404.
+async fn idv_status(
+    State(state): State<AppState>,
+    caller: Caller,
+    user_id: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let user_id = known_user(&state, &caller, user_id)?;
     let answer = json!({"inquiry_id": null, "status": "not_started", "user_id": user_id});
     Ok(object(Bytes::from(answer.to_string())))
 }
@@ -62,13 +72,7 @@ async fn verification_push_response(
     caller: Caller,
     user_id: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
-    caller.require(Grant::ReadResource)?;
-    let user_id = path_id(user_id)?;
-    state
-        .world()
-        .tenant
-        .user_by_id(&user_id)
-        .ok_or_else(ApiError::not_found)?;
+    known_user(&state, &caller, user_id)?;
     if caller.params.first("push_id").is_none_or(<[u8]>::is_empty) {
         return Err(ApiError::invalid_parameter("push_id"));
     }
