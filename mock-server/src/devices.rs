@@ -38,6 +38,8 @@ pub enum Kind {
     DesktopAuthenticators,
     /// `/admin/v1/endpoints` (devices seen by Duo's endpoint health checks).
     Endpoints,
+    /// `/admin/v1/registered_devices` (Duo Desktop registered devices; shape unconfirmed).
+    RegisteredDevices,
 }
 
 /// How a listed device names who holds it.
@@ -83,6 +85,8 @@ pub struct Mix {
     pub desktop_authenticators: f64,
     /// Share of users with an endpoint.
     pub endpoints: f64,
+    /// Share of users with a Duo Desktop registered device.
+    pub registered_devices: f64,
 }
 
 /// The user a made object belongs to, as its maker reads it.
@@ -126,7 +130,7 @@ pub struct KindInfo {
 }
 
 /// Every kind of device, in [`Kind`] order.
-pub const KINDS: [KindInfo; 8] = [
+pub const KINDS: [KindInfo; 9] = [
     KindInfo {
         origin: Origin::Embedded,
         kind: Kind::Phones,
@@ -221,6 +225,20 @@ pub const KINDS: [KindInfo; 8] = [
         key: "endpoints",
         id_field: "epkey",
         owners: Owners::Named,
+        listed_prefix: "",
+        filters: &[],
+        indexed: "",
+        together: false,
+    },
+    KindInfo {
+        origin: Origin::Made {
+            share: |m| m.registered_devices,
+            make: make_registered_device,
+        },
+        kind: Kind::RegisteredDevices,
+        key: "registered_devices",
+        id_field: "compkey",
+        owners: Owners::User { before: None },
         listed_prefix: "",
         filters: &[],
         indexed: "",
@@ -517,21 +535,50 @@ fn make_desktop_authenticator(_owner: &Owner<'_>, rng: &mut ChaCha8Rng, out: &mu
     .unwrap_or(&("Windows", "DESKTOP"));
     let daid: u128 = rng.random();
     let mut json = Vec::with_capacity(200);
+    let dakey = random_id(rng, "DK");
+    let (name, version) = desktop_name_and_version(machine, rng);
     Obj::new(&mut json)
         .str("daid", &format!("{daid:032x}"))
-        .str("dakey", &random_id(rng, "DK"))
-        .str(
-            "device_name",
-            &format!("{machine}-{}", rng.random_range(1000..99_999)),
-        )
-        .str(
-            "duo_desktop_version",
-            ["6.10.0", "6.11.1", "7.0.2"]
-                .choose(rng)
-                .copied()
-                .unwrap_or("7.0.2"),
-        )
+        .str("dakey", &dakey)
+        .str("device_name", &name)
+        .str("duo_desktop_version", version)
         .str("os_family", os)
+        .end();
+    out.push(json);
+}
+
+/// A Duo Desktop computer's `device_name` (`LAPTOP-12345`) and `duo_desktop_version`, drawn in
+/// that order.
+fn desktop_name_and_version(machine: &str, rng: &mut ChaCha8Rng) -> (String, &'static str) {
+    let name = format!("{machine}-{}", rng.random_range(1000..99_999));
+    let version = ["6.10.0", "6.11.1", "7.0.2"]
+        .choose(rng)
+        .copied()
+        .unwrap_or("7.0.2");
+    (name, version)
+}
+
+/// A computer Duo Desktop registered for its user. Duo publishes no example of this object: the
+/// fields are the ones Duo Desktop's other objects show (docs/fidelity.md, unconfirmed).
+fn make_registered_device(owner: &Owner<'_>, rng: &mut ChaCha8Rng, out: &mut Vec<Vec<u8>>) {
+    let (os, version, machine) = *[
+        ("Windows", "11", "DESKTOP"),
+        ("macOS", "14.5", "MacBook"),
+        ("Windows", "10", "LAPTOP"),
+    ]
+    .choose(rng)
+    .unwrap_or(&("Windows", "11", "DESKTOP"));
+    let registered = since_created(owner, rng);
+    let mut json = Vec::with_capacity(200);
+    let compkey = random_id(rng, "CD");
+    let (name, desktop_version) = desktop_name_and_version(machine, rng);
+    Obj::new(&mut json)
+        .str("compkey", &compkey)
+        .str("device_name", &name)
+        .str("duo_desktop_version", desktop_version)
+        .str("os_family", os)
+        .str("os_version", version)
+        .int("registered", registered)
         .end();
     out.push(json);
 }

@@ -268,6 +268,7 @@ pub fn build_at(scenario: &Scenario, anchor: i64, threads: usize) -> Result<Tena
         bypass_codes: scenario.generate.bypass_codes,
         desktop_authenticators: scenario.generate.desktop_authenticators,
         endpoints: scenario.generate.endpoints,
+        registered_devices: scenario.generate.registered_devices,
     };
     tenant.devices = crate::devices::collect(&tenant.users, &tenant.admins, &tenant.device_mix);
     let user_count = total as u64 - pending_deletion;

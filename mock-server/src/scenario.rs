@@ -363,6 +363,8 @@ pub struct MaxLimits {
     pub user_desktop_authenticators: u32,
     /// `GET /admin/v1/endpoints` (unconfirmed; default 500).
     pub endpoints: u32,
+    /// `GET /admin/v1/registered_devices` (unconfirmed; default 100, the Python client's page).
+    pub registered_devices: u32,
     /// `GET /admin/v3/integrations` and the legacy v1/v2 lists (v3: 500 per a third party).
     pub integrations: u32,
     /// `GET /admin/v1/administrative_units` (unconfirmed; default 100).
@@ -397,6 +399,7 @@ impl Default for MaxLimits {
             desktop_authenticators: 500,
             user_desktop_authenticators: 500,
             endpoints: 500,
+            registered_devices: 100,
             integrations: 500,
             admin_units: 100,
             policies: 100,
@@ -459,6 +462,29 @@ pub struct Options {
     pub integration_skey_readable: bool,
     /// The grant that reads integrations (sources conflict).
     pub integrations_read_grant: IntegrationsReadGrant,
+    /// Duo Passport's `enabled_status` (`GET /admin/v2/passport/config`).
+    pub passport: PassportStatus,
+}
+
+/// Duo Passport's `enabled_status`; the per-group statuses need groups the scenario cannot name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum PassportStatus {
+    /// Passport off (the default).
+    #[default]
+    Disabled,
+    /// Passport on for every user.
+    Enabled,
+}
+
+impl PassportStatus {
+    /// As Duo spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PassportStatus::Disabled => "disabled",
+            PassportStatus::Enabled => "enabled",
+        }
+    }
 }
 
 /// What an integration object shows of its secret key. Never the key itself.
@@ -517,6 +543,7 @@ impl Default for Options {
             integration_secret_key: SecretKeyShown::default(),
             integration_skey_readable: true,
             integrations_read_grant: IntegrationsReadGrant::default(),
+            passport: PassportStatus::default(),
         }
     }
 }
@@ -582,6 +609,8 @@ pub struct Generate {
     pub desktop_authenticators: f64,
     /// Share of users with an endpoint seen by health checks (default 0).
     pub endpoints: f64,
+    /// Share of users with a Duo Desktop registered device (default 0).
+    pub registered_devices: f64,
     /// Share of users with aliases.
     pub aliases: f64,
     /// Share of users with non-ASCII names (German, French, Chinese, Japanese, Arabic locales),
@@ -638,6 +667,7 @@ impl Default for Generate {
             bypass_codes: 0.0,
             desktop_authenticators: 0.0,
             endpoints: 0.0,
+            registered_devices: 0.0,
             aliases: 0.1,
             non_ascii_names: 0.05,
             unusual_usernames: 0.0,
@@ -1092,6 +1122,7 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
                 options.max_limit.user_desktop_authenticators,
             ),
             ("endpoints", options.max_limit.endpoints),
+            ("registered_devices", options.max_limit.registered_devices),
             ("integrations", options.max_limit.integrations),
             ("admin_units", options.max_limit.admin_units),
             ("policies", options.max_limit.policies),
@@ -1456,6 +1487,7 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
             ("bypass_codes", generate.bypass_codes),
             ("desktop_authenticators", generate.desktop_authenticators),
             ("endpoints", generate.endpoints),
+            ("registered_devices", generate.registered_devices),
             ("aliases", generate.aliases),
             ("non_ascii_names", generate.non_ascii_names),
             ("unusual_usernames", generate.unusual_usernames),

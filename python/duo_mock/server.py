@@ -320,8 +320,8 @@ class DuoMock:
     def dump(self) -> dict[str, Any]:
         """The tenant as served now: ``users``, ``admins``, ``groups``, ``group_members``, each
         kind of device (``phones``, ``tokens``, ``webauthncredentials``, ``u2ftokens``,
-        ``desktoptokens``, ``bypass_codes``, ``desktop_authenticators``, ``endpoints``) and
-        ``integrations``, objects exactly as the API returns them."""
+        ``desktoptokens``, ``bypass_codes``, ``desktop_authenticators``, ``endpoints``,
+        ``registered_devices``) and ``integrations``, objects exactly as the API returns them."""
         return self._control.call("GET", "dump")
 
     # -- journal assertions, on the journal as it is now ------------------------------------

@@ -21,7 +21,7 @@ const MAX_LIMIT: usize = 500;
 
 /// The kinds of object the page lists, with the fields its table shows (the whole object is a
 /// click away).
-const KINDS: [(&str, &str, &[&str]); 19] = [
+const KINDS: [(&str, &str, &[&str]); 20] = [
     (
         "users",
         "Users",
@@ -72,6 +72,11 @@ const KINDS: [(&str, &str, &[&str]); 19] = [
         "endpoints",
         "Endpoints",
         &["epkey", "username", "device_name", "os_family"],
+    ),
+    (
+        "registered_devices",
+        "Registered devices",
+        &["compkey", "device_name", "os_family"],
     ),
     (
         "integrations",

@@ -19,7 +19,7 @@ use crate::paging::PageRequest;
 use crate::params::Params;
 use crate::scenario::MetadataMode;
 use crate::state::AppState;
-use crate::store::Tenant;
+use crate::store::{JsonList, Tenant};
 
 /// Where a list endpoint's objects come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,7 +28,7 @@ pub enum Source {
     Users,
     /// Every administrator.
     Admins,
-    /// Every group.
+    /// Every group; `group_id_list` answers every match unpaged.
     Groups,
     /// The groups of the user the path names.
     UserGroups,
@@ -53,7 +53,7 @@ pub enum Source {
     Policies,
 }
 
-/// Most values Duo takes in `user_id_list` / `username_list`.
+/// Most values Duo takes in `user_id_list` / `username_list` (and, the same here, `group_id_list`).
 const MAX_LIST_VALUES: usize = 100;
 
 /// A route for each list row of the catalogue, and for each device by id.
@@ -133,6 +133,11 @@ async fn list(
             users(tenant, &caller.params, page, mode)?
         }
         Source::Admins => page_of(&tenant.admins, page(&caller.params)?, mode),
+        Source::Groups if caller.params.has("group_id_list") => {
+            named_by_list(&tenant.groups, &caller.params, "group_id_list", mode, |id| {
+                tenant.group_by_id(id)
+            })?
+        }
         Source::Groups => page_of(&tenant.groups, page(&caller.params)?, mode),
         Source::UserGroups => {
             let user = parent(tenant, ids, Tenant::user_by_id)?;
@@ -184,6 +189,34 @@ async fn list(
     })
 }
 
+/// Every object a list parameter (`user_id_list`, `group_id_list`…) names, in tenant order and
+/// once each, answered unpaged; a value that is no JSON list of strings, or more than
+/// [`MAX_LIST_VALUES`] values, is Duo's 40002 naming the parameter.
+fn named_by_list(
+    list: &JsonList,
+    params: &Params,
+    key: &'static str,
+    mode: MetadataMode,
+    find: impl Fn(&str) -> Option<usize>,
+) -> Result<Response, ApiError> {
+    let values = params.list(key).ok_or_else(|| ApiError::invalid_parameter(key))?;
+    if values.len() > MAX_LIST_VALUES {
+        return Err(ApiError::invalid_parameter(key));
+    }
+    let mut found: Vec<u32> = values
+        .iter()
+        .filter_map(|v| find(v))
+        .filter_map(|i| u32::try_from(i).ok())
+        .collect();
+    found.sort_unstable();
+    found.dedup();
+    let whole = PageRequest {
+        offset: 0,
+        limit: found.len().max(1),
+    };
+    Ok(page_of_selection(list, &found, whole, mode))
+}
+
 /// `/admin/v1/users` with its filters: the lists answer every match unpaged and exclude the
 /// other filters (Duo's docs: mutually exclusive); `username` and `email` select within pages.
 fn users(
@@ -205,29 +238,13 @@ fn users(
             }
         }
         let key = if id_list { "user_id_list" } else { "username_list" };
-        let values = params.list(key).ok_or_else(|| ApiError::invalid_parameter(key))?;
-        if values.len() > MAX_LIST_VALUES {
-            return Err(ApiError::invalid_parameter(key));
-        }
-        let find = |v: &String| {
+        return named_by_list(&tenant.users, params, key, mode, |v| {
             if id_list {
                 tenant.user_by_id(v)
             } else {
                 tenant.user_by_name(v)
             }
-        };
-        let mut found: Vec<u32> = values
-            .iter()
-            .filter_map(find)
-            .filter_map(|i| u32::try_from(i).ok())
-            .collect();
-        found.sort_unstable();
-        found.dedup();
-        let whole = PageRequest {
-            offset: 0,
-            limit: found.len().max(1),
-        };
-        return Ok(page_of_selection(&tenant.users, &found, whole, mode));
+        });
     }
 
     let by_name = params.first("username").map(|v| {

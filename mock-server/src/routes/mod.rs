@@ -19,6 +19,7 @@ pub mod logs;
 mod policies;
 mod reports;
 mod users;
+mod verification;
 mod writes;
 
 use std::collections::HashSet;
@@ -82,6 +83,7 @@ fn signed_routes() -> Router<AppState> {
         .merge(account::routes())
         .merge(logs::routes().merge(reports::routes()))
         .merge(accounts::routes())
+        .merge(verification::routes())
 }
 
 /// The journal (outermost: it times and records the answer), changes, churn, then fault rules, as one

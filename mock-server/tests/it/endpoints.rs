@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::support::{Call, dump, scenario, spawn, spawn_tls};
+use crate::support::{Call, dump, scenario, scenario_path, scenario_text, spawn, spawn_tls};
 
 #[tokio::test]
 async fn lists_equal_the_dump_in_api_order() {
@@ -210,6 +210,34 @@ async fn user_filters_match_username_alias_email_and_lists() {
 }
 
 #[tokio::test]
+async fn groups_by_group_id_list_are_exactly_those_groups_in_tenant_order() {
+    let sc = scenario("default.toml");
+    let s = spawn(&sc).await;
+    let truth = dump(&sc);
+    let groups = truth["groups"].as_array().expect("groups");
+    let id = |i: usize| groups[i]["group_id"].as_str().expect("id");
+    let (a, b) = (id(1), id(3));
+    let json_list = format!("group_id_list=%5B%22{b}%22%2C+%22{a}%22%2C+%22{a}%22%5D");
+    let repeated = format!("group_id_list={b}&group_id_list=DGNOPE&group_id_list={a}");
+    for query in [json_list, repeated] {
+        let got = s.get("/admin/v1/groups", &query).await;
+        assert_eq!(got.ok(), &serde_json::json!([groups[1], groups[3]]), "{query}");
+    }
+    let none = s
+        .get("/admin/v1/groups", "group_id_list=%5B%22DGNOPE%22%5D")
+        .await;
+    assert_eq!(none.ok(), &serde_json::json!([]));
+    for bad in [
+        "group_id_list=%5B1%2C2%5D".to_owned(),
+        (0..101).map(|i| format!("group_id_list=DG{i:018}&")).collect(),
+    ] {
+        s.get("/admin/v1/groups", &bad)
+            .await
+            .assert_fail(40002, "Invalid request parameters");
+    }
+}
+
+#[tokio::test]
 async fn ping_is_unsigned_and_tells_the_time() {
     let s = spawn(&scenario("empty.toml")).await;
     let ping = s.unsigned("GET", "/auth/v2/ping").await;
@@ -352,4 +380,47 @@ async fn v1_group_info_is_the_group_with_its_members_unless_the_scenario_says_no
         s.get(&format!("/admin/v1/groups/{id}"), "").await.ok(),
         &truth["groups"][0]
     );
+}
+
+#[tokio::test]
+async fn passport_idv_and_verification_push_reads() {
+    let sc = scenario("default.toml");
+    let s = spawn(&sc).await;
+    let truth = dump(&sc);
+    let user = truth["users"][0]["user_id"].as_str().expect("id");
+
+    let passport = s.get("/admin/v2/passport/config", "").await;
+    assert_eq!(
+        passport.ok(),
+        &serde_json::json!({"disabled_groups": [], "enabled_groups": [], "enabled_status": "disabled"})
+    );
+    let default = std::fs::read_to_string(scenario_path("default.toml")).expect("default.toml");
+    let enabled = spawn(&scenario_text(&format!(
+        "{default}\n[options]\npassport = \"enabled\"\n"
+    )))
+    .await;
+    assert_eq!(
+        enabled.get("/admin/v2/passport/config", "").await.ok()["enabled_status"],
+        "enabled"
+    );
+
+    let idv = s
+        .get(&format!("/admin/v2/identity_verification/{user}/status"), "")
+        .await;
+    assert_eq!(idv.ok()["user_id"], user);
+    assert_eq!(idv.ok()["status"], "not_started");
+    s.get("/admin/v2/identity_verification/DUNOPE/status", "")
+        .await
+        .assert_fail(40401, "Resource not found");
+
+    let push = format!("/admin/v1/users/{user}/verification_push_response");
+    s.get(&push, "push_id=0a1b2c")
+        .await
+        .assert_fail(40401, "Resource not found");
+    s.get(&push, "")
+        .await
+        .assert_fail(40002, "Invalid request parameters");
+    s.get("/admin/v1/users/DUNOPE/verification_push_response", "push_id=x")
+        .await
+        .assert_fail(40401, "Resource not found");
 }

@@ -142,6 +142,9 @@ fn readable(rng: &mut ChaCha8Rng, ids: &Ids) -> String {
         "/admin/v1/desktop_authenticators".to_owned(),
         format!("/admin/v1/users/{}/desktopauthenticators", ids.user),
         "/admin/v1/endpoints?offset=3".to_owned(),
+        "/admin/v1/registered_devices?limit=2".to_owned(),
+        "/admin/v2/passport/config".to_owned(),
+        format!("/admin/v2/identity_verification/{}/status", ids.user),
         "/admin/v3/integrations".to_owned(),
         "/admin/v2/integrations?limit=2".to_owned(),
         "/admin/v1/integrations?offset=1".to_owned(),
@@ -471,7 +474,7 @@ fn case(rng: &mut ChaCha8Rng, info: &ServerInfo, ids: &Ids) -> Case {
         }
         6 => {
             let bad = pick(rng, &BAD_UTF8);
-            let target = match rng.random_range(0..12) {
+            let target = match rng.random_range(0..15) {
                 0 => format!("/admin/v1/users?username={bad}"),
                 1 => format!("/admin/v1/users?{bad}={bad}"),
                 2 => format!("/admin/v1/users/{bad}"),
@@ -483,6 +486,12 @@ fn case(rng: &mut ChaCha8Rng, info: &ServerInfo, ids: &Ids) -> Case {
                 8 => format!("/admin/v1/phones/{bad}"),
                 9 => format!("/admin/v1/users/{bad}/webauthncredentials"),
                 10 => format!("/admin/v1/users/{}/tokens?offset={bad}", ids.user),
+                11 => format!("/admin/v1/groups?group_id_list={bad}&group_id_list=%5B%22{bad}%22%5D"),
+                12 => format!("/admin/v2/identity_verification/{bad}/status"),
+                13 => format!(
+                    "/admin/v1/users/{}/verification_push_response?push_id={bad}",
+                    ids.user
+                ),
                 _ => format!("/admin/v1/users?username_list=%5B%22{bad}%22%5D"),
             };
             Case::new(
@@ -599,6 +608,7 @@ fn case(rng: &mut ChaCha8Rng, info: &ServerInfo, ids: &Ids) -> Case {
                     "/admin/v1/bypass_codes",
                     "/admin/v1/desktop_authenticators",
                     "/admin/v1/endpoints",
+                    "/admin/v1/registered_devices",
                 ],
             );
             let (limit, offset) = (pick(rng, &ABSURD), pick(rng, &ABSURD));
@@ -1140,6 +1150,7 @@ fn hostile_scenario() -> Scenario {
         .groups(6)
         .admins(4)
         .generate("bypass_codes = 0.3\ndesktop_authenticators = 0.3\nendpoints = 0.3")
+        .generate("registered_devices = 0.3")
         .generate("u2f = 0.2\ndesktop_tokens = 0.2\nshared_phones = 0.2")
         .integration(
             "main",

@@ -206,7 +206,7 @@ grants = ["Grant read resource"]
 #[test]
 fn mistakes_are_located_at_file_line_column() {
     assert!(Scenario::parse(GOOD, "good.toml").is_ok());
-    let cases: [(String, &str, &str); 9] = [
+    let cases: [(String, &str, &str); 11] = [
         (GOOD.replace("seed = 1", "seed = "), "bad.toml:3:8:", "expected"),
         (
             GOOD.replace("seed = 1", "seed = 1\nsede = 2"),
@@ -253,6 +253,16 @@ fn mistakes_are_located_at_file_line_column() {
             GOOD.to_owned() + "[[users]]\nusername = \"a\"\nstatus = \"Active\"\n",
             "bad.toml:12:10:",
             "\"Active\" is not a user status",
+        ),
+        (
+            GOOD.to_owned() + "[options]\npassport = \"on\"\n",
+            "bad.toml:11:12:",
+            "unknown variant `on`, expected `disabled` or `enabled`",
+        ),
+        (
+            GOOD.to_owned() + "[generate]\nregistered_devices = 1.5\n",
+            "bad.toml:11:22:",
+            "generate.registered_devices is a share and must be between 0 and 1",
         ),
     ];
     for (text, location, words) in &cases {
