@@ -309,10 +309,10 @@ class DuoMock:
         try:
             answer = self._control.call("POST", "load", path.read_bytes())
         except DuoMockError as refused:
-            # The server names text it was sent `<control>`; the caller knows it as this file.
-            raise DuoMockError(
-                str(refused).replace("<control>", str(path), 1), status=refused.status
-            ) from None
+            # The server names text it was sent `<control>` (one line a mistake, each starting
+            # `<control>:line:column:`); the caller knows it as this file.
+            located = str(refused).replace("<control>:", f"{path}:")
+            raise DuoMockError(located, status=refused.status) from None
         self.scenario = path
         self._info["integrations"] = self.dump()["integrations"]
         return answer

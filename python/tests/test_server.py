@@ -208,6 +208,9 @@ def test_loading_a_bad_scenario_names_its_file_and_changes_nothing(tmp_path):
         message = str(error.value)
         assert re.match(re.escape(str(bad.resolve())) + FILE_LINE_COLUMN, message), message
         assert "<control>" not in message and error.value.status == 400
+        lines = message.splitlines()
+        assert len(lines) >= 2, "every mistake at once: api_hostname missing, surprise unknown"
+        assert all(re.match(re.escape(str(bad.resolve())) + FILE_LINE_COLUMN, l) for l in lines), lines
         assert fake.scenario.name == "default.toml"
         assert len(admin_for(fake).get_users()) == users
 
