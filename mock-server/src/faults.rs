@@ -186,9 +186,10 @@ pub struct FaultRule {
     /// The page the rule fires on: the Nth distinct `offset` asked on the request's path (a
     /// retry of that page is that page again).
     pub page: Option<u64>,
-    /// Whose calls `calls` and `page` count (default: the server's, every caller together).
+    /// Whose calls `calls` and `page` count, as written; see [`FaultRule::counted_per`] for the
+    /// default.
     #[serde(default)]
-    pub count_per: CountPer,
+    pub count_per: Option<CountPer>,
     /// Seconds after start (or reset) from which the rule fires.
     pub after_s: Option<f64>,
     /// Seconds after start (or reset) until which the rule fires.
@@ -245,6 +246,17 @@ fn any_path() -> String {
 }
 
 impl FaultRule {
+    /// Whose count `calls` and `page` read: as written, or by default each integration's for a
+    /// rule with `page` ("the Nth page a caller asks") and the server's otherwise (every caller's
+    /// calls together, as `calls` always counted).
+    pub fn counted_per(&self) -> CountPer {
+        self.count_per.unwrap_or(if self.page.is_some() {
+            CountPer::Integration
+        } else {
+            CountPer::Server
+        })
+    }
+
     /// Checks the rule; `base` is the scenario file's folder, for `body_file`. Returns the error
     /// message, which the scenario locates at the rule.
     pub fn check(&self, integrations: &[&str], base: &Path) -> Result<(), String> {
@@ -301,7 +313,10 @@ impl FaultRule {
         if self.page == Some(0) {
             return Err("page counts from 1".into());
         }
-        if self.count_per != CountPer::Server && self.calls.is_none() && self.page.is_none() {
+        if self.count_per.is_some_and(|c| c != CountPer::Server)
+            && self.calls.is_none()
+            && self.page.is_none()
+        {
             return Err("count_per says whose calls `calls` or `page` count: give one of them".into());
         }
         if self.query.keys().any(String::is_empty) {
@@ -368,8 +383,8 @@ impl FaultRule {
         if let Some(page) = self.page {
             when.push(format!("page {page}"));
         }
-        if self.count_per != CountPer::Server {
-            when.push(format!("counted per {}", self.count_per.name()));
+        if self.counted_per() != CountPer::Server {
+            when.push(format!("counted per {}", self.counted_per().name()));
         }
         if let Some(t) = self.after_s {
             when.push(format!("from {t} s"));
@@ -610,10 +625,10 @@ impl LiveRule {
         every: u64,
     ) -> (u64, Option<u64>) {
         let rule = &self.rule;
-        if rule.page.is_none() && rule.count_per == CountPer::Server {
+        if rule.page.is_none() && rule.counted_per() == CountPer::Server {
             return (every, None);
         }
-        let counter = match rule.count_per {
+        let counter = match rule.counted_per() {
             CountPer::Server => Counter::Server,
             CountPer::Integration => Counter::Integration(call.integration.map(str::to_owned)),
             CountPer::Connection => Counter::Connection(call.connection),
@@ -622,7 +637,7 @@ impl LiveRule {
             .counted
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if counts.len() >= 2 * KEPT_CONNECTIONS && rule.count_per == CountPer::Connection {
+        if counts.len() >= 2 * KEPT_CONNECTIONS && rule.counted_per() == CountPer::Connection {
             // Clients that open a connection a request (Duo's Python client does) would grow the
             // map without end: forget connections opened before the last KEPT_CONNECTIONS.
             let oldest = call.connection.saturating_sub(KEPT_CONNECTIONS as u64);

@@ -406,7 +406,8 @@ pub(super) fn filters(count: &RuleCount<'_>) -> Vec<(&'static str, String)> {
         ("page", rule.page.map(|page| page.to_string())),
         (
             "count_per",
-            (rule.count_per != crate::faults::CountPer::Server).then(|| rule.count_per.name().to_owned()),
+            (rule.counted_per() != crate::faults::CountPer::Server)
+                .then(|| rule.counted_per().name().to_owned()),
         ),
         ("after_s", rule.after_s.map(|s| s.to_string())),
         ("until_s", rule.until_s.map(|s| s.to_string())),

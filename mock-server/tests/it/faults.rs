@@ -647,8 +647,8 @@ async fn a_query_filter_needs_every_parameter_to_match_its_pattern() {
 #[tokio::test]
 async fn page_3_is_the_third_distinct_offset_of_each_caller_or_of_the_server() {
     let s = spawn(&paged_with_faults(
-        "[[faults]]\npath = \"/admin/v1/users\"\npage = 3\ncount_per = \"integration\"\nduo_error = 50000\n\
-         [[faults]]\npath = \"/admin/v1/groups\"\npage = 3\nduo_error = 50300\n",
+        "[[faults]]\npath = \"/admin/v1/users\"\npage = 3\nduo_error = 50000\n\
+         [[faults]]\npath = \"/admin/v1/groups\"\npage = 3\ncount_per = \"server\"\nduo_error = 50300\n",
     ))
     .await;
     let main = |q: &'static str| Call::get(USERS, q).signed_by("main");
@@ -664,13 +664,13 @@ async fn page_3_is_the_third_distinct_offset_of_each_caller_or_of_the_server() {
     s.send(main("limit=2&offset=4"))
         .await
         .assert_fail(50000, "Internal server error");
-    // Another integration counts its own pages, whatever page size it uses.
+    // Another integration counts its own pages (a page rule's default), whatever page size it uses.
     s.send(other("limit=1&offset=0")).await.ok();
     s.send(other("limit=1&offset=1")).await.ok();
     s.send(other("limit=1&offset=2"))
         .await
         .assert_fail(50000, "Internal server error");
-    // Counted for the server (the default): main's two pages and other's first make three.
+    // Counted for the server (`count_per = "server"`): main's two pages and other's first make three.
     let groups = "/admin/v1/groups";
     s.send(Call::get(groups, "limit=2&offset=0").signed_by("main"))
         .await
