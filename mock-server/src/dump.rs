@@ -30,7 +30,7 @@ pub fn write_dump(tenant: &Tenant, integrations: &[IntegrationInfo], out: &mut i
         write_list(members, out)?;
     }
     out.write_all(b"}")?;
-    for (info, devices) in crate::devices::KINDS.iter().zip(&tenant.devices) {
+    for (info, devices) in crate::devices::KINDS.iter().zip(tenant.all_devices()) {
         write!(out, ",\"{}\":", info.key)?;
         write_list(&devices.listed, out)?;
     }

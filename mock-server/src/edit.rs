@@ -150,7 +150,6 @@ impl TenantEdit {
         ));
         tenant.admins = self.admins;
         tenant.device_mix = self.device_mix;
-        tenant.devices = crate::devices::collect(&tenant.users, &tenant.admins, &tenant.device_mix);
         tenant.admin_by_id = self.admin_by_id;
         tenant.settings = self.settings;
         tenant

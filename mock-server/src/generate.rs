@@ -270,7 +270,6 @@ pub fn build_at(scenario: &Scenario, anchor: i64, threads: usize) -> Result<Tena
         endpoints: scenario.generate.endpoints,
         registered_devices: scenario.generate.registered_devices,
     };
-    tenant.devices = crate::devices::collect(&tenant.users, &tenant.admins, &tenant.device_mix);
     let user_count = total as u64 - pending_deletion;
     tenant.summary = Bytes::from(format!(
         "{{\"admin_count\":{},\"integration_count\":{},\"telephony_credits_remaining\":{},\"user_count\":{user_count},\"user_pending_deletion_count\":{pending_deletion}}}",

@@ -291,8 +291,9 @@ pub struct Tenant {
     /// admin_id → index into `admins`.
     pub(crate) admin_by_id: HashMap<Box<str>, u32>,
     /// Each kind of device (`devices::KINDS` order), read from the users' embedded arrays or
-    /// made for them.
-    pub devices: Vec<crate::devices::Devices>,
+    /// made for them: collected at the first read ([`Tenant::all_devices`]), so a tenant that is
+    /// never asked for devices costs no pass over its users at start (an edit starts it empty).
+    pub(crate) devices: std::sync::OnceLock<Vec<crate::devices::Devices>>,
     /// What made kinds of device need of the scenario (kept through edits).
     pub device_mix: crate::devices::Mix,
     /// Rendered `response` of `/admin/v1/info/summary`.
@@ -416,7 +417,13 @@ impl Tenant {
 
     /// One kind of device.
     pub fn devices(&self, kind: crate::devices::Kind) -> Option<&crate::devices::Devices> {
-        self.devices.get(kind as usize)
+        self.all_devices().get(kind as usize)
+    }
+
+    /// Every kind's devices, in `devices::KINDS` order (collected on the first call).
+    pub fn all_devices(&self) -> &[crate::devices::Devices] {
+        self.devices
+            .get_or_init(|| crate::devices::collect(&self.users, &self.admins, &self.device_mix))
     }
 
     /// The administrator with this `admin_id`.

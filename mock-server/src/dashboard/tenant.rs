@@ -254,7 +254,7 @@ pub(super) async fn page(State(state): State<AppState>, Query(query): Query<Tena
         // A kind of device (`devices::KINDS`), else the users.
         other => crate::devices::KINDS
             .iter()
-            .zip(&tenant.devices)
+            .zip(tenant.all_devices())
             .find(|(info, _)| info.key == other)
             .map_or(&tenant.users, |(_, devices)| &devices.listed),
     };
