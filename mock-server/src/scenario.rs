@@ -1096,41 +1096,13 @@ impl<F: Fn(Option<Range<usize>>, String) -> Error> Validator<'_, F> {
         if options.signature_window_s == 0 {
             return Err(in_options("options.signature_window_s must be at least 1".into()));
         }
-        for (name, max) in [
-            ("users", options.max_limit.users),
-            ("admins", options.max_limit.admins),
-            ("groups", options.max_limit.groups),
-            ("group_users", options.max_limit.group_users),
-            ("user_groups", options.max_limit.user_groups),
-            ("phones", options.max_limit.phones),
-            ("tokens", options.max_limit.tokens),
-            ("webauthncredentials", options.max_limit.webauthncredentials),
-            ("user_phones", options.max_limit.user_phones),
-            ("user_tokens", options.max_limit.user_tokens),
-            (
-                "user_webauthncredentials",
-                options.max_limit.user_webauthncredentials,
-            ),
-            ("u2ftokens", options.max_limit.u2ftokens),
-            ("user_u2ftokens", options.max_limit.user_u2ftokens),
-            ("desktoptokens", options.max_limit.desktoptokens),
-            ("bypass_codes", options.max_limit.bypass_codes),
-            ("user_bypass_codes", options.max_limit.user_bypass_codes),
-            ("desktop_authenticators", options.max_limit.desktop_authenticators),
-            (
-                "user_desktop_authenticators",
-                options.max_limit.user_desktop_authenticators,
-            ),
-            ("endpoints", options.max_limit.endpoints),
-            ("registered_devices", options.max_limit.registered_devices),
-            ("integrations", options.max_limit.integrations),
-            ("admin_units", options.max_limit.admin_units),
-            ("policies", options.max_limit.policies),
-            ("password_mgmt", options.max_limit.password_mgmt),
-            ("activations", options.max_limit.activations),
-        ] {
-            if max == 0 {
-                return Err(in_options(format!("options.max_limit.{name} must be at least 1")));
+        // Every `[options.max_limit]` key is some list's, in the one route table.
+        for paging in crate::routes::catalogue::ROUTES.iter().filter_map(|r| r.paging) {
+            if (paging.largest)(&options.max_limit) == 0 {
+                return Err(in_options(format!(
+                    "options.max_limit.{} must be at least 1",
+                    paging.max_limit_key
+                )));
             }
         }
         options.limits.check().map_err(in_options)?;

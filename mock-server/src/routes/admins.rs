@@ -18,7 +18,7 @@ use crate::grants::Grant;
 use crate::model::Admin;
 use crate::scenario::Scenario;
 use crate::state::AppState;
-use crate::store::JsonList;
+use crate::store::{JsonList, Tenant};
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
@@ -92,13 +92,7 @@ async fn password_mgmt(
     caller: Caller,
     admin_id: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
-    caller.require(Grant::Administrators)?;
-    let world = state.world();
-    let admin_id = path_id(admin_id)?;
-    let tenant = &world.tenant;
-    let index = tenant.admin_by_id(&admin_id).ok_or_else(ApiError::not_found)?;
-    let status = tenant.account.password_mgmt.item(index);
-    Ok(object(status.ok_or_else(ApiError::not_found)?))
+    of_admin(&state, &caller, admin_id, |tenant| &tenant.account.password_mgmt)
 }
 
 async fn allowed_auth_methods(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
@@ -112,10 +106,20 @@ async fn one(
     caller: Caller,
     admin_id: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
+    of_admin(&state, &caller, admin_id, |tenant| &tenant.admins)
+}
+
+/// The object of `list` (in admin order) of the administrator the path names: 40401 for none.
+fn of_admin(
+    state: &AppState,
+    caller: &Caller,
+    admin_id: Result<Path<String>, PathRejection>,
+    list: fn(&Tenant) -> &JsonList,
+) -> Result<Response, ApiError> {
     caller.require(Grant::Administrators)?;
     let world = state.world();
     let admin_id = path_id(admin_id)?;
     let tenant = &world.tenant;
     let index = tenant.admin_by_id(&admin_id).ok_or_else(ApiError::not_found)?;
-    Ok(object(tenant.admins.item(index).ok_or_else(ApiError::not_found)?))
+    Ok(object(list(tenant).item(index).ok_or_else(ApiError::not_found)?))
 }
