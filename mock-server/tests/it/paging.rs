@@ -124,3 +124,24 @@ async fn every_page_size_covers_the_tenant_exactly_once() {
         assert_eq!(s.get_all(USERS, limit).await, all, "limit {limit}");
     }
 }
+
+#[test]
+fn a_largest_page_of_zero_is_refused_for_every_list() {
+    for paging in mock_server::routes::catalogue::ROUTES
+        .iter()
+        .filter_map(|r| r.paging)
+    {
+        let key = paging.max_limit_key;
+        let text = mock_server::Scenario::builder()
+            .users(1)
+            .toml(&format!("[options.max_limit]\n{key} = 0\n"))
+            .to_toml();
+        let error = mock_server::Scenario::parse(&text, "m.toml")
+            .expect_err(key)
+            .to_string();
+        assert!(
+            error.contains(&format!("options.max_limit.{key} must be at least 1")),
+            "{key}: {error}"
+        );
+    }
+}
