@@ -72,15 +72,8 @@ impl Error {
 /// The crate's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Turns a byte offset of `text` into a 1-based line and character column.
-pub(crate) fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = text.get(..offset).unwrap_or(text);
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
-    (line, column)
-}
+/// A byte offset of `text` as a 1-based line and character column, as scenarios locate theirs.
+pub(crate) use mock_server::scenario_check::line_column;
 
 /// An [`Error::File`] at byte `offset` of `text`.
 pub(crate) fn file_error(origin: &str, text: &str, offset: usize, message: impl Into<String>) -> Error {

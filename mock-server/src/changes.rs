@@ -16,7 +16,6 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::grants::{Grant, GrantSet};
-use crate::ratelimit::EndpointClass;
 use crate::state::{AppState, Credential, World};
 
 /// One change, as written in the scenario.
@@ -295,15 +294,9 @@ where
     }
     let now_ms = || crate::logs::answer::now_us(state) / 1000;
     world.changes.apply_due(&world, now_ms());
-    let class = EndpointClass::of(
-        request.method().as_str(),
-        request.uri().path(),
-        request.uri().query().unwrap_or(""),
-    );
-    let response = inner(request).await;
-    if class == EndpointClass::Page && response.status().is_success() {
+    crate::churn::after_list_request(request, inner, || {
         world.changes.list_requests.fetch_add(1, Ordering::SeqCst);
         world.changes.apply_due(&world, now_ms());
-    }
-    response
+    })
+    .await
 }

@@ -227,6 +227,20 @@ where
         return inner(request).await;
     }
     apply_due(state);
+    after_list_request(request, inner, || {
+        state.world().churn.list_requests.fetch_add(1, Ordering::SeqCst);
+        apply_due(state);
+    })
+    .await
+}
+
+/// Runs `inner`, then `counted` when the request was a list page answered successfully: the
+/// "list requests" that churn events and `[[changes]]` count.
+pub(crate) async fn after_list_request<F, Fut>(request: Request, inner: F, counted: impl FnOnce()) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: Future<Output = Response>,
+{
     let class = EndpointClass::of(
         request.method().as_str(),
         request.uri().path(),
@@ -234,8 +248,7 @@ where
     );
     let response = inner(request).await;
     if class == EndpointClass::Page && response.status().is_success() {
-        state.world().churn.list_requests.fetch_add(1, Ordering::SeqCst);
-        apply_due(state);
+        counted();
     }
     response
 }

@@ -819,8 +819,8 @@ pub fn distance(a: &[char], b: &[char]) -> usize {
     rows[a.len()][b.len()]
 }
 
-/// A byte offset as a 1-based line and character column.
-pub(crate) fn line_column(text: &str, offset: usize) -> (usize, usize) {
+/// A byte offset as a 1-based line and character column (the kit's case files use it too).
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let before = text.get(..offset).unwrap_or(text);
     let line = before.matches('\n').count() + 1;
